@@ -1,0 +1,1 @@
+//! Aggregation and disclosure control.
