@@ -1,1 +1,2 @@
 //! Aggregation and disclosure control.
+pub mod suppress;

@@ -1,0 +1,271 @@
+//! Small-cell suppression for frequency tables.
+//!
+//! **What it protects.** An export for one partnership and one question is a
+//! set of counts tied together by additions: options add up to the base,
+//! stages to their band and the band to the whole, sexes to "All", schools to
+//! the partnership. A count below the threshold (10 by default) could point at
+//! a few pupils, so it is never published (*primary suppression*). Because
+//! totals are published, hiding small counts alone is not enough: a hidden
+//! cell can often be recovered by adding and subtracting published ones,
+//! across every table of the export at once.
+//!
+//! **How.** Every cell is written as a linear function of a set of free
+//! parameters, found by solving the relations exactly once. Cells are then
+//! considered one at a time, zeros first, then largest first (so that the
+//! smallest cells are the first to be given up), ties broken by position so
+//! the result never changes between runs. A cell is published unless
+//! publishing it would bring a protected quantity into the span of the
+//! published cells, in which case it is suppressed too (*secondary
+//! suppression*). This is the Gaussian-elimination method of Langsrud
+//! (Statistics Norway's GaussSuppression). Protected quantities are every
+//! primary cell, every gap of less than the threshold between a group and a
+//! group nested inside it (published together they would expose the small
+//! difference), and, with singleton protection on, one extra cell in any
+//! relation whose only hidden cells are primaries one of which is a 1 (the
+//! pupil who is that 1 would otherwise learn the rest).
+//!
+//! **The guarantee.** No suppressed cell can be worked out exactly from the
+//! published cells by any combination of additions and subtractions. A
+//! suppressed secondary cell cannot be derived either, since deriving it would
+//! derive the primary it protects. Every pattern is checked by [`audit`] with
+//! exact integer arithmetic before anything is written; if the audit finds an
+//! exposure it names the cell and the caller writes nothing.
+//!
+//! **Parameters** ([`Rule`], stored in export metadata): `threshold` (counts
+//! with `0 < n < threshold` are hidden), `publish_zeros` (whether a zero may be
+//! shown) and `singleton_protection`. Output only says published or
+//! suppressed; it never reveals why a cell was hidden.
+//! [`feasibility_interval`] reports the range a hidden cell could take given
+//! the published cells and non-negativity, for checking protection by hand.
+
+mod audit;
+mod gauss;
+mod interval;
+mod modp;
+mod problem;
+
+use std::cmp::Reverse;
+
+use serde::{Deserialize, Serialize};
+
+pub use audit::{Exposure, audit};
+pub use interval::{FeasibilityInterval, IntervalError, Rational, feasibility_interval};
+pub use problem::{CellId, Problem, ProblemError, Relation};
+
+/// The disclosure rule. Written into export metadata, so it is serialisable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Rule {
+    /// Counts with `0 < n < threshold` are never published.
+    pub threshold: u64,
+    /// Whether a count of zero may be published.
+    pub publish_zeros: bool,
+    /// Whether a relation whose only hidden cells are primaries, one of them
+    /// a 1, gets one more cell hidden.
+    pub singleton_protection: bool,
+}
+
+impl Default for Rule {
+    fn default() -> Self {
+        Self {
+            threshold: 10,
+            publish_zeros: true,
+            singleton_protection: true,
+        }
+    }
+}
+
+impl Rule {
+    /// Whether a count must be hidden on its own account.
+    pub fn is_primary(&self, value: u64) -> bool {
+        if value == 0 {
+            !self.publish_zeros
+        } else {
+            value < self.threshold
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Published,
+    Primary,
+    Secondary,
+}
+
+/// The outcome: for each cell, published or suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    status: Vec<Status>,
+    rule: Rule,
+}
+
+impl Suppression {
+    /// A pattern chosen elsewhere (by hand, or by another tool), so that it
+    /// can be audited. Cells the rule makes primary count as primary.
+    pub fn from_suppressed(problem: &Problem, rule: &Rule, suppressed: &[CellId]) -> Self {
+        let mut status = vec![Status::Published; problem.len()];
+        for &c in suppressed {
+            if let Some(s) = status.get_mut(c.index()) {
+                *s = if rule.is_primary(problem.value(c)) {
+                    Status::Primary
+                } else {
+                    Status::Secondary
+                };
+            }
+        }
+        Self {
+            status,
+            rule: *rule,
+        }
+    }
+
+    pub fn is_suppressed(&self, c: CellId) -> bool {
+        self.status
+            .get(c.index())
+            .is_some_and(|s| *s != Status::Published)
+    }
+
+    pub fn len(&self) -> usize {
+        self.status.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty()
+    }
+
+    pub fn suppressed_count(&self) -> usize {
+        self.status
+            .iter()
+            .filter(|s| **s != Status::Published)
+            .count()
+    }
+
+    /// How many cells were hidden for being small themselves (for metadata).
+    pub fn primary_count(&self) -> usize {
+        self.status
+            .iter()
+            .filter(|s| **s == Status::Primary)
+            .count()
+    }
+
+    pub fn suppressed_cells(&self) -> impl Iterator<Item = CellId> + '_ {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != Status::Published)
+            .map(|(i, _)| CellId::from_index(i))
+    }
+
+    pub fn rule(&self) -> &Rule {
+        &self.rule
+    }
+}
+
+/// Chooses primary and secondary suppressions. Deterministic: the same
+/// problem and rule always give the same pattern.
+pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
+    let n = problem.len();
+    let values = problem.values();
+    let cells = gauss::cell_vectors(problem);
+    let nested: Vec<modp::SparseVec> = problem
+        .small_nested_gaps(rule.threshold)
+        .into_iter()
+        .map(|(outer, inner)| {
+            modp::axpy(
+                &cells.vectors[outer.index()],
+                modp::neg(1),
+                &cells.vectors[inner.index()],
+            )
+        })
+        .collect();
+
+    let mut forced = vec![false; n];
+    loop {
+        let mut status: Vec<Status> = values
+            .iter()
+            .map(|&v| {
+                if rule.is_primary(v) {
+                    Status::Primary
+                } else {
+                    Status::Published
+                }
+            })
+            .collect();
+        let mut protected = nested.clone();
+        let mut candidates = Vec::new();
+        for c in 0..n {
+            if status[c] == Status::Primary {
+                protected.push(cells.vectors[c].clone());
+            } else if forced[c] {
+                status[c] = Status::Secondary;
+                protected.push(cells.vectors[c].clone());
+            } else {
+                candidates.push(c);
+            }
+        }
+        // Zeros first (they say nothing), then largest first; position breaks ties.
+        candidates.sort_by_key(|&c| (values[c] != 0, Reverse(values[c]), c));
+        let hidden = gauss::eliminate(&cells, protected, &candidates);
+        for (slot, &c) in candidates.iter().enumerate() {
+            if hidden[slot] {
+                status[c] = Status::Secondary;
+            }
+        }
+
+        let newly_forced = if rule.singleton_protection {
+            singleton_extras(problem, &status)
+        } else {
+            Vec::new()
+        };
+        let mut grew = false;
+        for c in newly_forced {
+            if !forced[c] {
+                forced[c] = true;
+                grew = true;
+            }
+        }
+        // `forced` only grows, so this loop ends after at most `n` rounds.
+        if !grew {
+            return Suppression {
+                status,
+                rule: *rule,
+            };
+        }
+    }
+}
+
+/// Relations whose hidden cells are all primaries, one of them a 1: the
+/// smallest published cell of each is returned to be hidden as well.
+fn singleton_extras(problem: &Problem, status: &[Status]) -> Vec<usize> {
+    let values = problem.values();
+    let mut extras = Vec::new();
+    for rel in problem.relations() {
+        let members = || std::iter::once(rel.total).chain(rel.parts.iter().copied());
+        let mut any_hidden = false;
+        let mut only_primary = true;
+        let mut has_one = false;
+        for c in members() {
+            match status[c.index()] {
+                Status::Published => {}
+                Status::Primary => {
+                    any_hidden = true;
+                    has_one |= values[c.index()] == 1;
+                }
+                Status::Secondary => {
+                    any_hidden = true;
+                    only_primary = false;
+                }
+            }
+        }
+        if any_hidden && only_primary && has_one {
+            let pick = members()
+                .filter(|c| status[c.index()] == Status::Published)
+                .min_by_key(|c| (values[c.index()] == 0, values[c.index()], c.index()));
+            if let Some(c) = pick {
+                extras.push(c.index());
+            }
+        }
+    }
+    extras
+}

@@ -1,0 +1,176 @@
+//! The input to disclosure control: cells and the additive relations between them.
+
+use std::fmt;
+
+use thiserror::Error;
+
+/// Identifies one cell of a [`Problem`]. Only [`Problem::add_cell`] makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellId(u32);
+
+impl CellId {
+    /// The position of the cell, in the order the cells were added.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    pub(crate) fn from_index(index: usize) -> Self {
+        // Problems are far below 2^32 cells; `add_cell` refuses to grow past it.
+        Self(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+}
+
+impl fmt::Display for CellId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cell #{}", self.0)
+    }
+}
+
+/// Why a relation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProblemError {
+    #[error("{0} does not belong to this problem")]
+    UnknownCell(CellId),
+    #[error("a relation needs at least one part")]
+    NoParts,
+    #[error("{total} cannot be one of its own parts")]
+    TotalIsPart { total: CellId },
+    #[error("{total} is {expected} but its parts add up to {actual}")]
+    Unbalanced {
+        total: CellId,
+        expected: u64,
+        actual: u128,
+    },
+}
+
+/// One additive relation: `total = parts[0] + parts[1] + ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relation {
+    pub total: CellId,
+    pub parts: Vec<CellId>,
+}
+
+/// A set of non-negative integer cells tied together by additive relations
+/// `total = sum(parts)`.
+///
+/// A cell may be the total of several relations (a grand total is the sum of
+/// the stages and also the sum of the sexes) and a part of several others.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problem {
+    values: Vec<u64>,
+    relations: Vec<Relation>,
+}
+
+impl Problem {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a cell holding `value` and returns its id.
+    pub fn add_cell(&mut self, value: u64) -> CellId {
+        let id = CellId::from_index(self.values.len());
+        self.values.push(value);
+        id
+    }
+
+    /// Records `total = sum(parts)`. The values must already add up: a relation
+    /// that does not hold would make every later guarantee meaningless.
+    pub fn add_relation(&mut self, total: CellId, parts: &[CellId]) -> Result<(), ProblemError> {
+        if parts.is_empty() {
+            return Err(ProblemError::NoParts);
+        }
+        for &cell in std::iter::once(&total).chain(parts) {
+            if cell.index() >= self.values.len() {
+                return Err(ProblemError::UnknownCell(cell));
+            }
+        }
+        if parts.contains(&total) {
+            return Err(ProblemError::TotalIsPart { total });
+        }
+        let actual: u128 = parts.iter().map(|p| u128::from(self.value(*p))).sum();
+        let expected = self.value(total);
+        if actual != u128::from(expected) {
+            return Err(ProblemError::Unbalanced {
+                total,
+                expected,
+                actual,
+            });
+        }
+        self.relations.push(Relation {
+            total,
+            parts: parts.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The value of a cell. Panics on an id from another problem, like slice indexing.
+    pub fn value(&self, c: CellId) -> u64 {
+        self.values[c.index()]
+    }
+
+    pub fn cells(&self) -> impl ExactSizeIterator<Item = CellId> + '_ {
+        (0..self.values.len()).map(CellId::from_index)
+    }
+
+    pub fn relations(&self) -> &[Relation] {
+        &self.relations
+    }
+
+    pub(crate) fn values(&self) -> &[u64] {
+        &self.values
+    }
+
+    /// For every cell, the relations in which it is the total.
+    pub(crate) fn relations_by_total(&self) -> Vec<Vec<usize>> {
+        let mut by_total = vec![Vec::new(); self.len()];
+        for (r, rel) in self.relations.iter().enumerate() {
+            by_total[rel.total.index()].push(r);
+        }
+        by_total
+    }
+
+    /// Pairs of nested cells (`outer` contains `inner` through a chain of
+    /// relations) whose values differ by `0 < gap < threshold`. Values only
+    /// shrink going down a chain, so the walk stops as soon as the gap is big.
+    pub(crate) fn small_nested_gaps(&self, threshold: u64) -> Vec<(CellId, CellId)> {
+        let by_total = self.relations_by_total();
+        let mut pairs = Vec::new();
+        let mut seen = vec![usize::MAX; self.len()];
+        let mut stack = Vec::new();
+        for outer in 0..self.len() {
+            let top = self.values[outer];
+            seen[outer] = outer;
+            stack.clear();
+            stack.push(outer);
+            while let Some(cell) = stack.pop() {
+                for &r in &by_total[cell] {
+                    for part in &self.relations[r].parts {
+                        let p = part.index();
+                        if seen[p] == outer {
+                            continue;
+                        }
+                        seen[p] = outer;
+                        let gap = top.saturating_sub(self.values[p]);
+                        if gap >= threshold {
+                            continue;
+                        }
+                        if gap > 0 {
+                            pairs.push((CellId::from_index(outer), *part));
+                        }
+                        stack.push(p);
+                    }
+                }
+            }
+        }
+        pairs
+    }
+}
