@@ -1,0 +1,266 @@
+//! Loading files: the built-in questionnaire, valid fixtures and one invalid
+//! fixture per mistake.
+
+use std::path::{Path, PathBuf};
+
+use survey_defs::{
+    Band, Indicator, Locale, ModuleSwitches, Severity, Stage, Theme, builtin, builtin_sources,
+    load_file, load_str, readability,
+};
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn builtin_questionnaires_load_without_warnings() {
+    for (name, text) in builtin_sources() {
+        let loaded = load_str(name, text).unwrap_or_else(|e| panic!("{name} failed:\n{e}"));
+        assert!(
+            loaded.warnings.is_empty(),
+            "{name} has warnings:\n{:#?}",
+            loaded.warnings
+        );
+    }
+    assert_eq!(builtin().unwrap().len(), builtin_sources().len());
+}
+
+#[test]
+fn builtin_questionnaire_fits_its_bands() {
+    let q = &builtin().unwrap()[0];
+    let count = |stage| {
+        survey_defs::plan(q, stage, &ModuleSwitches::all_on(), &Default::default())
+            .ordinals()
+            .count()
+    };
+    let visible = |stage: Stage| {
+        q.questions()
+            .iter()
+            .filter(|x| x.stages().contains(stage))
+            .count()
+    };
+    assert!(
+        (35..=45).contains(&visible(Stage::P5)),
+        "P5 sees {}",
+        visible(Stage::P5)
+    );
+    assert!(
+        (65..=80).contains(&visible(Stage::S4)),
+        "S4 sees {}",
+        visible(Stage::S4)
+    );
+    assert!(
+        count(Stage::S4) < visible(Stage::S4),
+        "routing hides follow-up questions"
+    );
+
+    // Every indicator is covered, and has a rule.
+    for indicator in Indicator::ALL {
+        assert!(
+            q.questions()
+                .iter()
+                .any(|x| x.theme() == Theme::Indicator(indicator))
+        );
+        assert!(q.scoring().iter().any(|r| r.indicator() == indicator));
+    }
+    // The sex question is asked of everyone and offers "prefer not to say".
+    let sex = q.sex_question().unwrap();
+    assert_eq!(sex.stages(), survey_defs::StageSet::ALL);
+    assert!(sex.options().iter().any(|o| o.is_prefer_not_to_say()));
+
+    // Sensitive modules are secondary-only and narrowed.
+    for module in q.modules().iter().filter(|m| m.sensitive()) {
+        for question in q
+            .questions()
+            .iter()
+            .filter(|x| x.module() == Some(module.id()))
+        {
+            assert!(!question.stages().touches(Band::Primary));
+            assert!(
+                !question.stages().contains(Stage::S1) && !question.stages().contains(Stage::S2)
+            );
+        }
+    }
+    // Primary scale points all carry pictures and labels.
+    let en: Locale = "en".parse().unwrap();
+    for question in q
+        .questions()
+        .iter()
+        .filter(|x| x.stages().touches(Band::Primary))
+    {
+        if *question.kind() == survey_defs::QuestionKind::Scale {
+            for option in question.options() {
+                assert!(
+                    option.emoji().is_some(),
+                    "{} {}",
+                    question.id(),
+                    option.code()
+                );
+                assert!(!option.label(&en).is_empty());
+            }
+        }
+        assert!(readability::grade(question.text(&en)) <= readability::max_grade(Band::Primary));
+    }
+}
+
+#[test]
+fn valid_fixtures_load() {
+    for file in fixtures("valid") {
+        load_file(&file).unwrap_or_else(|e| panic!("{} failed:\n{e}", file.display()));
+    }
+}
+
+#[test]
+fn right_to_left_locale_is_described_and_used() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/rtl_arabic.toml");
+    let q = load_file(&file).unwrap().questionnaire;
+    let ar: Locale = "ar".parse().unwrap();
+    let en: Locale = "en".parse().unwrap();
+    let info = q.locale_info(&ar).unwrap();
+    assert!(info.rtl());
+    assert_eq!(info.dir(), "rtl");
+    assert_eq!(info.name(), "العربية");
+    assert_eq!(q.locale_info(&en).unwrap().dir(), "ltr");
+    assert_eq!(q.default_locale(), &en);
+    assert_eq!(q.title(&ar), "استبيان قصير");
+    // An undeclared locale falls back to the default.
+    assert_eq!(q.title(&"fr".parse().unwrap()), "A short survey");
+    let question = q.question(&"q_safe_school".parse().unwrap()).unwrap();
+    assert_eq!(question.text(&ar), "هل تشعر بالأمان في المدرسة؟");
+    assert_eq!(question.options()[0].label(&ar), "دائمًا");
+    assert_eq!(question.options()[0].read_aloud(&ar), "دائمًا");
+    assert_eq!(question.help(&en), Some("Think about the last few weeks."));
+    let no_read_aloud = q.question(&"q_sex".parse().unwrap()).unwrap();
+    assert_eq!(no_read_aloud.read_aloud(&ar), no_read_aloud.text(&ar));
+}
+
+/// Each invalid fixture starts with `# expect: LINE: phrase`.
+#[test]
+fn each_invalid_fixture_reports_its_mistake_at_its_line() {
+    let files = fixtures("invalid");
+    assert!(files.len() >= 15, "only {} invalid fixtures", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let header = text.lines().next().unwrap();
+        let (line, phrase) = header
+            .strip_prefix("# expect: ")
+            .and_then(|rest| rest.split_once(": "))
+            .unwrap_or_else(|| panic!("{} lacks an expect header", file.display()));
+        let line: usize = line.parse().unwrap();
+        let err = match load_file(&file) {
+            Ok(_) => panic!("{} loaded but should fail", file.display()),
+            Err(e) => e,
+        };
+        let found = err
+            .errors()
+            .any(|d| d.line == line && d.message.contains(phrase));
+        assert!(
+            found,
+            "{}: expected an error at line {line} containing {phrase:?}, saw:\n{err}",
+            file.display()
+        );
+        for d in &err.diagnostics {
+            assert_eq!(d.file, file.display().to_string());
+            assert!(d.column >= 1);
+        }
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = r#"
+id = "many"
+version = 1
+title = { en = "Many" }
+[[locales]]
+code = "en"
+name = "English"
+[[sections]]
+id = "s"
+theme = "safe"
+title = { en = "S" }
+stages = ["P9"]
+[[sections.questions]]
+id = "q"
+kind = "yes_no"
+text = { en = "Hi?" }
+options = [{ code = "yes", label = { en = "Yes" } }, { code = "no", label = { en = "No" } }]
+score = { yes = 1, no = 0, perhaps = 1 }
+[[sections]]
+id = "empty"
+theme = "included"
+title = { en = "E" }
+"#;
+    let err = load_str("many.toml", text).unwrap_err();
+    let shown = err.to_string();
+    for needle in [
+        "many.toml:12:",
+        "unknown stage \"P9\"",
+        "many.toml:18:",
+        "unknown option \"perhaps\"",
+        "many.toml:20:",
+        "is empty",
+    ] {
+        assert!(shown.contains(needle), "missing {needle:?} in:\n{shown}");
+    }
+    assert!(
+        shown
+            .lines()
+            .all(|l| l.starts_with("many.toml:") && l.contains(": error: "))
+    );
+}
+
+#[test]
+fn hard_wording_warns_but_loads() {
+    let text = r#"
+id = "hard"
+version = 1
+title = { en = "Hard" }
+[[locales]]
+code = "en"
+name = "English"
+[[sections]]
+id = "s"
+theme = "about_you"
+title = { en = "S" }
+stages = ["P5"]
+[[sections.questions]]
+id = "q"
+kind = "yes_no"
+text = { en = "Do you experience considerable organisational difficulties regarding extracurricular participation?" }
+options = [{ code = "yes", label = { en = "Yes" } }, { code = "no", label = { en = "No" } }]
+"#;
+    let loaded = load_str("hard.toml", text).unwrap();
+    assert_eq!(loaded.warnings.len(), 1);
+    let w = &loaded.warnings[0];
+    assert_eq!((w.line, w.severity), (16, Severity::Warning));
+    assert!(w.message.contains("primary limit"), "{}", w.message);
+    assert!(w.to_string().starts_with("hard.toml:16:8: warning: "));
+}
+
+#[test]
+fn content_hash_ignores_line_endings_only() {
+    let (name, text) = builtin_sources()[0];
+    let unix = load_str(name, text).unwrap().questionnaire;
+    let windows = load_str(name, &text.replace('\n', "\r\n"))
+        .unwrap()
+        .questionnaire;
+    assert_eq!(unix.content_hash(), windows.content_hash());
+    assert_eq!(unix.content_hash().len(), 64);
+    let changed = load_str(
+        name,
+        &text.replace("Do you feel happy?", "Do you feel glad?"),
+    )
+    .unwrap()
+    .questionnaire;
+    assert_ne!(unix.content_hash(), changed.content_hash());
+}
