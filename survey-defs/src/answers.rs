@@ -125,14 +125,13 @@ impl Question {
                 if mask == 0 || (n < 64 && mask >> n != 0) {
                     return Err(AnswerError::UnknownOption(format!("{mask:#x}")));
                 }
-                if mask.count_ones() > 1 {
-                    if let Some(o) = answer
+                if mask.count_ones() > 1
+                    && let Some(o) = answer
                         .option_indices()
                         .filter_map(|i| self.options.get(usize::from(i)))
                         .find(|o| o.is_exclusive())
-                    {
-                        return Err(AnswerError::ExclusiveOption(o.code.to_string()));
-                    }
+                {
+                    return Err(AnswerError::ExclusiveOption(o.code.to_string()));
                 }
                 Ok(())
             }
@@ -379,6 +378,7 @@ fn unzigzag(v: u64) -> Option<i32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -418,19 +418,20 @@ impl<'a> Cx<'a> {
         let mut ordinal: usize = 0;
         for q in raw.sections.iter().flat_map(|s| &s.questions) {
             let name = q.id.get_ref().clone();
-            if seen.contains_key(&name) {
-                self.error(&q.id.span(), format!("duplicate question id \"{name}\""));
-            } else {
-                seen.insert(
-                    name,
-                    QuestionSeen {
+            match seen.entry(name) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let message = format!("duplicate question id \"{}\"", e.key());
+                    self.error(&q.id.span(), message);
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(QuestionSeen {
                         ordinal: u16::try_from(ordinal).unwrap_or(u16::MAX),
                         show_if: q
                             .show_if
                             .as_ref()
                             .map(|c| c.get_ref().question.get_ref().clone()),
-                    },
-                );
+                    });
+                }
             }
             ordinal += 1;
         }
@@ -485,15 +486,15 @@ impl<'a> Cx<'a> {
                     &seen,
                     &questions,
                 );
-                if let Some(q) = &q {
-                    if q.role == Some(Role::Sex) {
-                        if sex_question.is_some() {
-                            if let Some(r) = &rq.role {
-                                self.error(&r.span(), "only one question can have role = \"sex\"");
-                            }
-                        }
-                        sex_question = Some(q.ordinal);
+                if let Some(q) = &q
+                    && q.role == Some(Role::Sex)
+                {
+                    if sex_question.is_some()
+                        && let Some(r) = &rq.role
+                    {
+                        self.error(&r.span(), "only one question can have role = \"sex\"");
                     }
+                    sex_question = Some(q.ordinal);
                 }
                 questions.push(q);
             }
@@ -574,11 +575,11 @@ impl<'a> Cx<'a> {
         let mut ok = true;
         for o in raw.get_ref() {
             let code = self.parse::<OptionCode>(&o.code);
-            if let Some(c) = &code {
-                if out.iter().any(|x: &AnswerOption| &x.code == c) {
-                    self.error(&o.code.span(), format!("duplicate option code \"{c}\""));
-                    ok = false;
-                }
+            if let Some(c) = &code
+                && out.iter().any(|x: &AnswerOption| &x.code == c)
+            {
+                self.error(&o.code.span(), format!("duplicate option code \"{c}\""));
+                ok = false;
             }
             let label = match &o.label {
                 Some(l) => {
@@ -693,13 +694,14 @@ impl<'a> Cx<'a> {
                 None
             }
         };
-        if let (Some(s), Some(raw)) = (stages, &rq.stages) {
-            if s.is_empty() && raw.get_ref().is_empty() {
-                self.error(
-                    &raw.span(),
-                    format!("question \"{name}\" has an empty stage list, so no stage can see it"),
-                );
-            }
+        if let (Some(s), Some(raw)) = (stages, &rq.stages)
+            && s.is_empty()
+            && raw.get_ref().is_empty()
+        {
+            self.error(
+                &raw.span(),
+                format!("question \"{name}\" has an empty stage list, so no stage can see it"),
+            );
         }
         if stages.is_some_and(|s| s.is_empty()) && rq.stages.is_none() {
             self.error(

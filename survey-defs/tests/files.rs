@@ -1,6 +1,8 @@
 //! Loading files: the built-in questionnaire, valid fixtures and one invalid
 //! fixture per mistake.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
 use std::path::{Path, PathBuf};
 
 use survey_defs::{
