@@ -133,6 +133,8 @@ pub(crate) fn eliminate(
     let mut acc = Accumulator::new(dim);
     let mut heap: BinaryHeap<Reverse<u32>> = BinaryHeap::new();
     let mut suppressed = vec![false; candidates.len()];
+    let mut seen_at = vec![u32::MAX; protected.len()];
+    let mut seen_at = vec![u32::MAX; protected.len()];
 
     for (slot, &cell) in candidates.iter().enumerate() {
         // Reduce against published pivots, oldest first, so each pivot (already
@@ -170,8 +172,12 @@ pub(crate) fn eliminate(
             continue;
         }
 
-        // Publish: pick the pivot row used by fewest cells to limit fill-in.
-        let Some(&(row, _)) = v.iter().min_by_key(|e| (row_use[e.0 as usize], e.0)) else {
+        // Publish. The pivot row is the one touching fewest protected vectors
+        // (each touched one fills in), then fewest cells; this limits fill-in.
+        let Some(&(row, _)) = v.iter().min_by_key(|e| {
+            let r = e.0 as usize;
+            (watch[r].len(), row_use[r], e.0)
+        }) else {
             continue;
         };
         let scale = modp::inv(modp::get(&v, row));
@@ -181,11 +187,13 @@ pub(crate) fn eliminate(
         let k = pivots.len() as u32;
         pivot_at_row[row as usize] = k;
 
-        let mut affected = std::mem::take(&mut watch[row as usize]);
-        affected.sort_unstable();
-        affected.dedup();
+        let affected = std::mem::take(&mut watch[row as usize]);
         for q in affected {
             let q = q as usize;
+            if seen_at[q] == k {
+                continue;
+            }
+            seen_at[q] = k;
             let c = modp::get(&protected[q], row);
             if c == 0 {
                 continue;
@@ -196,7 +204,8 @@ pub(crate) fn eliminate(
             }
             let mut updated = modp::axpy(&protected[q], modp::neg(c), &v);
             modp::normalise_first(&mut updated);
-            for &(r, _) in &updated {
+            // Only rows of `v` can be new in `q`; older rows already watch it.
+            for &(r, _) in &v {
                 if r != row {
                     watch[r as usize].push(q as u32);
                 }

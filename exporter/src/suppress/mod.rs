@@ -179,7 +179,14 @@ pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
             )
         })
         .collect();
+    let mut protected_extra = nested;
+    if rule.singleton_protection {
+        protected_extra.extend(singleton_sums(problem, rule, &cells));
+    }
 
+    // The singleton sums above nearly always settle singleton protection in
+    // the first pass; the literal rule is then checked on the result, and any
+    // relation still short of a hidden non-primary gets one and a new pass.
     let mut forced = vec![false; n];
     loop {
         let mut status: Vec<Status> = values
@@ -192,7 +199,7 @@ pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
                 }
             })
             .collect();
-        let mut protected = nested.clone();
+        let mut protected = protected_extra.clone();
         let mut candidates = Vec::new();
         for c in 0..n {
             if status[c] == Status::Primary {
@@ -233,6 +240,36 @@ pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
             };
         }
     }
+}
+
+/// For every relation with a primary 1 among two or more primaries, the
+/// signed sum of its primary members. Keeping that sum underivable forces a
+/// non-primary member to be hidden too: otherwise the pupil who is the 1 could
+/// subtract themself and learn the other small cells.
+fn singleton_sums(
+    problem: &Problem,
+    rule: &Rule,
+    cells: &gauss::CellVectors,
+) -> Vec<modp::SparseVec> {
+    let values = problem.values();
+    let mut sums = Vec::new();
+    for rel in problem.relations() {
+        let members = std::iter::once((rel.total, 1))
+            .chain(rel.parts.iter().map(|&p| (p, modp::neg(1))))
+            .filter(|(c, _)| rule.is_primary(values[c.index()]));
+        let mut sum: modp::SparseVec = Vec::new();
+        let mut count = 0;
+        let mut has_one = false;
+        for (c, sign) in members {
+            sum = modp::axpy(&sum, sign, &cells.vectors[c.index()]);
+            count += 1;
+            has_one |= values[c.index()] == 1;
+        }
+        if has_one && count >= 2 && !sum.is_empty() {
+            sums.push(sum);
+        }
+    }
+    sums
 }
 
 /// Relations whose hidden cells are all primaries, one of them a 1: the

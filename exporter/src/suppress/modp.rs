@@ -144,6 +144,21 @@ impl Accumulator {
 
     /// Empties the scratch vector and returns its non-zero entries in order.
     pub(crate) fn take(&mut self) -> SparseVec {
+        if self.touched.len() * 8 > self.dense.len() {
+            // Dense enough that one scan beats sorting.
+            let mut out = Vec::with_capacity(self.touched.len());
+            for (k, live) in self.live.iter_mut().enumerate() {
+                if *live {
+                    if self.dense[k] != 0 {
+                        out.push((k as u32, self.dense[k]));
+                    }
+                    self.dense[k] = 0;
+                    *live = false;
+                }
+            }
+            self.touched.clear();
+            return out;
+        }
         self.touched.sort_unstable();
         let mut out = Vec::with_capacity(self.touched.len());
         for &i in &self.touched {
