@@ -134,7 +134,6 @@ pub(crate) fn eliminate(
     let mut heap: BinaryHeap<Reverse<u32>> = BinaryHeap::new();
     let mut suppressed = vec![false; candidates.len()];
     let mut seen_at = vec![u32::MAX; protected.len()];
-    let mut seen_at = vec![u32::MAX; protected.len()];
 
     for (slot, &cell) in candidates.iter().enumerate() {
         // Reduce against published pivots, oldest first, so each pivot (already
