@@ -68,8 +68,8 @@ fn one_small_cell_in_a_two_by_two_table_hides_a_rectangle() {
     let s = suppress(&t.problem, &Rule::default());
     assert!(s.is_suppressed(t.inner[0][0]), "the 3 itself");
     assert_eq!(s.primary_count(), 1);
-    // The smallest cells are given up first: 30 and 40 (and then 50) — a
-    // rectangle — while every marginal stays published.
+    // In a 2×2 table the only protecting pattern short of hiding margins is
+    // the whole interior; every marginal stays published.
     assert_eq!(
         published(&s, &t.inner.concat()),
         vec![false, false, false, false],

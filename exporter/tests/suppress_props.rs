@@ -4,7 +4,9 @@
 mod common;
 
 use common::{Rng, Tree, sexes, simulate, stages, survey, table};
-use exporter::suppress::{Problem, Rule, audit, suppress};
+use exporter::suppress::{
+    CellId, Exposure, Problem, Rule, Suppression, audit, feasibility_interval, suppress,
+};
 use proptest::prelude::*;
 
 fn check(problem: &Problem, rule: &Rule) -> Result<(), TestCaseError> {
@@ -103,5 +105,22 @@ proptest! {
         }
         let sv = survey(&geography, &sexes(), &options, &counts);
         check(&sv.problem, &rule)?;
+    }
+
+    /// The audit and the exact LP agree: a cell the audit calls derivable
+    /// has a feasible range of one point.
+    #[test]
+    fn audit_agrees_with_the_exact_interval(
+        values in proptest::collection::vec(proptest::collection::vec(10u64..40, 3), 3),
+        mask in proptest::collection::vec(any::<bool>(), 15),
+    ) {
+        let t = table(&values);
+        let hidden: Vec<CellId> = t.problem.cells().zip(&mask).filter(|(_, m)| **m).map(|(c, _)| c).collect();
+        let s = Suppression::from_suppressed(&t.problem, &Rule::default(), &hidden);
+        if let Err(Exposure::Derivable { cell, value }) = audit(&t.problem, &s) {
+            let i = feasibility_interval(&t.problem, &s, cell).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(i.lower, exporter::suppress::Rational::integer(i128::from(value)));
+            prop_assert_eq!(i.upper, Some(i.lower), "derivable {} has a range", cell);
+        }
     }
 }

@@ -20,14 +20,17 @@
 //! (Statistics Norway's GaussSuppression). Protected quantities are every
 //! primary cell, every gap of less than the threshold between a group and a
 //! group nested inside it (published together they would expose the small
-//! difference), and, with singleton protection on, one extra cell in any
-//! relation whose only hidden cells are primaries one of which is a 1 (the
-//! pupil who is that 1 would otherwise learn the rest).
+//! difference), and, with singleton protection on, the sum of the small cells
+//! of any relation that holds a 1, which forces one more cell of that
+//! relation to be hidden (the pupil who is the 1 could otherwise subtract
+//! themself and learn the rest).
 //!
 //! **The guarantee.** No suppressed cell can be worked out exactly from the
 //! published cells by any combination of additions and subtractions. A
 //! suppressed secondary cell cannot be derived either, since deriving it would
-//! derive the primary it protects. Every pattern is checked by [`audit`] with
+//! derive the protected quantity it was hidden for. The guarantee is about
+//! exact values: a hidden cell can still have a narrow feasible range once
+//! non-negativity is taken into account. Every pattern is checked by [`audit`] with
 //! exact integer arithmetic before anything is written; if the audit finds an
 //! exposure it names the cell and the caller writes nothing.
 //!
