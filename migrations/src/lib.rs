@@ -1,1 +1,20 @@
-//! Database migrations.
+//! The database schema, as sea-orm migrations that run unchanged on SQLite and
+//! PostgreSQL.
+//!
+//! One file per change; a migration that has shipped is never edited. The
+//! migrations name tables and columns by string and never import entity types,
+//! so the schema history stays fixed however the server's entities evolve.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial;
+
+/// Every migration, in the order it is applied.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial::Migration)]
+    }
+}

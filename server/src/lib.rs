@@ -1,1 +1,22 @@
-//! The survey server.
+//! The survey server: pupils' pages, staff pages, administration and the command
+//! line that runs and administers it.
+
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod forms;
+pub mod i18n;
+pub mod middleware;
+pub mod questionnaires;
+pub mod routes;
+pub mod saves;
+pub mod secret;
+pub mod settings;
+pub mod sittings;
+pub mod startup;
+pub mod survey;
+pub mod telemetry;
+pub mod templates;
+pub mod throttle;

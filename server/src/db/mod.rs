@@ -1,0 +1,78 @@
+//! The database layer: the only code that builds queries.
+//!
+//! Every function takes `&impl ConnectionTrait`, so the same function runs on the
+//! pool or inside a transaction. Handlers call these functions and never see
+//! sea-orm themselves.
+
+pub mod entities;
+pub mod pupil;
+pub mod questionnaires;
+pub mod reference;
+pub mod schools;
+pub mod sittings;
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+pub use sea_orm::DatabaseConnection as Db;
+pub use sea_orm::DbErr as Error;
+
+/// How SQLite commits: `Full` waits for fsync before a commit returns, so an
+/// acknowledged page save survives a power cut; `Normal` (in WAL mode) may lose
+/// the last commits on power loss but never corrupts the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Full,
+    Normal,
+}
+
+/// Opens a pool for `url` (sqlite:// or postgres://) with settings suited to the
+/// backend: SQLite in WAL mode with a busy timeout; PostgreSQL with a larger pool.
+pub async fn connect(url: &str, durability: Durability) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        // Readers never block the writer in WAL mode; page saves are funnelled
+        // through one writer task, so a handful of connections is enough.
+        options.max_connections(8).min_connections(1);
+        options.map_sqlx_sqlite_opts(move |o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(match durability {
+                    Durability::Full => SqliteSynchronous::Full,
+                    Durability::Normal => SqliteSynchronous::Normal,
+                })
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    } else {
+        options.max_connections(32).min_connections(2);
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// True when the database answers a trivial query.
+pub async fn ping(db: &impl ConnectionTrait) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Which SQL dialect a connection speaks.
+pub fn backend_name(db: &impl ConnectionTrait) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}

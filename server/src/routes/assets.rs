@@ -1,0 +1,27 @@
+//! Stylesheet and script, embedded in the binary and served from this origin
+//! only: pupil pages make no third-party requests.
+
+use actix_web::{HttpResponse, get, web};
+
+const CSS: &str = include_str!("../../static/survey.css");
+const JS: &str = include_str!("../../static/survey.js");
+
+#[get("/static/survey.css")]
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(CSS)
+}
+
+#[get("/static/survey.js")]
+async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(JS)
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(css).service(js);
+}

@@ -1,0 +1,116 @@
+//! The pupil's browser session: an encrypted, signed cookie (actix-session's
+//! cookie store), so any server instance can serve any request. It holds only
+//! which code or in-progress response this browser is using, a form token, the
+//! chosen language and display preferences, and when the pupil was last seen.
+//! It is emptied and the cookie removed when the pupil finishes, stops or
+//! withdraws, or leaves the device idle.
+
+use actix_session::Session;
+use chrono::Utc;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+const CSRF: &str = "csrf";
+const CODE: &str = "code";
+const RESPONSE: &str = "rid";
+const LANG: &str = "lang";
+const SEEN: &str = "seen";
+const PREFS: &str = "prefs";
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Prefs {
+    pub large: bool,
+    pub contrast: bool,
+}
+
+pub struct PupilSession(pub Session);
+
+impl PupilSession {
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.0.get::<T>(key).ok().flatten()
+    }
+
+    fn set<T: Serialize>(&self, key: &str, value: T) -> Result<(), AppError> {
+        self.0.insert(key, value).map_err(AppError::internal)
+    }
+
+    /// The form token for this browser session, made on first use. It lasts as
+    /// long as the session, so it never expires in the middle of a survey.
+    pub fn csrf(&self) -> Result<String, AppError> {
+        if let Some(token) = self.get::<String>(CSRF) {
+            return Ok(token);
+        }
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        self.set(CSRF, &token)?;
+        Ok(token)
+    }
+
+    /// Refuses a form whose token is missing or differs from the session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        match self.get::<String>(CSRF) {
+            Some(expected) if constant_time_eq(expected.as_bytes(), submitted.as_bytes()) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+
+    pub fn code_id(&self) -> Option<i32> {
+        self.get(CODE)
+    }
+
+    pub fn set_code_id(&self, id: i32) -> Result<(), AppError> {
+        self.0.remove(RESPONSE);
+        self.set(CODE, id)
+    }
+
+    pub fn response_id(&self) -> Option<String> {
+        self.get(RESPONSE)
+    }
+
+    pub fn set_response_id(&self, id: &str) -> Result<(), AppError> {
+        self.0.remove(CODE);
+        self.set(RESPONSE, id)
+    }
+
+    pub fn lang(&self) -> Option<String> {
+        self.get(LANG)
+    }
+
+    pub fn set_lang(&self, lang: &str) -> Result<(), AppError> {
+        self.set(LANG, lang)
+    }
+
+    pub fn prefs(&self) -> Prefs {
+        self.get(PREFS).unwrap_or_default()
+    }
+
+    pub fn set_prefs(&self, prefs: Prefs) -> Result<(), AppError> {
+        self.set(PREFS, prefs)
+    }
+
+    /// Marks the pupil as active now. Returns false, and empties the session,
+    /// when the pupil had been idle longer than `idle_minutes`.
+    pub fn touch(&self, idle_minutes: u32) -> Result<bool, AppError> {
+        let now = Utc::now().timestamp();
+        if let Some(seen) = self.get::<i64>(SEEN)
+            && now - seen > i64::from(idle_minutes) * 60
+        {
+            self.clear();
+            return Ok(false);
+        }
+        self.set(SEEN, now)?;
+        Ok(true)
+    }
+
+    /// Forgets everything and removes the cookie.
+    pub fn clear(&self) {
+        self.0.purge();
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

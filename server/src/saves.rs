@@ -1,0 +1,101 @@
+//! Group commit for page saves.
+//!
+//! Every pupil's Next is answered only after the page is durably stored. With one
+//! fsync per transaction, SQLite tops out at a few thousand commits a second, so
+//! saves that arrive together are written by one writer task in one transaction
+//! and acknowledged together once it commits. Under light load a batch holds one
+//! save and nothing waits; under heavy load batches grow and the fsync cost is
+//! shared.
+//!
+//! If a batch fails (for example one save belongs to a response that was just
+//! withdrawn), each save in it is retried in a transaction of its own, so one bad
+//! save never fails the others.
+
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::pupil::{self, PageSave};
+
+/// The most saves committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<(), DbErr>>;
+
+/// A handle for queueing page saves; cheap to clone.
+#[derive(Clone)]
+pub struct SaveQueue {
+    sender: mpsc::Sender<(PageSave, Reply)>,
+}
+
+impl SaveQueue {
+    /// Starts `writers` writer tasks on the current runtime. SQLite allows one
+    /// writer at a time, so it gets one; PostgreSQL benefits from a few.
+    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
+        let (sender, receiver) = mpsc::channel::<(PageSave, Reply)>(8192);
+        let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            let db = db.clone();
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut receiver = receiver.lock().await;
+                        let Some(first) = receiver.recv().await else {
+                            break;
+                        };
+                        let mut batch = vec![first];
+                        while batch.len() < MAX_BATCH {
+                            match receiver.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    write_batch(&db, batch).await;
+                }
+            });
+        }
+        Self { sender }
+    }
+
+    /// Queues a save and waits until it is committed.
+    pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
+        let (reply, done) = oneshot::channel();
+        self.sender
+            .send((save, reply))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+}
+
+async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
+    match try_batch(db, &batch).await {
+        Ok(()) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(error) if batch.len() == 1 => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+        Err(_) => {
+            for (save, reply) in batch {
+                let result = try_batch(db, &[(save, oneshot::channel().0)]).await;
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for (save, _) in batch {
+        pupil::save_page(&txn, save.clone()).await?;
+    }
+    txn.commit().await
+}

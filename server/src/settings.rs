@@ -1,0 +1,160 @@
+//! Typed settings, from command-line flags or the matching environment variables.
+//! Every setting is documented in the README's Configuration table.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::db::Durability;
+
+/// Settings shared by the server and every administration subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB.
+    /// Defaults to a SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite database and the generated secret key.
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Extra questionnaire files (*.toml) to load beside the built-in ones.
+    #[arg(long, env = "QUESTIONNAIRES", global = true)]
+    pub questionnaires: Option<PathBuf>,
+
+    /// File holding the server secret (hex). Created in the data directory when not given.
+    #[arg(long, env = "SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// SQLite commit durability: `full` waits for fsync on every commit.
+    #[arg(
+        long,
+        env = "DURABILITY",
+        value_enum,
+        default_value = "full",
+        global = true
+    )]
+    pub durability: Durability,
+
+    /// Address printed on code slips and in QR codes (defaults to http://BIND).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Minutes an idle pupil page waits before returning to the code screen.
+    #[arg(long, env = "PUPIL_IDLE_MINUTES", default_value_t = 20, global = true)]
+    pub pupil_idle_minutes: u32,
+
+    /// Minutes of inactivity after which a staff session ends.
+    #[arg(long, env = "STAFF_IDLE_MINUTES", default_value_t = 30, global = true)]
+    pub staff_idle_minutes: u32,
+
+    /// Mark cookies Secure (set this when the server is behind https).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
+    /// Extra pupil-facing locale files (*.toml) beside the built-in English.
+    #[arg(long, env = "LOCALES", global = true)]
+    pub locales: Option<PathBuf>,
+
+    /// Read client addresses from X-Forwarded-For (only behind a trusted proxy).
+    #[arg(long, env = "TRUST_PROXY", default_value_t = false, global = true)]
+    pub trust_proxy: bool,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 65_536, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Do not create the demo CPP, school, login and sitting on an empty database.
+    #[arg(long, env = "NO_DEMO", default_value_t = false, global = true)]
+    pub no_demo: bool,
+}
+
+impl Settings {
+    /// The database URL in force: the one given, or SQLite under the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("survey.sqlite").display()
+            ),
+        }
+    }
+
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Settings for a test server: port 0 on loopback, the given database and
+    /// data directory, no demo.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: Some(database_url),
+            data_dir,
+            questionnaires: None,
+            secret_key_file: None,
+            durability: Durability::Full,
+            public_url: None,
+            pupil_idle_minutes: 20,
+            staff_idle_minutes: 30,
+            secure_cookies: false,
+            no_demo: true,
+            locales: None,
+            trust_proxy: false,
+            max_body_bytes: 65_536,
+        }
+    }
+}
+
+/// Hides the password of a database URL, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_password_never_shows() {
+        assert_eq!(
+            redact_url("postgres://survey:hunter2@db.example/survey"),
+            "postgres://survey:***@db.example/survey"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/survey.sqlite"),
+            "sqlite://data/survey.sqlite"
+        );
+    }
+}

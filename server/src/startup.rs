@@ -1,0 +1,243 @@
+//! Building the application: open and migrate the database, load reference data
+//! and questionnaires, read the secret, bind the listener, and assemble routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::error::AppError;
+use crate::forms;
+
+use crate::db::{self, Db};
+use crate::domain::AccessCode;
+use crate::i18n::{LocaleError, Locales};
+use crate::middleware::request_log;
+use crate::questionnaires::{Catalogue, CatalogueError};
+use crate::routes;
+use crate::saves::SaveQueue;
+use crate::secret::{SecretError, ServerSecret};
+use crate::settings::{Settings, redact_url};
+use crate::throttle::{Limit, Throttle};
+
+/// Why the server could not start. Each variant prints as one plain line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the database URL {0} is not valid: it must start with sqlite:// or postgres://")]
+    BadDatabaseUrl(String),
+    #[error("cannot use the data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("cannot open the database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migration(sea_orm::DbErr),
+    #[error("cannot load reference data: {0}")]
+    Reference(sea_orm::DbErr),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Questionnaire(#[from] CatalogueError),
+    #[error(transparent)]
+    Locales(#[from] LocaleError),
+    #[error("cannot listen on {addr}: {source} (is another server already using that port?)")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// What every part of the server shares: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub secret: ServerSecret,
+    pub catalogue: Arc<Catalogue>,
+    pub settings: Arc<Settings>,
+    pub locales: Arc<Locales>,
+    pub saves: SaveQueue,
+    /// Failed code entries per client address.
+    pub code_throttle: Arc<Throttle>,
+}
+
+/// Failures of code entry allowed per address: a burst of 300, refilled at 2
+/// a second. See the README's "Why codes resist guessing".
+pub const CODE_FAILURE_LIMIT: Limit = Limit {
+    burst: 300.0,
+    per_second: 2.0,
+};
+
+impl AppState {
+    /// The keyed hash under which a code is stored: HMAC-SHA256 with the
+    /// server secret, so the database alone cannot be searched for a code.
+    pub fn code_hash(&self, code: &AccessCode) -> String {
+        hex::encode(self.secret.mac("access-code", code.canonical().as_bytes()))
+    }
+}
+
+/// The database, secret and questionnaires, ready for the server or a subcommand.
+pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
+    let url = settings.database_url();
+    let is_sqlite = url.starts_with("sqlite:");
+    if !is_sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(StartupError::BadDatabaseUrl(redact_url(&url)));
+    }
+    if settings.database_url.is_none() || settings.secret_key_file.is_none() {
+        ensure_writable_dir(&settings.data_dir)?;
+    }
+    let secret = ServerSecret::load_or_create(&settings.secret_key_path())?;
+    let db = db::connect(&url, settings.durability)
+        .await
+        .map_err(|source| StartupError::Database {
+            url: redact_url(&url),
+            source,
+        })?;
+    db::migrate(&db).await.map_err(StartupError::Migration)?;
+    db::reference::load_council_areas(&db)
+        .await
+        .map_err(StartupError::Reference)?;
+    let catalogue = Catalogue::load(&db, settings.questionnaires.as_deref()).await?;
+    let locales = Locales::load(settings.locales.as_deref())?;
+    let writers = if is_sqlite { 1 } else { 4 };
+    Ok(AppState {
+        saves: SaveQueue::start(db.clone(), writers),
+        db,
+        secret,
+        catalogue: Arc::new(catalogue),
+        settings: Arc::new(settings.clone()),
+        locales: Arc::new(locales),
+        code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
+    })
+}
+
+fn ensure_writable_dir(path: &std::path::Path) -> Result<(), StartupError> {
+    let shown = path.display().to_string();
+    std::fs::create_dir_all(path).map_err(|e| StartupError::DataDir {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let probe = path.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| StartupError::DataDir {
+            path: shown,
+            reason: e.to_string(),
+        })
+}
+
+/// Pupil sessions live in an encrypted cookie, so every instance can serve
+/// every request. SameSite=Strict keeps other sites from using it.
+fn pupil_sessions(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name("pupil".to_owned())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Strict)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(BrowserSession::default())
+        .build()
+}
+
+/// Headers on every response: a strict content security policy with no inline
+/// script, no framing, no referrer, no sniffing, and no caching of pages.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ))
+        .add(("Cache-Control", "no-store"))
+}
+
+async fn not_found() -> actix_web::Result<HttpResponse> {
+    Err(AppError::NotFound.into())
+}
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let state = prepare(&settings).await?;
+        Self::with_state(state)
+    }
+
+    pub fn with_state(state: AppState) -> Result<Self, StartupError> {
+        let addr = state.settings.bind;
+        let listener = TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?
+            .port();
+        let data = web::Data::new(state.clone());
+        let pupil_key = Key::from(&state.secret.derive_key("pupil-session"));
+        let secure = state.settings.secure_cookies;
+        let max_body = state.settings.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(security_headers())
+                .wrap(Compress::default())
+                .wrap(from_fn(request_log))
+                .app_data(data.clone())
+                .app_data(forms::form_config(max_body))
+                .app_data(forms::query_config())
+                .app_data(web::PayloadConfig::new(max_body))
+                .configure(routes::health::config)
+                .configure(routes::assets::config)
+                .service(
+                    web::scope("")
+                        .wrap(pupil_sessions(pupil_key.clone(), secure))
+                        .configure(routes::pupil::config),
+                )
+                .default_service(web::to(not_found))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
