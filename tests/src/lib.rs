@@ -98,3 +98,281 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         _dir: dir,
     }
 }
+
+/// A sitting made for a test, with its printed codes.
+pub struct TestSitting {
+    pub id: i32,
+    pub school_id: i32,
+    pub cpp_id: i32,
+    pub codes: Vec<String>,
+}
+
+/// Options for [`TestApp::sitting`].
+#[derive(Default)]
+pub struct SittingOptions {
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub disabled_modules: Vec<String>,
+}
+
+impl TestApp {
+    /// A school in a reference CPP with one sitting of `count` codes at `stage`.
+    pub async fn sitting(&self, stage: &str, count: usize) -> TestSitting {
+        self.sitting_with(stage, count, SittingOptions::default())
+            .await
+    }
+
+    pub async fn sitting_with(
+        &self,
+        stage: &str,
+        count: usize,
+        options: SittingOptions,
+    ) -> TestSitting {
+        use server::db::schools::{self, NewSchool};
+        let db = &self.state.db;
+        let cpp = schools::cpp_by_code(db, "S12000036")
+            .await
+            .expect("reading CPPs")
+            .expect("City of Edinburgh is reference data");
+        let seed = format!("T{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let school = schools::create_school(
+            db,
+            NewSchool {
+                cpp_id: cpp.id,
+                seed_code: seed.clone(),
+                name: format!("Test school {seed}"),
+                sector: "all-through".into(),
+                rolls: [30; 7],
+                is_demo: false,
+            },
+        )
+        .await
+        .expect("creating a school");
+        let version_id = self
+            .state
+            .catalogue
+            .latest()
+            .first()
+            .expect("a questionnaire is loaded")
+            .version_id;
+        let (sitting, codes) = server::sittings::create_with_codes(
+            &self.state,
+            server::db::sittings::NewSitting {
+                school_id: school.id,
+                cpp_id: cpp.id,
+                stage: stage.into(),
+                label: format!("{stage} test class"),
+                questionnaire_version_id: version_id,
+                disabled_modules: serde_json::to_string(&options.disabled_modules)
+                    .expect("module list"),
+                signposting: server::demo::default_signposting(),
+                opens_at: options.opens_at,
+                closes_at: options.closes_at,
+                mop_up_of: None,
+                created_by: None,
+                is_demo: false,
+            },
+            count,
+        )
+        .await
+        .expect("creating a sitting");
+        TestSitting {
+            id: sitting.id,
+            school_id: school.id,
+            cpp_id: cpp.id,
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn csrf_of(html: &str) -> String {
+    capture(html, r#"name="csrf" value="([0-9a-f]+)""#).expect("the page has a csrf field")
+}
+
+/// The first capture group of `pattern` in `text`.
+pub fn capture(text: &str, pattern: &str) -> Option<String> {
+    regex::Regex::new(pattern)
+        .expect("a valid pattern")
+        .captures(text)
+        .map(|c| c[1].to_owned())
+}
+
+/// A pupil's browser, as plain HTTP: follows the pupil pages by hand.
+pub struct Pupil<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+/// A question field on a page: its form name and the option codes offered.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub options: Vec<String>,
+    pub number: bool,
+}
+
+impl<'a> Pupil<'a> {
+    pub async fn new(app: &'a TestApp) -> Self {
+        let client = app.client();
+        let html = client
+            .get(app.url("/"))
+            .send()
+            .await
+            .expect("GET /")
+            .text()
+            .await
+            .expect("body");
+        Pupil {
+            app,
+            client,
+            csrf: csrf_of(&html),
+        }
+    }
+
+    /// Posts a form and returns the response.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.app.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.app.url(path))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Types a code; returns the response (a redirect on success).
+    pub async fn enter_code(&self, code: &str) -> reqwest::Response {
+        self.post("/code", &[("csrf", &self.csrf), ("code", code)])
+            .await
+    }
+
+    /// Types a code and presses Start.
+    pub async fn start(&self, code: &str) {
+        let response = self.enter_code(code).await;
+        assert_eq!(response.status(), 303, "expected the code to be accepted");
+        let response = self
+            .post("/welcome", &[("csrf", &self.csrf), ("action", "start")])
+            .await;
+        assert_eq!(
+            response.headers()["location"],
+            "/survey",
+            "expected Start to lead to the survey"
+        );
+    }
+
+    /// The current page: its key, the question fields, and the raw HTML.
+    pub async fn page(&self, path: &str) -> (String, Vec<Field>, String) {
+        let html = self.get(path).await.text().await.expect("body");
+        let key = capture(&html, r#"name="page" value="([^"]+)""#).unwrap_or_default();
+        let mut fields: Vec<Field> = Vec::new();
+        let input = regex::Regex::new(r#"<input (?:class="number" )?type="(radio|checkbox|text)"[^>]*?name="(q_[^"]+)"(?: value="([^"]*)")?"#)
+            .expect("pattern");
+        for c in input.captures_iter(&html) {
+            let name = c[2].to_owned();
+            let number = &c[1] == "text";
+            let value = c.get(3).map(|m| m.as_str().to_owned()).unwrap_or_default();
+            match fields.iter_mut().find(|f| f.name == name) {
+                Some(field) => field.options.push(value),
+                None => fields.push(Field {
+                    name,
+                    options: if number { vec![] } else { vec![value] },
+                    number,
+                }),
+            }
+        }
+        (key, fields, html)
+    }
+
+    /// Saves the page `key` with `answers` and the navigation `nav`.
+    pub async fn save(
+        &self,
+        key: &str,
+        answers: &[(String, String)],
+        nav: &str,
+    ) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf), ("page", key), ("nav", nav)];
+        for (name, value) in answers {
+            form.push((name, value));
+        }
+        self.post("/survey", &form).await
+    }
+
+    /// Answers every page with the first option (numbers get
+    /// 3), pressing Next until the review page. Returns pages answered.
+    pub async fn answer_all(&self) -> usize {
+        let mut pages = 0;
+        let mut path = "/survey".to_owned();
+        loop {
+            let (key, fields, _) = self.page(&path).await;
+            assert!(!key.is_empty(), "expected a survey page at {path}");
+            let answers: Vec<(String, String)> = fields
+                .iter()
+                .map(|f| {
+                    let value = if f.number {
+                        "3".to_owned()
+                    } else {
+                        f.options[0].clone()
+                    };
+                    (f.name.clone(), value)
+                })
+                .collect();
+            let response = self.save(&key, &answers, "next").await;
+            assert_eq!(
+                response.status(),
+                303,
+                "expected a redirect after saving {key}"
+            );
+            pages += 1;
+            let next = response.headers()["location"]
+                .to_str()
+                .expect("location")
+                .to_owned();
+            if next == "/review" {
+                return pages;
+            }
+            assert!(pages < 500, "the survey never ended");
+            path = next;
+        }
+    }
+
+    pub async fn finish(&self) -> reqwest::Response {
+        self.post("/finish", &[("csrf", &self.csrf)]).await
+    }
+}
+
+/// Runs a browser test script (`tests/browser/NAME.mjs`) against `app` with the
+/// given environment, and fails with the script's output if it fails.
+pub fn run_browser_script(app: &TestApp, name: &str, env: &[(&str, String)]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "the browser test packages are missing: run `bash tests/run.sh` (or `npm ci` in tests/browser)"
+    );
+    let mut command = std::process::Command::new("node");
+    command
+        .arg(dir.join(format!("{name}.mjs")))
+        .current_dir(&dir);
+    command.env("BASE_URL", &app.address);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command
+        .output()
+        .expect("running node (is Node.js installed?)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "browser script {name}.mjs failed:\n{stdout}\n{stderr}"
+    );
+}

@@ -1,0 +1,528 @@
+//! The pupil journey over real HTTP: codes, saving and resuming, finishing,
+//! withdrawing, and every kind of bad input. Runs on SQLite, and on PostgreSQL
+//! when TEST_DATABASE_URL is set.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use server::db::entities::{access_code, page_save, response, response_in_progress};
+use tests::{Pupil, SittingOptions, spawn_app};
+
+async fn count_responses(app: &tests::TestApp) -> u64 {
+    response::Entity::find().count(&app.state.db).await.unwrap()
+}
+
+async fn code_row(app: &tests::TestApp, code: &str) -> access_code::Model {
+    let parsed = server::domain::AccessCode::parse(code).unwrap();
+    access_code::Entity::find()
+        .filter(access_code::Column::CodeHash.eq(app.state.code_hash(&parsed)))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the code is stored")
+}
+
+#[tokio::test]
+async fn a_p5_pupil_completes_the_survey_and_the_link_to_the_code_is_cut() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P5", 3).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let pages = pupil.answer_all().await;
+    assert!(
+        pages >= 30,
+        "expected about 40 one-question pages for P5, saw {pages}"
+    );
+    let done = pupil.finish().await;
+    assert_eq!(done.status(), 200);
+    let body = done.text().await.unwrap();
+    assert!(
+        body.contains("Childline"),
+        "expected signposting on the finish page"
+    );
+
+    let stored = response::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(stored.len(), 1, "expected exactly one completed response");
+    let r = &stored[0];
+    assert_eq!(r.stage, "P5");
+    assert!(!r.partial);
+    assert_eq!(r.completed_on, Utc::now().date_naive());
+    assert_eq!(r.id.len(), 32, "response ids are 128 random bits");
+
+    // Nothing anywhere refers to the code any more.
+    let code = code_row(&app, &sitting.codes[0]).await;
+    assert_eq!(code.state, "finished");
+    assert_eq!(
+        code.response_id, None,
+        "the code must no longer point at a response"
+    );
+    assert_eq!(
+        response_in_progress::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let codes = access_code::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.response_id.as_deref() != Some(r.id.as_str())),
+        "no code row may hold the response id"
+    );
+
+    // The spent code cannot be used again, and says so kindly.
+    let again = Pupil::new(&app).await;
+    let retry = again.enter_code(&sitting.codes[0]).await;
+    assert_eq!(retry.status(), 422);
+    assert!(retry.text().await.unwrap().contains("already been used"));
+}
+
+#[tokio::test]
+async fn an_s4_pupil_completes_the_survey_with_grouped_pages() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S4", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let pages = pupil.answer_all().await;
+    assert!(
+        pages < 60,
+        "secondary pages group questions; saw {pages} pages"
+    );
+    assert_eq!(pupil.finish().await.status(), 200);
+    let stored = response::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.stage, "S4");
+    let answers = survey_defs::AnswerSet::decode(&stored.answers).unwrap();
+    assert!(
+        answers.len() >= 60,
+        "expected the S4 answers, saw {}",
+        answers.len()
+    );
+    assert!(stored.sex.is_some(), "the sex question was answered");
+}
+
+#[tokio::test]
+async fn a_pupil_resumes_on_another_device_where_they_left_off() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let first = Pupil::new(&app).await;
+    first.start(&sitting.codes[0]).await;
+    let (key1, fields1, _) = first.page("/survey").await;
+    let answer = fields1[0].options[1].clone();
+    first
+        .save(&key1, &[(fields1[0].name.clone(), answer.clone())], "next")
+        .await;
+    let (key2, _, _) = first.page("/survey").await;
+    assert_ne!(key1, key2);
+
+    let second = Pupil::new(&app).await;
+    assert_eq!(
+        second.enter_code(&sitting.codes[0]).await.headers()["location"],
+        "/survey"
+    );
+    let (resumed, _, _) = second.page("/survey").await;
+    assert_eq!(
+        resumed, key2,
+        "expected to continue at the first unanswered page"
+    );
+    let (_, _, html) = second.page(&format!("/survey?p={key1}")).await;
+    assert!(
+        html.contains(&format!("value=\"{answer}\" checked")),
+        "Back must show the earlier answer"
+    );
+}
+
+#[tokio::test]
+async fn replayed_and_concurrent_saves_neither_duplicate_nor_lose_answers() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let a = Pupil::new(&app).await;
+    a.start(&sitting.codes[0]).await;
+    let (key, fields, _) = a.page("/survey").await;
+    let answer = vec![(fields[0].name.clone(), fields[0].options[0].clone())];
+    for _ in 0..3 {
+        assert_eq!(a.save(&key, &answer, "next").await.status(), 303);
+    }
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // The same code on a second device, saving at the same moment.
+    let b = Pupil::new(&app).await;
+    b.enter_code(&sitting.codes[0]).await;
+    let (key2, fields2, _) = b.page("/survey").await;
+    let answer2 = vec![(fields2[0].name.clone(), fields2[0].options[1].clone())];
+    let saves = (0..20).map(|i| {
+        let (who, k, ans) = if i % 2 == 0 {
+            (&a, &key, &answer)
+        } else {
+            (&b, &key2, &answer2)
+        };
+        who.save(k, ans, "next")
+    });
+    for response in futures::future::join_all(saves).await {
+        assert_eq!(response.status(), 303);
+    }
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        2
+    );
+
+    // Finishing twice at once stores one response.
+    a.answer_all().await;
+    let (x, y) = tokio::join!(a.finish(), b.finish());
+    assert_eq!(x.status(), 200);
+    assert!(y.status() == 200 || y.status() == 303);
+    assert_eq!(
+        count_responses(&app).await,
+        1,
+        "a double finish must store one response"
+    );
+}
+
+#[tokio::test]
+async fn a_pupil_can_withdraw_and_nothing_is_kept() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S2", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let (key, fields, _) = pupil.page("/survey").await;
+    pupil
+        .save(
+            &key,
+            &[(fields[0].name.clone(), fields[0].options[0].clone())],
+            "next",
+        )
+        .await;
+    let confirm = pupil.get("/withdraw").await.text().await.unwrap();
+    assert!(
+        confirm.contains("deleted"),
+        "the confirmation says what happens"
+    );
+    let done = pupil
+        .post("/withdraw", &[("csrf", &pupil.csrf), ("confirm", "yes")])
+        .await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(count_responses(&app).await, 0);
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "withdrawn");
+    // The browser session is gone: the survey page sends the pupil to the start.
+    assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn declining_is_counted_and_stores_no_answers() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P7", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.enter_code(&sitting.codes[0]).await;
+    let welcome = pupil.get("/welcome").await.text().await.unwrap();
+    assert!(welcome.contains("anonymous") || welcome.contains("name"));
+    let response = pupil
+        .post("/welcome", &[("csrf", &pupil.csrf), ("action", "decline")])
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "declined");
+    assert_eq!(count_responses(&app).await, 0);
+    assert_eq!(
+        response_in_progress::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn stopping_keeps_answers_and_clears_the_browser() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let (key, fields, _) = pupil.page("/survey").await;
+    let stop = pupil
+        .save(
+            &key,
+            &[(fields[0].name.clone(), fields[0].options[0].clone())],
+            "stop",
+        )
+        .await;
+    assert_eq!(stop.status(), 200);
+    assert!(stop.text().await.unwrap().contains("saved"));
+    assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "started");
+}
+
+#[tokio::test]
+async fn wrong_codes_get_kind_distinct_messages() {
+    let app = spawn_app().await;
+    let open = app.sitting("P6", 2).await;
+    let closed = app
+        .sitting_with(
+            "P6",
+            1,
+            SittingOptions {
+                closes_at: Some(Utc::now() - Duration::hours(1)),
+                ..Default::default()
+            },
+        )
+        .await;
+    let later = app
+        .sitting_with(
+            "P6",
+            1,
+            SittingOptions {
+                opens_at: Some(Utc::now() + Duration::hours(1)),
+                ..Default::default()
+            },
+        )
+        .await;
+    let pupil = Pupil::new(&app).await;
+
+    let mut typo = open.codes[0].clone().into_bytes();
+    typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
+    let typo = String::from_utf8(typo).unwrap();
+    let cases = [
+        (typo.as_str(), "does not look right"),
+        ("0000-0000-000", "could not find"),
+        ("", "Please type the code"),
+        (closed.codes[0].as_str(), "has closed"),
+        (later.codes[0].as_str(), "has not started yet"),
+    ];
+    for (code, expected) in cases {
+        let response = pupil.enter_code(code).await;
+        assert_eq!(response.status(), 422, "code {code:?}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains(expected),
+            "code {code:?}: expected {expected:?} in the page"
+        );
+        assert!(
+            body.contains("error-summary"),
+            "errors use the error summary pattern"
+        );
+    }
+    // Sloppy typing of a real code is fine.
+    let sloppy = open.codes[1].to_lowercase().replace('-', " ");
+    assert_eq!(pupil.enter_code(&sloppy).await.status(), 303);
+}
+
+#[tokio::test]
+async fn forged_oversized_and_undecodable_forms_are_refused_cleanly() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    let forged = pupil
+        .post(
+            "/code",
+            &[("csrf", "deadbeef"), ("code", &sitting.codes[0])],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    let forged_body = forged.text().await.unwrap();
+    assert!(!forged_body.contains("panicked") && !forged_body.contains("SELECT"));
+
+    // A form from another browser's session is refused too.
+    let other = Pupil::new(&app).await;
+    let cross = pupil
+        .post(
+            "/code",
+            &[("csrf", &other.csrf), ("code", &sitting.codes[0])],
+        )
+        .await;
+    assert_eq!(cross.status(), 403);
+
+    let huge = "x".repeat(200_000);
+    let big = pupil
+        .post("/code", &[("csrf", &pupil.csrf), ("code", &huge)])
+        .await;
+    assert_eq!(big.status(), 413);
+
+    // Bytes that are not UTF-8 are read as replacement characters, never as a
+    // code: the pupil is told the code does not look right.
+    let mut body = format!("csrf={}&code=", pupil.csrf).into_bytes();
+    body.extend_from_slice(b"%ff%fe\xff\xfe");
+    let raw = pupil
+        .client
+        .post(app.url("/code"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 422);
+    assert!(raw.text().await.unwrap().contains("does not look right"));
+    // Nothing was started by any of it.
+    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "unused");
+}
+
+#[tokio::test]
+async fn an_invalid_answer_is_shown_again_with_the_problem_named() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let (key, fields, _) = pupil.page("/survey").await;
+    let response = pupil
+        .save(
+            &key,
+            &[(fields[0].name.clone(), "not-an-option".into())],
+            "next",
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("error-summary"));
+    assert_eq!(
+        page_save::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn closing_a_sitting_keeps_in_progress_answers_as_partial_and_unlinked() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 2).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let (key, fields, _) = pupil.page("/survey").await;
+    pupil
+        .save(
+            &key,
+            &[(fields[0].name.clone(), fields[0].options[0].clone())],
+            "next",
+        )
+        .await;
+    let closed = server::sittings::close(&app.state, sitting.id)
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let stored = response::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.partial);
+    let code = code_row(&app, &sitting.codes[0]).await;
+    assert_eq!((code.state.as_str(), code.response_id), ("partial", None));
+    assert_eq!(
+        response_in_progress::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    // The pupil's next page sends them to the start; the other code is closed.
+    assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
+    let late = Pupil::new(&app).await;
+    assert!(
+        late.enter_code(&sitting.codes[1])
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("has closed")
+    );
+}
+
+#[tokio::test]
+async fn pupil_pages_are_never_cached_and_carry_security_headers() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    for path in ["/", "/survey", "/review", "/withdraw"] {
+        let response = pupil.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert!(headers.contains_key("permissions-policy"), "{path}");
+    }
+    let finish = pupil.finish().await;
+    assert!(
+        finish.headers()["clear-site-data"]
+            .to_str()
+            .unwrap()
+            .contains("storage")
+    );
+}
+
+#[tokio::test]
+async fn guessing_runs_out_of_budget_but_a_class_mistyping_is_never_locked_out() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 30).await;
+    let guesser = Pupil::new(&app).await;
+    // Thirty pupils mistype their codes (typos cost nothing) and then get them right.
+    for code in &sitting.codes {
+        let mut typo = code.clone().into_bytes();
+        typo.swap(0, 1);
+        if typo[0] != typo[1] {
+            let t = String::from_utf8(typo).unwrap();
+            assert_eq!(guesser.enter_code(&t).await.status(), 422);
+        }
+    }
+    for code in &sitting.codes {
+        let pupil = Pupil::new(&app).await;
+        assert_eq!(
+            pupil.enter_code(code).await.status(),
+            303,
+            "a real code must always work"
+        );
+    }
+    // Well-formed guesses drain the address's budget.
+    let budget = server::startup::CODE_FAILURE_LIMIT.burst as usize;
+    let mut slowed = false;
+    for _ in 0..budget + 5 {
+        let guess = server::domain::AccessCode::generate().to_string();
+        let body = guesser.enter_code(&guess).await.text().await.unwrap();
+        if body.contains("wait one minute") {
+            slowed = true;
+            break;
+        }
+    }
+    assert!(
+        slowed,
+        "expected guessing to be slowed after {budget} misses"
+    );
+}
