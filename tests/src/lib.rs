@@ -45,6 +45,13 @@ pub fn backend() -> &'static str {
     }
 }
 
+/// The tests crate's fixture directory (`tests/fixtures/NAME`).
+pub fn fixture(name: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
 /// A fresh, empty database URL for one test, and the directory it may use.
 pub async fn fresh_database() -> (String, TempDir) {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
@@ -113,6 +120,8 @@ pub struct SittingOptions {
     pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
     pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
     pub disabled_modules: Vec<String>,
+    /// `ID` or `ID@VERSION` of the questionnaire; the built-in one by default.
+    pub questionnaire: Option<String>,
 }
 
 impl TestApp {
@@ -148,13 +157,23 @@ impl TestApp {
         )
         .await
         .expect("creating a school");
-        let version_id = self
-            .state
-            .catalogue
-            .latest()
-            .first()
-            .expect("a questionnaire is loaded")
-            .version_id;
+        let version_id = match &options.questionnaire {
+            Some(spec) => {
+                self.state
+                    .catalogue
+                    .find(spec)
+                    .expect("the questionnaire asked for is loaded")
+                    .version_id
+            }
+            None => {
+                self.state
+                    .catalogue
+                    .find("wellbeing")
+                    .or_else(|| self.state.catalogue.latest().first().copied())
+                    .expect("a questionnaire is loaded")
+                    .version_id
+            }
+        };
         let (sitting, codes) = server::sittings::create_with_codes(
             &self.state,
             server::db::sittings::NewSitting {

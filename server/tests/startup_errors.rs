@@ -1,0 +1,168 @@
+//! Start-up failures: each gets one plain line on stderr and a non-zero exit,
+//! never a panic.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn server(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--no-demo")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("BIND")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running the server binary")
+}
+
+fn assert_fails_with(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected a non-zero exit; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in stderr, saw:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "a start-up error must not panic:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_database_url_is_named_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = server(
+        dir.path(),
+        &["--database-url", "mysql://root:hunter2@db/x", "migrate"],
+    );
+    assert_fails_with(
+        &output,
+        "is not valid: it must start with sqlite:// or postgres://",
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+}
+
+#[test]
+fn an_unreachable_database_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = server(
+        dir.path(),
+        &[
+            "--database-url",
+            "postgres://survey:pw@127.0.0.1:1/none",
+            "migrate",
+        ],
+    );
+    assert_fails_with(
+        &output,
+        "cannot open the database postgres://survey:***@127.0.0.1:1/none",
+    );
+}
+
+#[test]
+fn an_unwritable_data_directory_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let output = server(&file.join("data"), &["migrate"]);
+    assert_fails_with(&output, "cannot use the data directory");
+}
+
+#[test]
+fn an_invalid_questionnaire_is_reported_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let defs = dir.path().join("defs");
+    std::fs::create_dir(&defs).unwrap();
+    std::fs::write(defs.join("broken.toml"), "id = \"x\"\nversion = \n").unwrap();
+    let output = server(
+        &dir.path().join("data"),
+        &["--questionnaires", defs.to_str().unwrap(), "migrate"],
+    );
+    assert_fails_with(&output, "broken.toml:2:");
+}
+
+#[test]
+fn a_port_already_in_use_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = server(dir.path(), &["--bind", &addr, "serve"]);
+    assert_fails_with(&output, "cannot listen on");
+}
+
+#[test]
+fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let defs = dir.path().join("defs");
+    std::fs::create_dir(&defs).unwrap();
+    let source = include_str!("../../tests/fixtures/questionnaires/rtl_arabic.toml");
+    std::fs::write(defs.join("mini.toml"), source).unwrap();
+    let defs_arg = defs.to_str().unwrap().to_owned();
+    assert!(
+        server(&data, &["--questionnaires", &defs_arg, "migrate"])
+            .status
+            .success()
+    );
+
+    // A sitting starts to use version 1.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut settings = server::settings::Settings::for_tests(
+            format!("sqlite://{}?mode=rwc", data.join("survey.sqlite").display()),
+            data.clone(),
+        );
+        settings.questionnaires = Some(defs.clone());
+        let state = server::startup::prepare(&settings).await.unwrap();
+        let cpp = server::db::schools::cpp_by_code(&state.db, "S12000036")
+            .await
+            .unwrap()
+            .unwrap();
+        let school = server::db::schools::create_school(
+            &state.db,
+            server::db::schools::NewSchool {
+                cpp_id: cpp.id,
+                seed_code: "1234567".into(),
+                name: "A school".into(),
+                sector: "primary".into(),
+                rolls: [10; 7],
+                is_demo: false,
+            },
+        )
+        .await
+        .unwrap();
+        let version = state.catalogue.find("mini_bilingual").unwrap().version_id;
+        server::sittings::create_with_codes(
+            &state,
+            server::db::sittings::NewSitting {
+                school_id: school.id,
+                cpp_id: cpp.id,
+                stage: "P6".into(),
+                label: "P6".into(),
+                questionnaire_version_id: version,
+                disabled_modules: "[]".into(),
+                signposting: "[]".into(),
+                opens_at: None,
+                closes_at: None,
+                mop_up_of: None,
+                created_by: None,
+                is_demo: false,
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    });
+
+    // The same version number with different content is refused, and why is said.
+    let changed = source.replace("A short survey", "A changed survey");
+    std::fs::write(defs.join("mini.toml"), changed).unwrap();
+    let output = server(&data, &["--questionnaires", &defs_arg, "migrate"]);
+    assert_fails_with(&output, "give the changed file a new version number");
+}
