@@ -47,6 +47,10 @@ await run({
   'a P5 pupil completes the survey, and every kind of page passes axe': async () => {
     const browser = await launch();
     const page = await (await browser.newContext()).newPage();
+    const foreign = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(base)) foreign.push(request.url());
+    });
     await page.goto(`${base}/`);
     await assertAccessible(page, 'the code page');
     await page.fill('#code', 'nonsense');
@@ -57,7 +61,13 @@ await run({
     expect(page.url().endsWith('/welcome'), `expected the welcome page, saw ${page.url()}`);
     await assertAccessible(page, 'the welcome page');
     await page.click('button[value=start]');
+    const html = await page.content();
+    const css = await (await page.request.get(`${base}/static/survey.css`)).text();
+    const weight = Buffer.byteLength(html) + Buffer.byteLength(css);
+    expect(weight < 30 * 1024, `expected a survey page under 30 KB of HTML and CSS, saw ${weight} bytes`);
+    console.log(`     first survey page: ${weight} bytes of HTML and CSS`);
     const pages = await answerAll(page, { checkKinds: true });
+    expect(foreign.length === 0, `expected no third-party requests, saw ${foreign.join(', ')}`);
     expect(pages > 30, `expected one question per page for P5, saw ${pages} pages`);
     await assertAccessible(page, 'the review page');
     await page.goto(`${base}/withdraw`);
