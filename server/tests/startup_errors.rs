@@ -166,3 +166,69 @@ fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
     let output = server(&data, &["--questionnaires", &defs_arg, "migrate"]);
     assert_fails_with(&output, "give the changed file a new version number");
 }
+
+#[test]
+fn the_server_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--bind", &addr, "serve"])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let started = Instant::now();
+    let response = loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut text = String::new();
+            stream.read_to_string(&mut text).unwrap();
+            break text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "expected 200 from /healthz, saw {response}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stopping = Instant::now();
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(
+                exit.success(),
+                "expected a clean exit on SIGTERM, saw {exit}"
+            );
+            break;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(15),
+            "the server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
