@@ -1,2 +1,396 @@
-//! Aggregation and disclosure control.
+//! Aggregated results per Community Planning Partnership, with small-cell
+//! suppression, ready to publish.
+//!
+//! [`export`] reads the completed (and partial) responses of one
+//! questionnaire version from the database ([`source`]), counts them
+//! ([`aggregate`]) into one table per question and per indicator
+//! ([`layout`]), suppresses and audits every table ([`disclose`], on top of
+//! [`suppress`]) and returns an [`Export`]: the published tables, which
+//! render to the output files ([`output`], [`report`]) in memory or straight
+//! into a directory. Nothing here knows of HTTP; the server and the
+//! `exporter` command line both call [`export`].
+
+pub mod aggregate;
+pub mod decoded;
+pub mod disclose;
+pub mod layout;
+pub mod output;
+pub mod report;
+pub mod source;
 pub mod suppress;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use survey_defs::Questionnaire;
+
+use crate::aggregate::{Aggregator, Skipped, UnitTally};
+use crate::disclose::{DiscloseError, PublishedTable, RateLine};
+use crate::layout::Layout;
+use crate::source::{CppInfo, SchoolInfo};
+pub use crate::suppress::Rule;
+
+/// Which partnerships an export covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One or several partnerships, by database id (a CPP analyst).
+    Cpps(Vec<i32>),
+    /// Every partnership and Scotland as a whole (a national analyst).
+    National,
+}
+
+/// What to export.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// The `questionnaire_version` row the responses belong to.
+    pub version_id: i32,
+    /// That version, loaded (the server has it in its catalogue; the command
+    /// line loads it from the row's stored source).
+    pub questionnaire: Arc<Questionnaire>,
+    pub scope: Scope,
+    pub rule: Rule,
+}
+
+/// Why an export could not be made. Nothing has been written when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot read from the database: {0}")]
+    Database(#[from] DbErr),
+    #[error("there is no partnership with id {0}")]
+    UnknownCpp(i32),
+    #[error("there are no responses to this questionnaire version for the chosen partnerships")]
+    NoData,
+    #[error(transparent)]
+    Disclosure(#[from] DiscloseError),
+}
+
+/// Progress reports, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Reading { done: u64, total: u64 },
+    Suppressing { done: usize, total: usize },
+}
+
+/// The results of one partnership (or of Scotland, when `cpp` is `None`).
+#[derive(Debug, Clone)]
+pub struct UnitResult {
+    pub cpp: Option<CppInfo>,
+    /// Schools, by name; [`disclose::Line::school`] indexes this list.
+    pub schools: Vec<SchoolInfo>,
+    /// Questions, then indicators, in [`Layout::tables`] order.
+    pub tables: Vec<PublishedTable>,
+    pub rates: Vec<RateLine>,
+    pub responses: u64,
+    pub partial: u64,
+}
+
+/// A finished export: every table suppressed and audited, ready to render.
+///
+/// Files are rendered on demand ([`Export::file`], [`Export::write_to_dir`])
+/// rather than held as bytes, because the national frequency table runs to
+/// hundreds of megabytes of CSV while the tables behind it are small.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub questionnaire: Arc<Questionnaire>,
+    pub version_id: i32,
+    pub layout: Layout,
+    pub rule: Rule,
+    pub generated_at: DateTime<Utc>,
+    pub units: Vec<UnitResult>,
+    pub skipped: Skipped,
+    /// Whether Scotland-level tables were requested (national scope).
+    pub national: bool,
+}
+
+impl Export {
+    pub fn responses(&self) -> u64 {
+        self.cpp_units().map(|u| u.responses).sum()
+    }
+
+    pub fn partial(&self) -> u64 {
+        self.cpp_units().map(|u| u.partial).sum()
+    }
+
+    /// Partnership results, without Scotland.
+    pub fn cpp_units(&self) -> impl Iterator<Item = &UnitResult> {
+        self.units.iter().filter(|u| u.cpp.is_some())
+    }
+}
+
+/// Exports with no progress reports. See [`export_with_progress`].
+pub async fn export(
+    db: &DatabaseConnection,
+    request: &ExportRequest,
+) -> Result<Export, ExportError> {
+    export_with_progress(db, request, &|_| {}).await
+}
+
+/// Reads, counts, suppresses and audits. Fails without writing anything if
+/// any table fails its audit.
+pub async fn export_with_progress(
+    db: &DatabaseConnection,
+    request: &ExportRequest,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Export, ExportError> {
+    let q = request.questionnaire.as_ref();
+    let all_cpps = source::cpps(db).await?;
+    let cpps: Vec<CppInfo> = match &request.scope {
+        Scope::National => all_cpps,
+        Scope::Cpps(ids) => {
+            let mut chosen = Vec::new();
+            for id in ids {
+                let cpp = all_cpps
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .ok_or(ExportError::UnknownCpp(*id))?;
+                if !chosen.contains(cpp) {
+                    chosen.push(cpp.clone());
+                }
+            }
+            chosen.sort_by(|a, b| a.gss_code.cmp(&b.gss_code));
+            chosen
+        }
+    };
+    let filter: Option<Vec<i32>> = match &request.scope {
+        Scope::National => None,
+        Scope::Cpps(_) => Some(cpps.iter().map(|c| c.id).collect()),
+    };
+    let schools = source::schools(db, filter.as_deref()).await?;
+    let total = source::count_responses(db, request.version_id, filter.as_deref()).await?;
+
+    let layout = Layout::new(q);
+    let mut aggregator = Aggregator::new(q, &layout);
+    let mut bad_stages = 0u64;
+    let mut done = 0u64;
+    progress(Progress::Reading { done, total });
+    source::each_response(
+        db,
+        request.version_id,
+        filter.as_deref(),
+        |row| {
+            aggregator.add(row);
+            done += 1;
+            if done.is_multiple_of(8192) {
+                progress(Progress::Reading { done, total });
+            }
+        },
+        || bad_stages += 1,
+    )
+    .await?;
+    progress(Progress::Reading { done, total });
+    for _ in 0..bad_stages {
+        aggregator.skip_bad_stage();
+    }
+    let (mut tallies, skipped) = aggregator.finish();
+    if tallies.is_empty() {
+        return Err(ExportError::NoData);
+    }
+
+    let mut units = Vec::new();
+    let mut plans = Vec::new();
+    for cpp in &cpps {
+        let Some(tally) = tallies.remove(&cpp.id) else {
+            continue;
+        };
+        let (unit_schools, rows, rolls) = school_order(cpp.id, &schools, &tally);
+        plans.push(UnitPlan {
+            tally,
+            rows,
+            rolls,
+            name: cpp.gss_code.clone(),
+        });
+        units.push(UnitResult {
+            cpp: Some(cpp.clone()),
+            schools: unit_schools,
+            tables: Vec::new(),
+            rates: Vec::new(),
+            responses: 0,
+            partial: 0,
+        });
+    }
+    if units.is_empty() {
+        return Err(ExportError::NoData);
+    }
+    let published = publish_all(&plans, &layout, &request.rule, progress)?;
+    for ((unit, plan), (tables, rates)) in units.iter_mut().zip(&plans).zip(published) {
+        unit.tables = tables;
+        unit.rates = rates;
+        unit.responses = plan.tally.responses;
+        unit.partial = plan.tally.partial;
+    }
+    let national = matches!(request.scope, Scope::National);
+    if national {
+        let scotland = national::publish(&plans, &units, &layout)?;
+        units.push(scotland);
+    }
+
+    Ok(Export {
+        questionnaire: request.questionnaire.clone(),
+        version_id: request.version_id,
+        layout,
+        rule: request.rule,
+        generated_at: Utc::now(),
+        units,
+        skipped,
+        national,
+    })
+}
+
+mod national;
+
+/// A partnership's counts and the order its schools are published in.
+struct UnitPlan {
+    tally: UnitTally,
+    /// Tally row of each published school, in publication order.
+    rows: Vec<Option<usize>>,
+    /// Tally row and roll of each school in the response-rate table.
+    rolls: Vec<(Option<usize>, [u32; 7])>,
+    name: String,
+}
+
+/// A partnership's schools in publication order, the tally row of each,
+/// and the tally row and roll of each (see [`UnitPlan`]).
+type SchoolOrder = (
+    Vec<SchoolInfo>,
+    Vec<Option<usize>>,
+    Vec<(Option<usize>, [u32; 7])>,
+);
+
+/// The partnership's schools by name: every school with responses, and
+/// every non-demo school with a roll (for response rates).
+fn school_order(cpp_id: i32, schools: &[SchoolInfo], tally: &UnitTally) -> SchoolOrder {
+    let by_id: HashMap<i32, usize> = tally
+        .schools
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.school_id, i))
+        .collect();
+    let mut chosen: Vec<&SchoolInfo> = schools
+        .iter()
+        .filter(|s| s.cpp_id == cpp_id)
+        .filter(|s| by_id.contains_key(&s.id) || (!s.is_demo && s.rolls.iter().any(|r| *r > 0)))
+        .collect();
+    // A response whose school row is missing still counts, under its id.
+    let known: Vec<i32> = chosen.iter().map(|s| s.id).collect();
+    let orphans: Vec<SchoolInfo> = tally
+        .schools
+        .iter()
+        .filter(|s| !known.contains(&s.school_id))
+        .map(|s| SchoolInfo {
+            id: s.school_id,
+            cpp_id,
+            seed_code: String::new(),
+            name: format!("School {}", s.school_id),
+            rolls: [0; 7],
+            is_demo: false,
+        })
+        .collect();
+    chosen.extend(orphans.iter());
+    chosen.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let rows: Vec<Option<usize>> = chosen.iter().map(|s| by_id.get(&s.id).copied()).collect();
+    let rolls = chosen
+        .iter()
+        .zip(&rows)
+        .map(|(s, row)| (*row, s.rolls))
+        .collect();
+    (chosen.into_iter().cloned().collect(), rows, rolls)
+}
+
+type UnitTables = (Vec<PublishedTable>, Vec<RateLine>);
+
+/// Suppresses and audits every table of every partnership, on every core.
+/// Problems are independent, so the work is a shared queue of (unit, table)
+/// jobs; results are put back in order, so the output never depends on timing.
+fn publish_all(
+    plans: &[UnitPlan],
+    layout: &Layout,
+    rule: &Rule,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Vec<UnitTables>, ExportError> {
+    let per_unit = layout.tables.len() + 1;
+    let total = plans.len() * per_unit;
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let failed: Mutex<Option<DiscloseError>> = Mutex::new(None);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(total.max(1));
+    type Done = (usize, Result<Job, DiscloseError>);
+    enum Job {
+        Table(PublishedTable),
+        Rates(Vec<RateLine>),
+    }
+    let results: Vec<Done> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out: Vec<Done> = Vec::new();
+                    loop {
+                        let job = next.fetch_add(1, Ordering::Relaxed);
+                        if job >= total || failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                            break;
+                        }
+                        let plan = &plans[job / per_unit];
+                        let table = job % per_unit;
+                        let result = if table < layout.tables.len() {
+                            let name = format!("{} {}", plan.name, layout.tables[table].id);
+                            disclose::publish_table(
+                                &plan.tally,
+                                &plan.rows,
+                                layout,
+                                table,
+                                rule,
+                                &name,
+                            )
+                            .map(Job::Table)
+                        } else {
+                            let name = format!("{} response rates", plan.name);
+                            disclose::publish_rates(&plan.tally, &plan.rolls, rule, &name)
+                                .map(Job::Rates)
+                        };
+                        if let Err(e) = &result
+                            && let Ok(mut f) = failed.lock()
+                        {
+                            f.get_or_insert_with(|| e.clone());
+                        }
+                        out.push((job, result));
+                        let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(64) || n == total {
+                            progress(Progress::Suppressing { done: n, total });
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if let Some(e) = failed.into_inner().ok().flatten() {
+        return Err(e.into());
+    }
+    let mut ordered: BTreeMap<usize, Job> = BTreeMap::new();
+    for (job, result) in results {
+        ordered.insert(job, result?);
+    }
+    if ordered.len() != total {
+        // A worker thread panicked: treat it as a failed audit, never publish.
+        return Err(ExportError::Disclosure(DiscloseError::Incomplete));
+    }
+    let mut out: Vec<UnitTables> = (0..plans.len()).map(|_| (Vec::new(), Vec::new())).collect();
+    for (job, result) in ordered {
+        let unit = &mut out[job / per_unit];
+        match result {
+            Job::Table(t) => unit.0.push(t),
+            Job::Rates(r) => unit.1 = r,
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,506 @@
+//! From counts to published tables: one disclosure-control problem per
+//! partnership and table, solved with [`crate::suppress`] and audited before
+//! anything is written.
+//!
+//! A problem holds every cell the table publishes for the partnership: the
+//! stage-by-sex grid with its band and "All" subtotals, and one row per school.
+//! Its relations are the additions a reader could use:
+//! - All = Primary + Secondary; Primary = P5 + P6 + P7; Secondary = S1 + ... + S4
+//!   (for every sex level and category);
+//! - sex All = the sum of the sex categories, "Not stated" included (for every
+//!   stage level and category);
+//! - the partnership's All/All cell = the sum of its schools (per category);
+//! - base = the sum of the categories, wherever every pupil falls in exactly
+//!   one category (all kinds but multiple choice).
+
+use std::collections::HashMap;
+
+use survey_defs::Stage;
+
+use crate::aggregate::UnitTally;
+use crate::layout::{Layout, StageLevel, TableDef};
+use crate::suppress::{CellId, Exposure, Problem, ProblemError, Rule, audit, suppress};
+
+/// One published row group: a breakdown position with every category and the
+/// base (last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Index into the unit's school list; `None` for all schools.
+    pub school: Option<usize>,
+    pub stage: StageLevel,
+    /// Index into [`Layout::sexes`]; `None` for all.
+    pub sex: Option<usize>,
+    /// Categories, then the base.
+    pub counts: Vec<u32>,
+    pub hidden: Vec<bool>,
+}
+
+impl Line {
+    pub fn base(&self) -> (u32, bool) {
+        let last = self.counts.len() - 1;
+        (self.counts[last], self.hidden[last])
+    }
+}
+
+/// One table for one unit (partnership or Scotland), after suppression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedTable {
+    pub table: usize,
+    pub lines: Vec<Line>,
+}
+
+impl PublishedTable {
+    pub fn cells(&self) -> usize {
+        self.lines.iter().map(|l| l.counts.len()).sum()
+    }
+
+    pub fn suppressed(&self) -> usize {
+        self.lines
+            .iter()
+            .map(|l| l.hidden.iter().filter(|h| **h).count())
+            .sum()
+    }
+}
+
+/// A response count against a roll, for one school or the partnership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLine {
+    pub school: Option<usize>,
+    pub stage: StageLevel,
+    pub responses: u32,
+    pub roll: u32,
+    pub hidden: bool,
+}
+
+/// Why a table could not be published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiscloseError {
+    /// The audit found an exposure: nothing may be written.
+    #[error("the disclosure audit failed for {table}: {exposure}")]
+    Audit { table: String, exposure: Exposure },
+    /// A relation did not add up: a bug in aggregation, never expected.
+    #[error("the counts of {table} do not add up: {source}")]
+    Inconsistent { table: String, source: ProblemError },
+    /// A worker stopped before every table was suppressed.
+    #[error("suppression did not finish for every table")]
+    Incomplete,
+}
+
+/// Builds cells line by line and records relations between them.
+struct Builder {
+    problem: Problem,
+    lines: Vec<(Line, Vec<CellId>)>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Self {
+            problem: Problem::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn line(
+        &mut self,
+        school: Option<usize>,
+        stage: StageLevel,
+        sex: Option<usize>,
+        counts: Vec<u32>,
+    ) -> usize {
+        let ids = counts
+            .iter()
+            .map(|&v| self.problem.add_cell(u64::from(v)))
+            .collect();
+        let hidden = vec![false; counts.len()];
+        self.lines.push((
+            Line {
+                school,
+                stage,
+                sex,
+                counts,
+                hidden,
+            },
+            ids,
+        ));
+        self.lines.len() - 1
+    }
+
+    fn relate(&mut self, total: usize, parts: &[usize], slot: usize) -> Result<(), ProblemError> {
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let total_id = self.lines[total].1[slot];
+        let part_ids: Vec<CellId> = parts.iter().map(|&p| self.lines[p].1[slot]).collect();
+        self.problem.add_relation(total_id, &part_ids)
+    }
+
+    /// base = sum of categories, on every line.
+    fn additive(&mut self) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines {
+            if let Some((&base, parts)) = ids.split_last()
+                && !parts.is_empty()
+            {
+                self.problem.add_relation(base, parts)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Suppresses, audits, and returns the lines with their hidden flags.
+    fn solve(mut self, rule: &Rule, name: &str) -> Result<Vec<Line>, DiscloseError> {
+        let pattern = suppress(&self.problem, rule);
+        audit(&self.problem, &pattern).map_err(|exposure| DiscloseError::Audit {
+            table: name.to_owned(),
+            exposure,
+        })?;
+        Ok(self
+            .lines
+            .drain(..)
+            .map(|(mut line, ids)| {
+                for (h, id) in line.hidden.iter_mut().zip(&ids) {
+                    *h = pattern.is_suppressed(*id);
+                }
+                line
+            })
+            .collect())
+    }
+}
+
+/// The stage-by-sex grid of one table: for each published stage level, one
+/// line per sex category and one for All. Returns the line index of each
+/// (level, sex) position, with `sexes` standing for All.
+fn grid(
+    b: &mut Builder,
+    tally: &UnitTally,
+    layout: &Layout,
+    t: &TableDef,
+    levels: &[StageLevel],
+) -> Result<HashMap<(StageLevel, usize), usize>, ProblemError> {
+    let sexes = layout.sexes.len();
+    let width = t.width();
+    let mut at = HashMap::new();
+    for &level in levels {
+        let mut all = vec![0u32; width];
+        for sex in 0..sexes {
+            let mut counts = vec![0u32; width];
+            for stage in level.stages().intersection(t.stages).iter() {
+                for (k, c) in counts.iter_mut().enumerate() {
+                    *c += tally.cell(stage, sex, t.offset + k);
+                }
+            }
+            for (a, c) in all.iter_mut().zip(&counts) {
+                *a += c;
+            }
+            at.insert((level, sex), b.line(None, level, Some(sex), counts));
+        }
+        at.insert((level, sexes), b.line(None, level, None, all));
+    }
+    for slot in 0..width {
+        for sex in 0..=sexes {
+            let line = |l: StageLevel| at.get(&(l, sex)).copied();
+            let band = |band: StageLevel| -> Vec<usize> {
+                band.stages()
+                    .iter()
+                    .filter_map(|s| line(StageLevel::Stage(s)))
+                    .collect()
+            };
+            for band_level in [StageLevel::Primary, StageLevel::Secondary] {
+                if let Some(total) = line(band_level) {
+                    b.relate(total, &band(band_level), slot)?;
+                }
+            }
+            if let Some(total) = line(StageLevel::All) {
+                let bands: Vec<usize> = [StageLevel::Primary, StageLevel::Secondary]
+                    .into_iter()
+                    .filter_map(line)
+                    .collect();
+                b.relate(total, &bands, slot)?;
+            }
+        }
+        for &level in levels {
+            let parts: Vec<usize> = (0..sexes)
+                .filter_map(|s| at.get(&(level, s)).copied())
+                .collect();
+            if let Some(&total) = at.get(&(level, sexes)) {
+                b.relate(total, &parts, slot)?;
+            }
+        }
+    }
+    Ok(at)
+}
+
+/// One table for one partnership: the grid and the school rows, suppressed
+/// and audited together. `schools[i]` is the tally row (if any) of the
+/// unit's school `i`; lines name schools by `i`.
+pub fn publish_table(
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    layout: &Layout,
+    table: usize,
+    rule: &Rule,
+    name: &str,
+) -> Result<PublishedTable, DiscloseError> {
+    let t = &layout.tables[table];
+    let inconsistent = |source| DiscloseError::Inconsistent {
+        table: name.to_owned(),
+        source,
+    };
+    let mut b = Builder::new();
+    let levels = StageLevel::published_for(t.stages);
+    let at = grid(&mut b, tally, layout, t, &levels).map_err(inconsistent)?;
+    // Schools whose pupils can be in this table, in the caller's order.
+    let mut rows = Vec::new();
+    for (index, s) in schools.iter().enumerate() {
+        let Some(school) = s.map(|s| &tally.schools[s]) else {
+            continue;
+        };
+        let reached: u32 = t
+            .stages
+            .iter()
+            .map(|stage: Stage| school.responses[stage as usize])
+            .sum();
+        if reached == 0 {
+            continue;
+        }
+        let counts = school.slots[t.offset..t.offset + t.width()].to_vec();
+        rows.push(b.line(Some(index), StageLevel::All, None, counts));
+    }
+    if let Some(&total) = at.get(&(StageLevel::All, layout.sexes.len())) {
+        for slot in 0..t.width() {
+            b.relate(total, &rows, slot).map_err(inconsistent)?;
+        }
+    }
+    if t.additive {
+        b.additive().map_err(inconsistent)?;
+    }
+    Ok(PublishedTable {
+        table,
+        lines: b.solve(rule, name)?,
+    })
+}
+
+/// Response counts per school and stage against the roll, suppressed and
+/// audited as one problem per partnership. `rolls[i]` is the roll of
+/// `schools[i]` by stage; schools with no roll and no responses at a stage
+/// get no cell there.
+pub fn publish_rates(
+    tally: &UnitTally,
+    schools: &[(Option<usize>, [u32; 7])],
+    rule: &Rule,
+    name: &str,
+) -> Result<Vec<RateLine>, DiscloseError> {
+    let inconsistent = |source| DiscloseError::Inconsistent {
+        table: name.to_owned(),
+        source,
+    };
+    let mut b = Builder::new();
+    let mut rolls: Vec<u32> = Vec::new();
+    let mut by_stage: HashMap<Stage, Vec<usize>> = HashMap::new();
+    let mut school_totals = Vec::new();
+    for (index, (tally_school, roll)) in schools.iter().enumerate() {
+        let responses = tally_school
+            .map(|s| tally.schools[s].responses)
+            .unwrap_or([0; 7]);
+        let mut parts = Vec::new();
+        for stage in Stage::ALL {
+            let (n, r) = (responses[stage as usize], roll[stage as usize]);
+            if n == 0 && r == 0 {
+                continue;
+            }
+            let line = b.line(Some(index), StageLevel::Stage(stage), None, vec![n]);
+            rolls.push(r);
+            parts.push(line);
+            by_stage.entry(stage).or_default().push(line);
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let total: u32 = responses.iter().sum();
+        let line = b.line(Some(index), StageLevel::All, None, vec![total]);
+        rolls.push(roll.iter().sum());
+        b.relate(line, &parts, 0).map_err(inconsistent)?;
+        school_totals.push(line);
+    }
+    let mut levels: HashMap<StageLevel, usize> = HashMap::new();
+    for level in StageLevel::ALL {
+        let stages: Vec<Stage> = level
+            .stages()
+            .iter()
+            .filter(|s| by_stage.contains_key(s))
+            .collect();
+        if stages.is_empty() {
+            continue;
+        }
+        let lines: Vec<usize> = stages.iter().flat_map(|s| by_stage[s].clone()).collect();
+        let n: u32 = lines.iter().map(|&l| b.lines[l].0.counts[0]).sum();
+        let r: u32 = lines.iter().map(|&l| rolls[l]).sum();
+        let line = b.line(None, level, None, vec![n]);
+        rolls.push(r);
+        levels.insert(level, line);
+        match level {
+            StageLevel::Stage(_) => b.relate(line, &lines, 0),
+            StageLevel::Primary | StageLevel::Secondary => {
+                let parts: Vec<usize> = stages
+                    .iter()
+                    .filter_map(|s| levels.get(&StageLevel::Stage(*s)).copied())
+                    .collect();
+                b.relate(line, &parts, 0)
+            }
+            StageLevel::All => {
+                let bands: Vec<usize> = [StageLevel::Primary, StageLevel::Secondary]
+                    .iter()
+                    .filter_map(|l| levels.get(l).copied())
+                    .collect();
+                b.relate(line, &bands, 0)
+                    .and_then(|()| b.relate(line, &school_totals, 0))
+            }
+        }
+        .map_err(inconsistent)?;
+    }
+    let lines = b.solve(rule, name)?;
+    Ok(lines
+        .into_iter()
+        .zip(rolls)
+        .map(|(line, roll)| RateLine {
+            school: line.school,
+            stage: line.stage,
+            responses: line.counts[0],
+            roll,
+            hidden: line.hidden[0],
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{Aggregator, ResponseRow};
+    use survey_defs::{Answer, AnswerSet, Questionnaire};
+
+    fn builtin() -> Questionnaire {
+        survey_defs::builtin().unwrap().remove(0)
+    }
+
+    /// `n` pupils at each of a few schools and stages, all answering the sex
+    /// question with option `i % 4`.
+    fn tally(q: &Questionnaire, layout: &Layout, per_cell: u32) -> UnitTally {
+        let sex = q.sex_question().unwrap();
+        let mut agg = Aggregator::new(q, layout);
+        let mut i = 0u32;
+        for (school, stages) in [(1, [Stage::P5, Stage::P6]), (2, [Stage::S1, Stage::S3])] {
+            for stage in stages {
+                for _ in 0..per_cell {
+                    let choice = (i % 4) as u8;
+                    i += 1;
+                    let set: AnswerSet = [(sex.ordinal(), Answer::Choice(choice))]
+                        .into_iter()
+                        .collect();
+                    let bytes = set.encode();
+                    let code = sex.options()[usize::from(choice)].code().to_string();
+                    agg.add(&ResponseRow {
+                        cpp_id: 7,
+                        school_id: school,
+                        stage,
+                        sex: Some(&code),
+                        partial: false,
+                        answers: &bytes,
+                    });
+                }
+            }
+        }
+        agg.finish().0.remove(&7).unwrap()
+    }
+
+    fn lines_for(p: &PublishedTable, stage: StageLevel, sex: Option<usize>) -> &Line {
+        p.lines
+            .iter()
+            .find(|l| l.school.is_none() && l.stage == stage && l.sex == sex)
+            .unwrap()
+    }
+
+    #[test]
+    fn published_breakdowns_add_up() {
+        let q = builtin();
+        let layout = Layout::new(&q);
+        let t = tally(&q, &layout, 40);
+        let table = layout.question_table[usize::from(q.sex_question().unwrap().ordinal())];
+        let p = publish_table(
+            &t,
+            &[Some(0), Some(1)],
+            &layout,
+            table,
+            &Rule::default(),
+            "q_sex",
+        )
+        .unwrap();
+        let all = lines_for(&p, StageLevel::All, None);
+        let primary = lines_for(&p, StageLevel::Primary, None);
+        let secondary = lines_for(&p, StageLevel::Secondary, None);
+        for k in 0..all.counts.len() {
+            assert_eq!(all.counts[k], primary.counts[k] + secondary.counts[k]);
+        }
+        let schools: u32 = p
+            .lines
+            .iter()
+            .filter(|l| l.school.is_some())
+            .map(|l| l.base().0)
+            .sum();
+        assert_eq!(schools, all.base().0);
+        assert_eq!(all.base().0, 160);
+        // Categories add to the base on every line.
+        for l in &p.lines {
+            let n = l.counts.len() - 1;
+            assert_eq!(l.counts[..n].iter().sum::<u32>(), l.counts[n]);
+        }
+    }
+
+    #[test]
+    fn small_cells_are_hidden_and_large_ones_mostly_shown() {
+        let q = builtin();
+        let layout = Layout::new(&q);
+        let t = tally(&q, &layout, 6);
+        let table = layout.question_table[usize::from(q.sex_question().unwrap().ordinal())];
+        let p = publish_table(
+            &t,
+            &[Some(0), Some(1)],
+            &layout,
+            table,
+            &Rule::default(),
+            "q_sex",
+        )
+        .unwrap();
+        for l in &p.lines {
+            for (c, h) in l.counts.iter().zip(&l.hidden) {
+                if *c > 0 && *c < 10 {
+                    assert!(*h, "a count of {c} was published");
+                }
+            }
+        }
+        assert!(!lines_for(&p, StageLevel::All, None).base().1);
+    }
+
+    #[test]
+    fn response_rates_add_up_and_hide_small_counts() {
+        let q = builtin();
+        let layout = Layout::new(&q);
+        let t = tally(&q, &layout, 30);
+        let rolls = [
+            (Some(0), [40, 35, 0, 0, 0, 0, 0]),
+            (Some(1), [0, 0, 0, 50, 0, 45, 3]),
+            (None, [20, 20, 20, 0, 0, 0, 0]),
+        ];
+        let lines = publish_rates(&t, &rolls, &Rule::default(), "rates").unwrap();
+        let total = lines
+            .iter()
+            .find(|l| l.school.is_none() && l.stage == StageLevel::All)
+            .unwrap();
+        assert_eq!(total.responses, 120);
+        assert_eq!(total.roll, 75 + 98 + 60);
+        // The school with no responses has zero cells (zeros are published).
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.school == Some(2) && l.responses == 0)
+        );
+    }
+}

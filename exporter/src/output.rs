@@ -1,0 +1,527 @@
+//! The output files: tidy CSV tables, the codebook and the metadata.
+//!
+//! CSV follows RFC 4180 and opens correctly in Excel: UTF-8 with a byte-order
+//! mark, CRLF line endings, fields quoted when they hold a comma, quote or
+//! line break. "All" stands for a total in every breakdown column. A
+//! suppressed cell has an empty count and percent and status `c`; every
+//! published cell has an empty status. A percentage is published only when
+//! both its count and its base are published (and the base is not zero); the
+//! base row itself (option code `All`) carries no percentage.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use serde_json::json;
+use survey_defs::{Questionnaire, StageSet};
+
+use crate::disclose::{Line, PublishedTable, RateLine};
+use crate::layout::{ALL, StageLevel, Subject};
+use crate::{Export, UnitResult};
+
+/// Every file of an export, in the order they are written.
+pub const FILES: [&str; 6] = [
+    "frequencies.csv",
+    "indicators.csv",
+    "response_rates.csv",
+    "codebook.csv",
+    "metadata.json",
+    "report.html",
+];
+
+/// Header of `frequencies.csv` and `indicators.csv` (indicators put the
+/// indicator id in `question_id` and the result in `option_code`).
+pub const TABLE_HEADER: [&str; 12] = [
+    "cpp_code",
+    "cpp_name",
+    "school_seed",
+    "school_name",
+    "stage",
+    "sex",
+    "question_id",
+    "option_code",
+    "option_label",
+    "count",
+    "percent",
+    "status",
+];
+
+pub const RATES_HEADER: [&str; 9] = [
+    "cpp_code",
+    "cpp_name",
+    "school_seed",
+    "school_name",
+    "stage",
+    "responses",
+    "roll",
+    "rate",
+    "status",
+];
+
+pub const CODEBOOK_HEADER: [&str; 11] = [
+    "record", "id", "parent", "kind", "code", "label", "stages", "module", "theme", "flags", "note",
+];
+
+/// The status of a suppressed cell, the same for every reason.
+pub const SUPPRESSED: &str = "c";
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("no export file is called {0}")]
+    UnknownFile(String),
+}
+
+fn csv_writer<W: Write>(mut out: W) -> io::Result<csv::Writer<W>> {
+    out.write_all(BOM)?;
+    Ok(csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out))
+}
+
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A share as a percentage with one decimal, or empty.
+pub fn percent(count: u32, count_hidden: bool, base: u32, base_hidden: bool) -> String {
+    if count_hidden || base_hidden || base == 0 {
+        String::new()
+    } else {
+        format!("{:.1}", f64::from(count) * 100.0 / f64::from(base))
+    }
+}
+
+fn stages_text(set: StageSet) -> String {
+    set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+impl Export {
+    /// Writes one file by name (one of [`FILES`]).
+    pub fn write_file(&self, name: &str, out: &mut dyn Write) -> Result<(), OutputError> {
+        let io = |source| OutputError::Io {
+            path: name.to_owned(),
+            source,
+        };
+        match name {
+            "frequencies.csv" => self.write_tables(out, false).map_err(io),
+            "indicators.csv" => self.write_tables(out, true).map_err(io),
+            "response_rates.csv" => self.write_rates(out).map_err(io),
+            "codebook.csv" => self.write_codebook(out).map_err(io),
+            "metadata.json" => out.write_all(self.metadata_json().as_bytes()).map_err(io),
+            "report.html" => out
+                .write_all(crate::report::render(self).as_bytes())
+                .map_err(io),
+            other => Err(OutputError::UnknownFile(other.to_owned())),
+        }
+    }
+
+    /// One file as bytes (for a download).
+    pub fn file(&self, name: &str) -> Result<Vec<u8>, OutputError> {
+        let mut bytes = Vec::new();
+        self.write_file(name, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Every file as (name, bytes). Fine for one partnership; a national
+    /// export is better written with [`Export::write_to_dir`].
+    pub fn files(&self) -> Result<Vec<(&'static str, Vec<u8>)>, OutputError> {
+        FILES.iter().map(|n| Ok((*n, self.file(n)?))).collect()
+    }
+
+    /// Writes every file into `dir`, creating it if needed.
+    pub fn write_to_dir(&self, dir: &Path) -> Result<(), OutputError> {
+        fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        for name in FILES {
+            let path = dir.join(name);
+            let shown = path.display().to_string();
+            let io = |source| OutputError::Io {
+                path: shown.clone(),
+                source,
+            };
+            let file = fs::File::create(&path).map_err(io)?;
+            let mut out = BufWriter::with_capacity(1 << 20, file);
+            self.write_file(name, &mut out)?;
+            out.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn unit_names<'a>(&self, unit: &'a UnitResult) -> (&'a str, &'a str) {
+        match &unit.cpp {
+            Some(c) => (c.gss_code.as_str(), c.name.as_str()),
+            None => (ALL, "Scotland"),
+        }
+    }
+
+    fn school_names(unit: &UnitResult, school: Option<usize>) -> (&str, &str) {
+        match school.and_then(|s| unit.schools.get(s)) {
+            Some(s) => (s.seed_code.as_str(), s.name.as_str()),
+            None => (ALL, ALL),
+        }
+    }
+
+    fn sex_code(&self, sex: Option<usize>) -> &str {
+        match sex {
+            Some(s) => self.layout.sexes[s].code.as_str(),
+            None => ALL,
+        }
+    }
+
+    fn write_tables(&self, out: &mut dyn Write, indicators: bool) -> io::Result<()> {
+        let mut w = csv_writer(out)?;
+        w.write_record(TABLE_HEADER).map_err(csv_io)?;
+        let mut count_buf = String::new();
+        for unit in &self.units {
+            let (cpp_code, cpp_name) = self.unit_names(unit);
+            for table in &unit.tables {
+                let def = &self.layout.tables[table.table];
+                if matches!(def.subject, Subject::Indicator(_)) != indicators {
+                    continue;
+                }
+                for line in &table.lines {
+                    let (seed, school) = Self::school_names(unit, line.school);
+                    let (base, base_hidden) = line.base();
+                    for (k, (&count, &hidden)) in line.counts.iter().zip(&line.hidden).enumerate() {
+                        let is_base = k == def.categories.len();
+                        let (code, label) = match def.categories.get(k) {
+                            Some(c) => (c.code.as_str(), c.label.as_str()),
+                            None => (ALL, ALL),
+                        };
+                        count_buf.clear();
+                        let pct = if is_base {
+                            String::new()
+                        } else {
+                            percent(count, hidden, base, base_hidden)
+                        };
+                        if !hidden {
+                            use std::fmt::Write as _;
+                            let _ = write!(count_buf, "{count}");
+                        }
+                        w.write_record([
+                            cpp_code,
+                            cpp_name,
+                            seed,
+                            school,
+                            line.stage.as_str(),
+                            self.sex_code(line.sex),
+                            def.id.as_str(),
+                            code,
+                            label,
+                            count_buf.as_str(),
+                            pct.as_str(),
+                            if hidden { SUPPRESSED } else { "" },
+                        ])
+                        .map_err(csv_io)?;
+                    }
+                }
+            }
+        }
+        w.flush()
+    }
+
+    fn write_rates(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv_writer(out)?;
+        w.write_record(RATES_HEADER).map_err(csv_io)?;
+        for unit in &self.units {
+            let (cpp_code, cpp_name) = self.unit_names(unit);
+            for line in &unit.rates {
+                let (seed, school) = Self::school_names(unit, line.school);
+                let (responses, rate) = rate_text(line);
+                w.write_record([
+                    cpp_code,
+                    cpp_name,
+                    seed,
+                    school,
+                    line.stage.as_str(),
+                    responses.as_str(),
+                    line.roll.to_string().as_str(),
+                    rate.as_str(),
+                    if line.hidden { SUPPRESSED } else { "" },
+                ])
+                .map_err(csv_io)?;
+            }
+        }
+        w.flush()
+    }
+
+    fn write_codebook(&self, out: &mut dyn Write) -> io::Result<()> {
+        let q: &Questionnaire = &self.questionnaire;
+        let locale = q.default_locale();
+        let mut w = csv_writer(out)?;
+        w.write_record(CODEBOOK_HEADER).map_err(csv_io)?;
+        let mut row = |cols: [&str; 11]| w.write_record(cols).map_err(csv_io);
+        let version = q.version().to_string();
+        let note = format!("version {} sha256 {}", q.version(), q.content_hash());
+        row([
+            "questionnaire",
+            q.id().as_str(),
+            "",
+            "",
+            &version,
+            q.title(locale),
+            &stages_text(q.stages()),
+            "",
+            "",
+            "",
+            &note,
+        ])?;
+        for level in StageLevel::ALL {
+            row([
+                "stage",
+                level.as_str(),
+                "",
+                "",
+                level.as_str(),
+                level.as_str(),
+                &stages_text(level.stages()),
+                "",
+                "",
+                "",
+                "",
+            ])?;
+        }
+        for sex in &self.layout.sexes {
+            row([
+                "sex", &sex.code, "", "", &sex.code, &sex.label, "", "", "", "", "",
+            ])?;
+        }
+        row(["sex", ALL, "", "", ALL, "All pupils", "", "", "", "", ""])?;
+        for module in q.modules() {
+            row([
+                "module",
+                module.id().as_str(),
+                "",
+                "",
+                "",
+                module.title(locale),
+                "",
+                "",
+                "",
+                if module.sensitive() { "sensitive" } else { "" },
+                "",
+            ])?;
+        }
+        for question in q.questions() {
+            let module = question.module().map(|m| m.as_str()).unwrap_or("");
+            let stages = stages_text(question.stages());
+            let routed = question
+                .show_if()
+                .map(|c| {
+                    let codes: Vec<&str> = c.any_of().iter().map(|o| o.as_str()).collect();
+                    format!("asked when {} is {}", c.question(), codes.join(" or "))
+                })
+                .unwrap_or_default();
+            let def =
+                &self.layout.tables[self.layout.question_table[usize::from(question.ordinal())]];
+            row([
+                "question",
+                question.id().as_str(),
+                "",
+                question.kind().as_str(),
+                "",
+                question.text(locale),
+                &stages,
+                module,
+                question.theme().as_str(),
+                if question.role().is_some() { "sex" } else { "" },
+                &routed,
+            ])?;
+            for (i, category) in def.categories.iter().enumerate() {
+                let option = question.options().get(i);
+                let mut flags = Vec::new();
+                if option.is_some_and(|o| o.is_prefer_not_to_say()) {
+                    flags.push("prefer_not_to_say");
+                }
+                if option.is_some_and(|o| o.is_dont_know()) {
+                    flags.push("dont_know");
+                }
+                row([
+                    "option",
+                    &format!("{}.{}", question.id(), category.code),
+                    question.id().as_str(),
+                    "",
+                    &category.code,
+                    &category.label,
+                    "",
+                    "",
+                    "",
+                    &flags.join(" "),
+                    "",
+                ])?;
+            }
+        }
+        for rule in q.scoring() {
+            let indicator = rule.indicator();
+            let def = self
+                .layout
+                .tables
+                .iter()
+                .find(|t| t.subject == Subject::Indicator(indicator));
+            let note = format!(
+                "positive when the mean item score is at least {}; no result with fewer than {} scored answers",
+                rule.positive_at(),
+                rule.min_answered()
+            );
+            row([
+                "indicator",
+                indicator.as_str(),
+                "",
+                "indicator",
+                "",
+                indicator.label(),
+                &def.map(|d| stages_text(d.stages)).unwrap_or_default(),
+                "",
+                indicator.as_str(),
+                "",
+                &note,
+            ])?;
+        }
+        w.flush()
+    }
+
+    fn table_totals<'a>(&'a self, pick: impl Fn(&PublishedTable) -> bool + 'a) -> (usize, usize) {
+        self.units
+            .iter()
+            .flat_map(|u| u.tables.iter())
+            .filter(|t| pick(t))
+            .fold((0, 0), |(c, s), t| (c + t.cells(), s + t.suppressed()))
+    }
+
+    /// The contents of `metadata.json`.
+    pub fn metadata_json(&self) -> String {
+        let q = &self.questionnaire;
+        let freq = self.table_totals(|t| !self.layout.is_indicator(t.table));
+        let ind = self.table_totals(|t| self.layout.is_indicator(t.table));
+        let rates: Vec<&RateLine> = self.units.iter().flat_map(|u| u.rates.iter()).collect();
+        let rates_hidden = rates.iter().filter(|r| r.hidden).count();
+        let primary_cells = self
+            .units
+            .iter()
+            .flat_map(|u| u.tables.iter())
+            .flat_map(|t| t.lines.iter())
+            .map(|l: &Line| {
+                l.counts
+                    .iter()
+                    .filter(|c| self.rule.is_primary(u64::from(**c)))
+                    .count()
+            })
+            .sum::<usize>();
+        let value = json!({
+            "questionnaire": {
+                "id": q.id().as_str(),
+                "version": q.version(),
+                "content_hash": q.content_hash(),
+                "version_row_id": self.version_id,
+                "title": q.title(q.default_locale()),
+            },
+            "generated_at": self.generated_at.to_rfc3339(),
+            "scope": {
+                "national": self.national,
+                "cpps": self.cpp_units().filter_map(|u| u.cpp.as_ref()).map(|c| json!({"code": c.gss_code, "name": c.name})).collect::<Vec<_>>(),
+            },
+            "disclosure_control": {
+                "rule": self.rule,
+                "method": "primary suppression of counts 0 < n < threshold, secondary suppression by Gaussian elimination over every addition in the table (stages, bands, sexes, schools, options to base), exact audit of every table before writing",
+                "suppressed_marker": SUPPRESSED,
+                "percent_rule": "a percentage is published only when its count and its base are both published",
+                "scotland": if self.national { "a Scotland cell is published only where every partnership's cell at the same position is published" } else { "not included" },
+            },
+            "responses": {
+                "total": self.responses(),
+                "partial": self.partial(),
+                "skipped": self.skipped,
+            },
+            "cells": {
+                "frequencies": {"cells": freq.0, "suppressed": freq.1},
+                "indicators": {"cells": ind.0, "suppressed": ind.1},
+                "response_rates": {"cells": rates.len(), "suppressed": rates_hidden},
+                "total": freq.0 + ind.0 + rates.len(),
+                "suppressed": freq.1 + ind.1 + rates_hidden,
+                "below_threshold": primary_cells,
+            },
+            "files": FILES,
+            "notes": {
+                "all": "\"All\" in cpp_code, school_seed, stage or sex stands for a total; option_code All is the base (pupils who answered; pupils not routed to a question are not in it)",
+                "indicators": "indicators.csv uses the frequencies layout: question_id holds the indicator id, option_code positive, not_positive or All (pupils with a result); percent of positive is the indicator share",
+                "partial": "partial responses (from sittings closed before the pupil finished) are included",
+            },
+        });
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+}
+
+/// The published response count and rate of a line (empty when suppressed).
+pub fn rate_text(line: &RateLine) -> (String, String) {
+    if line.hidden {
+        return (String::new(), String::new());
+    }
+    let rate = if line.roll == 0 {
+        String::new()
+    } else {
+        format!(
+            "{:.1}",
+            f64::from(line.responses) * 100.0 / f64::from(line.roll)
+        )
+    };
+    (line.responses.to_string(), rate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_needs_both_count_and_base_published() {
+        assert_eq!(percent(25, false, 100, false), "25.0");
+        assert_eq!(percent(25, true, 100, false), "");
+        assert_eq!(percent(25, false, 100, true), "");
+        assert_eq!(percent(0, false, 0, false), "");
+        assert_eq!(percent(1, false, 3, false), "33.3");
+    }
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_line_breaks_with_crlf_and_a_bom() {
+        let mut bytes = Vec::new();
+        {
+            let mut w = csv_writer(&mut bytes).unwrap();
+            w.write_record(["a,b", "say \"hi\"", "two\nlines", "Aird a' Mhachair"])
+                .unwrap();
+            w.write_record(["x", "", "", ""]).unwrap();
+            w.flush().unwrap();
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",Aird a' Mhachair\r\nx,,,\r\n"
+        );
+    }
+
+    #[test]
+    fn a_suppressed_rate_shows_neither_count_nor_rate() {
+        let line = RateLine {
+            school: None,
+            stage: StageLevel::All,
+            responses: 4,
+            roll: 50,
+            hidden: true,
+        };
+        assert_eq!(rate_text(&line), (String::new(), String::new()));
+        let shown = RateLine {
+            hidden: false,
+            responses: 40,
+            ..line
+        };
+        assert_eq!(rate_text(&shown), ("40".to_owned(), "80.0".to_owned()));
+    }
+}

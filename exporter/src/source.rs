@@ -1,0 +1,211 @@
+//! Reading from the database: the only module of the exporter that speaks
+//! SQL. It works on SQLite and PostgreSQL alike (queries are built with
+//! sea-query for the connection's backend) and streams responses row by row,
+//! so memory does not grow with the number of pupils.
+
+use futures_util::StreamExt;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, QueryResult, StreamTrait};
+use survey_defs::Stage;
+
+use crate::aggregate::ResponseRow;
+
+/// A Community Planning Partnership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CppInfo {
+    pub id: i32,
+    pub gss_code: String,
+    pub name: String,
+}
+
+/// A school with its rolls, P5 to S4.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchoolInfo {
+    pub id: i32,
+    pub cpp_id: i32,
+    pub seed_code: String,
+    pub name: String,
+    pub rolls: [u32; 7],
+    pub is_demo: bool,
+}
+
+/// A stored questionnaire version: its row id and TOML source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub id: i32,
+    pub questionnaire_id: String,
+    pub version: u32,
+    pub source: String,
+}
+
+fn col(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+async fn all(db: &impl ConnectionTrait, stmt: &SelectStatement) -> Result<Vec<QueryResult>, DbErr> {
+    db.query_all(stmt).await
+}
+
+/// Every partnership, by GSS code.
+pub async fn cpps(db: &impl ConnectionTrait) -> Result<Vec<CppInfo>, DbErr> {
+    let stmt = Query::select()
+        .columns([col("id"), col("gss_code"), col("name")])
+        .from(col("cpp"))
+        .order_by(col("gss_code"), Order::Asc)
+        .to_owned();
+    all(db, &stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CppInfo {
+                id: r.try_get_by_index(0)?,
+                gss_code: r.try_get_by_index(1)?,
+                name: r.try_get_by_index(2)?,
+            })
+        })
+        .collect()
+}
+
+/// Schools of the given partnerships (all when `cpp_ids` is `None`).
+pub async fn schools(
+    db: &impl ConnectionTrait,
+    cpp_ids: Option<&[i32]>,
+) -> Result<Vec<SchoolInfo>, DbErr> {
+    let stages = ["p5", "p6", "p7", "s1", "s2", "s3", "s4"];
+    let mut stmt = Query::select();
+    stmt.columns([
+        col("id"),
+        col("cpp_id"),
+        col("seed_code"),
+        col("name"),
+        col("is_demo"),
+    ])
+    .columns(stages.iter().map(|s| col(&format!("roll_{s}"))))
+    .from(col("school"))
+    .order_by(col("id"), Order::Asc);
+    if let Some(ids) = cpp_ids {
+        stmt.and_where(Expr::col(col("cpp_id")).is_in(ids.iter().copied()));
+    }
+    all(db, &stmt)
+        .await?
+        .iter()
+        .map(|r| {
+            let mut rolls = [0u32; 7];
+            for (i, roll) in rolls.iter_mut().enumerate() {
+                let value: i32 = r.try_get_by_index(5 + i)?;
+                *roll = u32::try_from(value).unwrap_or(0);
+            }
+            Ok(SchoolInfo {
+                id: r.try_get_by_index(0)?,
+                cpp_id: r.try_get_by_index(1)?,
+                seed_code: r.try_get_by_index(2)?,
+                name: r.try_get_by_index(3)?,
+                is_demo: r.try_get_by_index(4)?,
+                rolls,
+            })
+        })
+        .collect()
+}
+
+/// A stored questionnaire version: the given version, or the latest.
+pub async fn questionnaire_version(
+    db: &impl ConnectionTrait,
+    questionnaire_id: &str,
+    version: Option<u32>,
+) -> Result<Option<StoredVersion>, DbErr> {
+    let mut stmt = Query::select();
+    stmt.columns([
+        col("id"),
+        col("questionnaire_id"),
+        col("version"),
+        col("source"),
+    ])
+    .from(col("questionnaire_version"))
+    .and_where(Expr::col(col("questionnaire_id")).eq(questionnaire_id))
+    .order_by(col("version"), Order::Desc)
+    .limit(1);
+    if let Some(v) = version {
+        stmt.and_where(Expr::col(col("version")).eq(i64::from(v)));
+    }
+    let Some(r) = db.query_one(&stmt).await? else {
+        return Ok(None);
+    };
+    let version: i32 = r.try_get_by_index(2)?;
+    Ok(Some(StoredVersion {
+        id: r.try_get_by_index(0)?,
+        questionnaire_id: r.try_get_by_index(1)?,
+        version: u32::try_from(version).unwrap_or(0),
+        source: r.try_get_by_index(3)?,
+    }))
+}
+
+fn response_filter(stmt: &mut SelectStatement, version_id: i32, cpp_ids: Option<&[i32]>) {
+    stmt.and_where(Expr::col(col("questionnaire_version_id")).eq(version_id));
+    if let Some(ids) = cpp_ids {
+        stmt.and_where(Expr::col(col("cpp_id")).is_in(ids.iter().copied()));
+    }
+}
+
+/// How many responses [`each_response`] will read (for a progress bar).
+pub async fn count_responses(
+    db: &impl ConnectionTrait,
+    version_id: i32,
+    cpp_ids: Option<&[i32]>,
+) -> Result<u64, DbErr> {
+    let mut stmt = Query::select();
+    stmt.expr(Expr::col(col("id")).count())
+        .from(col("response"));
+    response_filter(&mut stmt, version_id, cpp_ids);
+    let Some(r) = db.query_one(&stmt).await? else {
+        return Ok(0);
+    };
+    let n: i64 = r.try_get_by_index(0)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Streams every completed or partial response of a questionnaire version
+/// (of some partnerships, or all) to `each`. Rows with a stage that is not
+/// P5 to S4 go to `bad_stage` instead. Returns the number of rows read.
+pub async fn each_response(
+    db: &DatabaseConnection,
+    version_id: i32,
+    cpp_ids: Option<&[i32]>,
+    mut each: impl FnMut(&ResponseRow<'_>),
+    mut bad_stage: impl FnMut(),
+) -> Result<u64, DbErr> {
+    let mut stmt = Query::select();
+    stmt.columns([
+        col("cpp_id"),
+        col("school_id"),
+        col("stage"),
+        col("sex"),
+        col("partial"),
+        col("answers"),
+    ])
+    .from(col("response"));
+    response_filter(&mut stmt, version_id, cpp_ids);
+    let statement = db.get_database_backend().build(&stmt);
+    let stream = db.stream_raw(statement).await?;
+    let mut stream = std::pin::pin!(stream);
+    let mut read = 0u64;
+    while let Some(row) = stream.next().await {
+        let row = row?;
+        read += 1;
+        let stage: String = row.try_get_by_index(2)?;
+        let Ok(stage) = stage.parse::<Stage>() else {
+            bad_stage();
+            continue;
+        };
+        let sex: Option<String> = row.try_get_by_index(3)?;
+        let answers: Vec<u8> = row.try_get_by_index(5)?;
+        each(&ResponseRow {
+            cpp_id: row.try_get_by_index(0)?,
+            school_id: row.try_get_by_index(1)?,
+            stage,
+            sex: sex.as_deref(),
+            partial: row.try_get_by_index(4)?,
+            answers: &answers,
+        });
+    }
+    Ok(read)
+}
