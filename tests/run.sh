@@ -43,7 +43,7 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 # --- SQLite ----------------------------------------------------------------
 log "all tests on SQLite"
 unset TEST_DATABASE_URL
-cargo test --workspace --locked
+cargo test --workspace
 
 # --- PostgreSQL ------------------------------------------------------------
 if [ "${SKIP_POSTGRES:-}" = "1" ]; then
@@ -72,6 +72,9 @@ log "starting a throwaway PostgreSQL cluster on 127.0.0.1:$port"
 export TEST_DATABASE_URL="postgres://survey@127.0.0.1:$port/postgres"
 
 log "end-to-end tests on PostgreSQL"
-cargo test -p tests --locked
+cargo test -p tests
+
+log "crash safety, backup and retention on PostgreSQL"
+PG_BIN="$pg_bin" cargo test -p server --test crash --test backup
 
 log "all tests passed on SQLite and PostgreSQL"
