@@ -35,3 +35,28 @@ pub async fn close(state: &AppState, sitting_id: i32) -> Result<usize, survey::S
     sittings::mark_closed(&state.db, sitting_id).await?;
     survey::close_in_progress(&state.db, &state.catalogue, sitting_id).await
 }
+
+/// Closes sittings whose close time has passed, once a minute, so answers in
+/// progress when a window ends become partial responses and are unlinked
+/// without anyone pressing Close. Safe to run on every server at once:
+/// ending a response is idempotent.
+pub fn spawn_closer(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(error) = close_due(&state).await {
+                tracing::warn!(%error, "closing sittings whose window has ended failed; will retry");
+            }
+        }
+    });
+}
+
+/// Closes every sitting whose close time has passed. Returns how many.
+pub async fn close_due(state: &AppState) -> Result<usize, survey::SurveyError> {
+    let due = sittings::due_to_close(&state.db, chrono::Utc::now()).await?;
+    for id in &due {
+        close(state, *id).await?;
+    }
+    Ok(due.len())
+}

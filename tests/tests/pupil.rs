@@ -526,3 +526,38 @@ async fn guessing_runs_out_of_budget_but_a_class_mistyping_is_never_locked_out()
         "expected guessing to be slowed after {budget} misses"
     );
 }
+
+#[tokio::test]
+async fn a_sitting_whose_window_has_ended_is_closed_and_its_answers_kept_as_partial() {
+    let app = spawn_app().await;
+    let sitting = app
+        .sitting_with(
+            "S1",
+            1,
+            SittingOptions {
+                closes_at: Some(Utc::now() + Duration::seconds(2)),
+                ..Default::default()
+            },
+        )
+        .await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let (key, fields, _) = pupil.page("/survey").await;
+    pupil
+        .save(
+            &key,
+            &[(fields[0].name.clone(), fields[0].options[0].clone())],
+            "next",
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let closed = server::sittings::close_due(&app.state).await.unwrap();
+    assert_eq!(closed, 1);
+    let stored = response::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.partial);
+    assert_eq!(code_row(&app, &sitting.codes[0]).await.response_id, None);
+}

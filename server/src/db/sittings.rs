@@ -129,3 +129,18 @@ pub async fn progress_counts(
         .all(db)
         .await
 }
+
+/// Sittings whose close time has passed but which are not closed yet.
+pub async fn due_to_close(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<i32>, DbErr> {
+    sitting::Entity::find()
+        .select_only()
+        .column(sitting::Column::Id)
+        .filter(sitting::Column::ClosedAt.is_null())
+        .filter(sitting::Column::ClosesAt.lte(now))
+        .into_tuple::<i32>()
+        .all(db)
+        .await
+}
