@@ -19,8 +19,51 @@ pub struct Cli {
 pub enum Command {
     /// Run the web server (the default when no subcommand is given).
     Serve,
+    /// Create a system administrator. The password is read from standard input
+    /// when piped in; otherwise one is generated and printed once.
+    CreateAdmin {
+        /// The administrator's e-mail address (their login).
+        #[arg(long)]
+        email: String,
+    },
+    /// Import schools from a CSV file (all rows or none).
+    ImportSchools {
+        /// CSV with: School name, SEED code, CPP, Sector, P5, P6, P7, S1, S2, S3, S4.
+        file: std::path::PathBuf,
+    },
+    /// Create or close a sitting.
+    #[command(subcommand)]
+    Sitting(SittingCommand),
     /// Apply migrations, load reference data and questionnaires, then exit.
     Migrate,
+}
+
+/// `server sitting ...`
+#[derive(Debug, Subcommand)]
+pub enum SittingCommand {
+    /// Create a sitting and print its codes to standard output as CSV (shown once).
+    Create {
+        /// The school's SEED code.
+        #[arg(long)]
+        school: String,
+        /// The stage, P5 to S4.
+        #[arg(long)]
+        stage: String,
+        /// How many codes to make.
+        #[arg(long)]
+        codes: usize,
+        /// The class label printed on slips (no pupil names).
+        #[arg(long)]
+        label: Option<String>,
+        /// Questionnaire ID or ID@VERSION (default: the latest).
+        #[arg(long)]
+        questionnaire: Option<String>,
+    },
+    /// Close a sitting: its codes stop working; answers in progress become partial.
+    Close {
+        /// The sitting's id (shown on its progress page).
+        id: i32,
+    },
 }
 
 /// Runs the chosen command; errors come back as one plain line for `main`.
@@ -38,6 +81,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             app.run_until_stopped().await?;
             tracing::info!("stopped");
+        }
+        Command::CreateAdmin { email } => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::create_admin(&state, &email).await?;
+        }
+        Command::ImportSchools { file } => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::import_schools(&state, &file).await?;
+        }
+        Command::Sitting(SittingCommand::Create {
+            school,
+            stage,
+            codes,
+            label,
+            questionnaire,
+        }) => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::create_sitting(&state, &school, &stage, codes, label, questionnaire)
+                .await?;
+        }
+        Command::Sitting(SittingCommand::Close { id }) => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::close_sitting(&state, id).await?;
         }
         Command::Migrate => {
             let state = prepare(&cli.settings).await?;
@@ -62,6 +128,13 @@ async fn print_demo(state: &crate::startup::AppState) -> anyhow::Result<()> {
     println!("Pupils: open {url}/ and type one of these codes.");
     println!("  P6 sitting: {}", first_codes(&demo.primary_codes));
     println!("  S4 sitting: {}", first_codes(&demo.secondary_codes));
+    println!("Staff: sign in at {url}/staff/login (passwords are shown only now).");
+    for login in &demo.logins {
+        println!(
+            "  {}: {}  password: {}",
+            login.role, login.email, login.password
+        );
+    }
     Ok(())
 }
 

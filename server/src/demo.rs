@@ -11,9 +11,17 @@ use crate::startup::AppState;
 pub const DEMO_CPP_CODE: &str = "DEMO";
 pub const DEMO_SCHOOL_SEED: &str = "DEMO001";
 
+/// A demo staff login, with its generated password (printed once).
+pub struct DemoLogin {
+    pub email: String,
+    pub password: String,
+    pub role: &'static str,
+}
+
 /// What the demo created, to print once.
 pub struct Demo {
     pub school_name: String,
+    pub logins: Vec<DemoLogin>,
     pub primary_codes: Vec<AccessCode>,
     pub secondary_codes: Vec<AccessCode>,
 }
@@ -44,6 +52,31 @@ pub async fn ensure(state: &AppState) -> anyhow::Result<Option<Demo>> {
         },
     )
     .await?;
+    let mut logins = Vec::new();
+    for (email, role) in [
+        ("staff@demo.example", crate::auth::Role::School),
+        ("coordinator@demo.example", crate::auth::Role::Coordinator),
+    ] {
+        let password = crate::auth::generate_password();
+        let password_hash = state.staff.hash(&password).await?;
+        crate::db::staff::create(
+            &state.db,
+            crate::db::staff::NewStaff {
+                email: email.to_owned(),
+                password_hash,
+                role: role.as_str().to_owned(),
+                cpp_id: Some(cpp.id),
+                school_id: (role == crate::auth::Role::School).then_some(school.id),
+                is_demo: true,
+            },
+        )
+        .await?;
+        logins.push(DemoLogin {
+            email: email.to_owned(),
+            password,
+            role: role.describe(),
+        });
+    }
     let entry = state
         .catalogue
         .latest()
@@ -78,6 +111,7 @@ pub async fn ensure(state: &AppState) -> anyhow::Result<Option<Demo>> {
     let primary_codes = made.pop().unwrap_or_default();
     Ok(Some(Demo {
         school_name: school.name,
+        logins,
         primary_codes,
         secondary_codes,
     }))

@@ -1,6 +1,8 @@
 //! The survey server: pupils' pages, staff pages, administration and the command
 //! line that runs and administers it.
 
+pub mod admin_cli;
+pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod demo;
@@ -12,6 +14,7 @@ pub mod middleware;
 pub mod questionnaires;
 pub mod routes;
 pub mod saves;
+pub mod schools_import;
 pub mod secret;
 pub mod settings;
 pub mod sittings;

@@ -63,6 +63,8 @@ pub struct AppState {
     pub saves: SaveQueue,
     /// Failed code entries per client address.
     pub code_throttle: Arc<Throttle>,
+    /// Staff password hashing and login failure budgets.
+    pub staff: Arc<crate::auth::StaffGuard>,
 }
 
 /// Failures of code entry allowed per address: a burst of 300, refilled at 2
@@ -112,6 +114,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         settings: Arc::new(settings.clone()),
         locales: Arc::new(locales),
         code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
+        staff: Arc::new(crate::auth::StaffGuard::new()),
     })
 }
 
@@ -135,6 +138,20 @@ fn ensure_writable_dir(path: &std::path::Path) -> Result<(), StartupError> {
 fn pupil_sessions(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key)
         .cookie_name("pupil".to_owned())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Strict)
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(BrowserSession::default())
+        .build()
+}
+
+/// Staff sessions: an encrypted cookie sent only to `/staff`, never kept past
+/// the browser session, and ended by the server after the idle timeout.
+fn staff_sessions(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name("staff".to_owned())
+        .cookie_path("/staff".to_owned())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Strict)
@@ -194,6 +211,7 @@ impl Application {
             .port();
         let data = web::Data::new(state.clone());
         let pupil_key = Key::from(&state.secret.derive_key("pupil-session"));
+        let staff_key = Key::from(&state.secret.derive_key("staff-session"));
         let secure = state.settings.secure_cookies;
         let max_body = state.settings.max_body_bytes;
         let server = HttpServer::new(move || {
@@ -207,6 +225,11 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .configure(routes::health::config)
                 .configure(routes::assets::config)
+                .service(
+                    web::scope("/staff")
+                        .wrap(staff_sessions(staff_key.clone(), secure))
+                        .configure(routes::staff::config),
+                )
                 .service(
                     web::scope("")
                         .wrap(pupil_sessions(pupil_key.clone(), secure))

@@ -30,6 +30,19 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "pupil/review.html",
         "pupil/ended.html",
         "pupil/withdraw.html",
+        "staff/base.html",
+        "staff/login.html",
+        "staff/reset.html",
+        "staff/admin.html",
+        "staff/cpp.html",
+        "staff/settings.html",
+        "staff/import.html",
+        "staff/users.html",
+        "staff/audit.html",
+        "staff/school.html",
+        "staff/sitting_new.html",
+        "staff/slips.html",
+        "staff/progress.html",
     );
     env
 });

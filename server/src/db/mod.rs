@@ -4,12 +4,15 @@
 //! pool or inside a transaction. Handlers call these functions and never see
 //! sea-orm themselves.
 
+pub mod audit;
+pub mod cpp_settings;
 pub mod entities;
 pub mod pupil;
 pub mod questionnaires;
 pub mod reference;
 pub mod schools;
 pub mod sittings;
+pub mod staff;
 
 use std::time::Duration;
 

@@ -1,0 +1,320 @@
+//! Staff accounts: roles and what each may reach, password hashing and the
+//! password rules, and the failure budgets that slow down guessing.
+//!
+//! Passwords are hashed with argon2id at the crate's default parameters (19 MiB,
+//! 2 passes). A hash costs about 20 ms and 19 MiB, so at most
+//! [`CONCURRENT_HASHES`] run at once, each on the blocking pool: a burst of
+//! logins queues instead of exhausting memory or starving the async workers.
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
+
+use crate::db::schools::School;
+use crate::throttle::{Limit, Throttle};
+
+/// Password hashes allowed to run at the same time (4 × 19 MiB).
+pub const CONCURRENT_HASHES: usize = 4;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// Failed logins per address: a burst of 30, then one every 10 seconds.
+pub const LOGIN_ADDRESS_LIMIT: Limit = Limit {
+    burst: 30.0,
+    per_second: 0.1,
+};
+
+/// Failed logins per e-mail address typed (known or not): 5, then one a minute.
+pub const LOGIN_ACCOUNT_LIMIT: Limit = Limit {
+    burst: 5.0,
+    per_second: 1.0 / 60.0,
+};
+
+/// Consecutive failures after which an account is locked in the database (so
+/// every server instance sees it), and for how long.
+pub const LOCK_AFTER_FAILURES: i32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: partnerships, schools, accounts, the audit log.
+    Admin,
+    /// A CPP coordinator or analyst: their own partnership's schools, settings
+    /// and exports.
+    Coordinator,
+    /// School staff: their own school's sittings only.
+    School,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::School => "school",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "coordinator" => Some(Role::Coordinator),
+            "school" => Some(Role::School),
+            _ => None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::Coordinator => "CPP coordinator or analyst",
+            Role::School => "School staff",
+        }
+    }
+}
+
+/// A signed-in staff member and the scope of their role.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaffUser {
+    pub id: i32,
+    pub email: String,
+    pub role: Role,
+    pub cpp_id: Option<i32>,
+    pub school_id: Option<i32>,
+}
+
+impl StaffUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether this person may see and run sittings at `school`.
+    pub fn may_use_school(&self, school: &School) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Coordinator => self.cpp_id == Some(school.cpp_id),
+            Role::School => self.school_id == Some(school.id),
+        }
+    }
+
+    /// Whether this person may see a partnership's schools and change its settings.
+    pub fn may_use_cpp(&self, cpp_id: i32) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Coordinator => self.cpp_id == Some(cpp_id),
+            Role::School => false,
+        }
+    }
+}
+
+/// Why a new password is refused. Each reads as a sentence for a form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("Password must be at least 12 characters long")]
+    TooShort,
+    #[error("Password must be 200 characters or fewer")]
+    TooLong,
+    #[error("Password is too common: choose one that is harder to guess")]
+    Common,
+    #[error("Password must not contain your e-mail address")]
+    ContainsEmail,
+}
+
+/// Checks a new password against the rules: long enough, not on the list of
+/// common passwords (also with trailing digits and symbols taken off), and not
+/// the e-mail address.
+pub fn check_password(password: &str, email: &str) -> Result<(), PasswordProblem> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LEN {
+        return Err(PasswordProblem::TooShort);
+    }
+    if length > 200 {
+        return Err(PasswordProblem::TooLong);
+    }
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    if is_common(&lower) || (!stem.is_empty() && is_common(stem)) {
+        return Err(PasswordProblem::Common);
+    }
+    let local = email.split('@').next().unwrap_or("").to_lowercase();
+    if local.len() >= 4 && lower.contains(&local) {
+        return Err(PasswordProblem::ContainsEmail);
+    }
+    Ok(())
+}
+
+fn is_common(candidate: &str) -> bool {
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .any(|line| line == candidate)
+}
+
+/// A fresh password of 20 characters from an alphabet without look-alikes
+/// (about 110 bits), for generated accounts.
+pub fn generate_password() -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// A random token (256 bits, hex) for one-time links.
+pub fn random_token() -> String {
+    use rand::Rng;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Login guards shared by every request on this server instance.
+#[derive(Debug)]
+pub struct StaffGuard {
+    hashing: Arc<Semaphore>,
+    pub address_failures: Throttle<IpAddr>,
+    pub account_failures: Throttle<String>,
+}
+
+impl Default for StaffGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StaffGuard {
+    pub fn new() -> Self {
+        Self {
+            hashing: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
+            address_failures: Throttle::new(LOGIN_ADDRESS_LIMIT),
+            account_failures: Throttle::new(LOGIN_ACCOUNT_LIMIT),
+        }
+    }
+
+    /// Hashes a password (argon2id, default parameters, random salt) as a PHC string.
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let password = password.to_owned();
+        self.limited(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        })
+        .await?
+    }
+
+    /// Checks a password against a stored hash. With no stored hash (an unknown
+    /// account) a dummy hash is checked instead, so the answer takes as long
+    /// either way and says nothing about which accounts exist.
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> anyhow::Result<bool> {
+        let password = password.to_owned();
+        let known = stored.is_some();
+        let stored = match stored {
+            Some(hash) => hash.to_owned(),
+            None => dummy_hash()?.to_owned(),
+        };
+        let matches = self
+            .limited(move || {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), stored.as_str())
+                    .is_ok()
+            })
+            .await?;
+        Ok(known && matches)
+    }
+
+    async fn limited<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _permit = self.hashing.clone().acquire_owned().await?;
+        Ok(tokio::task::spawn_blocking(work).await?)
+    }
+}
+
+/// A hash of a random password, made once, checked for unknown accounts.
+fn dummy_hash() -> anyhow::Result<&'static str> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let hash = Argon2::default()
+        .hash_password(generate_password().as_bytes())
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?
+        .to_string();
+    Ok(DUMMY.get_or_init(|| hash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_common_and_email_passwords_are_refused() {
+        assert_eq!(
+            check_password("short", "a@b.c"),
+            Err(PasswordProblem::TooShort)
+        );
+        assert_eq!(
+            check_password("password1234", "a@b.c"),
+            Err(PasswordProblem::Common)
+        );
+        assert_eq!(
+            check_password("Qwertyuiop123!", "a@b.c"),
+            Err(PasswordProblem::Common),
+            "trailing digits and symbols do not make a common password safe"
+        );
+        assert_eq!(
+            check_password("jane.smith-rocks", "jane.smith@school.scot"),
+            Err(PasswordProblem::ContainsEmail)
+        );
+        assert_eq!(check_password("plum kettle harbour", "a@b.c"), Ok(()));
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_rules() {
+        for _ in 0..50 {
+            let password = generate_password();
+            assert_eq!(check_password(&password, "someone@example.org"), Ok(()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let guard = StaffGuard::new();
+        let hash = guard.hash("plum kettle harbour").await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$"),
+            "expected argon2id, got {hash}"
+        );
+        assert!(
+            guard
+                .verify("plum kettle harbour", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !guard
+                .verify("plum kettle harbor", Some(&hash))
+                .await
+                .unwrap()
+        );
+        assert!(!guard.verify("plum kettle harbour", None).await.unwrap());
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in [Role::Admin, Role::Coordinator, Role::School] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

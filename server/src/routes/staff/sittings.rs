@@ -1,0 +1,800 @@
+//! A school's sittings: create one and print its code slips, add spare codes,
+//! void a lost code, open a mop-up sitting, watch progress, close it.
+//!
+//! Codes are shown once, on the page that answers the form that made them,
+//! with a CSV of the same codes embedded in that page; only their keyed
+//! hashes are stored.
+
+use std::str::FromStr;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use minijinja::context;
+use minijinja::value::Serde;
+use qrcode::{EcLevel, QrCode};
+use serde::{Deserialize, Serialize};
+use survey_defs::Stage;
+
+use super::{Result, Staff, redirect};
+use crate::db::cpp_settings;
+use crate::db::pupil::state as code_state;
+use crate::db::schools::{self, School};
+use crate::db::sittings::{self as store, NewSitting, Sitting};
+use crate::db::staff as staff_store;
+use crate::domain::AccessCode;
+use crate::error::AppError;
+use crate::sittings;
+use crate::startup::AppState;
+
+/// Most codes made by one form (a year group in one go).
+pub const MAX_CODES: usize = 400;
+/// Seconds between automatic updates of the progress page.
+pub const REFRESH_SECONDS: u32 = 20;
+
+const STAGES: [&str; 7] = ["P5", "P6", "P7", "S1", "S2", "S3", "S4"];
+
+/// A school this person may use, or 404/403.
+async fn school_for(state: &AppState, staff: &Staff, id: i32) -> Result<School> {
+    let school = schools::school(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if staff.user.may_use_school(&school) {
+        Ok(school)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// A sitting at a school this person may use, with that school.
+async fn sitting_for(state: &AppState, staff: &Staff, id: i32) -> Result<(Sitting, School)> {
+    let sitting = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let school = school_for(state, staff, sitting.school_id).await?;
+    Ok((sitting, school))
+}
+
+#[derive(Serialize)]
+struct StageRate {
+    stage: &'static str,
+    roll: i32,
+    finished: i64,
+    partial: i64,
+    /// Finished responses as a share of the roll, in whole percent.
+    percent: Option<i64>,
+}
+
+fn rolls(school: &School) -> [i32; 7] {
+    [
+        school.roll_p5,
+        school.roll_p6,
+        school.roll_p7,
+        school.roll_s1,
+        school.roll_s2,
+        school.roll_s3,
+        school.roll_s4,
+    ]
+}
+
+#[derive(Serialize)]
+struct SittingRow {
+    id: i32,
+    label: String,
+    stage: String,
+    created: String,
+    closed: bool,
+    mop_up_of: Option<i32>,
+}
+
+/// The school's page: its sittings and its response rate per stage.
+#[get("/schools/{id}")]
+async fn school_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+) -> Result<HttpResponse> {
+    let school = school_for(&state, &staff, path.into_inner()).await?;
+    let counts = staff_store::responses_by_stage(&state.db, school.id).await?;
+    let rates: Vec<StageRate> = STAGES
+        .iter()
+        .zip(rolls(&school))
+        .map(|(stage, roll)| {
+            let count = |partial: bool| {
+                counts
+                    .iter()
+                    .filter(|(s, p, _)| s == stage && *p == partial)
+                    .map(|(_, _, n)| *n)
+                    .sum::<i64>()
+            };
+            let finished = count(false);
+            StageRate {
+                stage,
+                roll,
+                finished,
+                partial: count(true),
+                percent: (roll > 0).then(|| finished * 100 / i64::from(roll)),
+            }
+        })
+        .filter(|rate| rate.roll > 0 || rate.finished > 0 || rate.partial > 0)
+        .collect();
+    let rows: Vec<SittingRow> = store::of_school(&state.db, school.id)
+        .await?
+        .into_iter()
+        .map(|s| SittingRow {
+            id: s.id,
+            label: s.label,
+            stage: s.stage,
+            created: s.created_at.format("%d %b %Y").to_string(),
+            closed: s.closed_at.is_some(),
+            mop_up_of: s.mop_up_of,
+        })
+        .collect();
+    staff.page(
+        "staff/school.html",
+        context! {
+            school => Serde(&SchoolView::from(&school)),
+            sittings => Serde(rows),
+            rates => Serde(rates),
+        },
+    )
+}
+
+#[derive(Serialize)]
+pub(super) struct SchoolView {
+    id: i32,
+    cpp_id: i32,
+    name: String,
+    seed_code: String,
+    sector: String,
+}
+
+impl From<&School> for SchoolView {
+    fn from(s: &School) -> Self {
+        Self {
+            id: s.id,
+            cpp_id: s.cpp_id,
+            name: s.name.clone(),
+            seed_code: s.seed_code.clone(),
+            sector: s.sector.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VersionChoice {
+    id: i32,
+    title: String,
+}
+
+fn versions(state: &AppState) -> Vec<VersionChoice> {
+    let mut latest: Vec<i32> = state
+        .catalogue
+        .latest()
+        .iter()
+        .map(|e| e.version_id)
+        .collect();
+    latest.sort_unstable();
+    let mut all: Vec<VersionChoice> = state
+        .catalogue
+        .entries()
+        .map(|e| {
+            let q = &e.questionnaire;
+            VersionChoice {
+                id: e.version_id,
+                title: format!(
+                    "{} (version {}{})",
+                    q.title(q.default_locale()),
+                    q.version(),
+                    if latest.contains(&e.version_id) {
+                        ", latest"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        })
+        .collect();
+    // Latest versions first, then older ones, newest first.
+    all.sort_by_key(|v| (latest.binary_search(&v.id).is_err(), -v.id));
+    all
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct SittingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    label: String,
+    #[serde(default)]
+    codes: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    opens: String,
+    #[serde(default)]
+    closes: String,
+}
+
+/// A form field and what is wrong with it, for the error summary.
+#[derive(Serialize)]
+struct FieldError {
+    field: &'static str,
+    message: String,
+}
+
+/// A sitting request that passed every check.
+struct ValidSitting {
+    stage: Stage,
+    label: String,
+    codes: usize,
+    version_id: i32,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+}
+
+fn parse_count(text: &str, max: usize) -> Option<usize> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+}
+
+fn parse_date(text: &str) -> std::result::Result<Option<NaiveDate>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ())
+}
+
+fn validate(
+    state: &AppState,
+    form: &SittingForm,
+) -> std::result::Result<ValidSitting, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let stage = Stage::from_str(form.stage.trim()).ok();
+    if stage.is_none() {
+        errors.push(FieldError {
+            field: "stage",
+            message: "Select the stage of the class".into(),
+        });
+    }
+    let label = form.label.trim().to_owned();
+    if label.is_empty() {
+        errors.push(FieldError {
+            field: "label",
+            message: "Enter a label for the class, such as P6 Room 4".into(),
+        });
+    } else if label.chars().count() > 80 {
+        errors.push(FieldError {
+            field: "label",
+            message: "The label must be 80 characters or fewer".into(),
+        });
+    }
+    let codes = parse_count(&form.codes, MAX_CODES);
+    if codes.is_none() {
+        errors.push(FieldError {
+            field: "codes",
+            message: format!("Enter a number of codes from 1 to {MAX_CODES}"),
+        });
+    }
+    let version_id = form
+        .version
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|id| state.catalogue.get(*id).is_some());
+    if version_id.is_none() {
+        errors.push(FieldError {
+            field: "version",
+            message: "Select a questionnaire".into(),
+        });
+    }
+    let opens = parse_date(&form.opens);
+    if opens.is_err() {
+        errors.push(FieldError {
+            field: "opens",
+            message: "The opening date must be a real date".into(),
+        });
+    }
+    let closes = parse_date(&form.closes);
+    if closes.is_err() {
+        errors.push(FieldError {
+            field: "closes",
+            message: "The closing date must be a real date".into(),
+        });
+    }
+    let opens = opens.ok().flatten();
+    let closes = closes.ok().flatten();
+    if let (Some(o), Some(c)) = (opens, closes)
+        && c < o
+    {
+        errors.push(FieldError {
+            field: "closes",
+            message: "The closing date must be on or after the opening date".into(),
+        });
+    }
+    match (stage, codes, version_id) {
+        (Some(stage), Some(codes), Some(version_id)) if errors.is_empty() => Ok(ValidSitting {
+            stage,
+            label,
+            codes,
+            version_id,
+            opens_at: opens.map(start_of_day),
+            closes_at: closes.map(end_of_day),
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    start_of_day(date) + chrono::Duration::days(1)
+}
+
+fn new_sitting_page(
+    state: &AppState,
+    staff: &Staff,
+    school: &School,
+    form: &SittingForm,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    staff.page_with_status(
+        status,
+        "staff/sitting_new.html",
+        context! {
+            school => Serde(SchoolView::from(school)),
+            form => Serde(form),
+            errors => Serde(errors),
+            stages => STAGES,
+            versions => Serde(versions(state)),
+            max_codes => MAX_CODES,
+        },
+    )
+}
+
+#[get("/schools/{id}/sittings/new")]
+async fn new_sitting(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+) -> Result<HttpResponse> {
+    let school = school_for(&state, &staff, path.into_inner()).await?;
+    let form = SittingForm {
+        codes: "30".into(),
+        version: versions(&state)
+            .first()
+            .map(|v| v.id.to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    new_sitting_page(&state, &staff, &school, &form, Vec::new())
+}
+
+/// Creates a sitting and shows its codes, once. It copies the partnership's
+/// module switches and signposting as they are now; the partnership's
+/// fieldwork window applies when no dates are given.
+#[post("/schools/{id}/sittings")]
+async fn create_sitting(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<SittingForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let school = school_for(&state, &staff, path.into_inner()).await?;
+    let valid = match validate(&state, &form) {
+        Ok(valid) => valid,
+        Err(errors) => return new_sitting_page(&state, &staff, &school, &form, errors),
+    };
+    let setting = cpp_settings::get(&state.db, school.cpp_id).await?;
+    let (disabled_modules, signposting, fieldwork) = match setting {
+        Some(s) => (
+            s.disabled_modules,
+            s.signposting,
+            (s.fieldwork_opens, s.fieldwork_closes),
+        ),
+        None => (
+            "[]".to_owned(),
+            crate::demo::default_signposting(),
+            (None, None),
+        ),
+    };
+    let new = NewSitting {
+        school_id: school.id,
+        cpp_id: school.cpp_id,
+        stage: valid.stage.to_string(),
+        label: valid.label,
+        questionnaire_version_id: valid.version_id,
+        disabled_modules,
+        signposting,
+        opens_at: valid.opens_at.or(fieldwork.0.map(start_of_day)),
+        closes_at: valid.closes_at.or(fieldwork.1.map(end_of_day)),
+        mop_up_of: None,
+        created_by: Some(staff.user.id),
+        is_demo: school.is_demo,
+    };
+    let (sitting, codes) = sittings::create_with_codes(&state, new, valid.codes).await?;
+    staff
+        .audit(
+            &state,
+            "sitting-created",
+            &format!(
+                "sitting {} at school {} ({}), stage {}, {} codes",
+                sitting.id,
+                school.seed_code,
+                school.name,
+                sitting.stage,
+                codes.len()
+            ),
+        )
+        .await?;
+    slips_page(&state, &staff, &sitting, &school, &codes, "new")
+}
+
+#[derive(Serialize)]
+struct Slip {
+    code: String,
+    qr_svg: String,
+}
+
+/// The QR code for a slip: the code page's address with the code filled in,
+/// as SVG (no inline styles, so it passes the content security policy).
+fn qr_svg(url: &str) -> Result<String> {
+    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+        .map_err(AppError::internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    // Drop the XML declaration: the image is embedded in a data: address.
+    Ok(match svg.find("<svg") {
+        Some(start) => svg[start..].to_owned(),
+        None => svg,
+    })
+}
+
+/// The CSV of a batch of codes: one row per code, with the class and no names.
+fn codes_csv(sitting: &Sitting, school: &School, codes: &[AccessCode]) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(["code", "sitting", "stage", "label", "school"])
+        .map_err(AppError::internal)?;
+    let id = sitting.id.to_string();
+    for code in codes {
+        writer
+            .write_record([
+                code.grouped().as_str(),
+                id.as_str(),
+                sitting.stage.as_str(),
+                sitting.label.as_str(),
+                school.name.as_str(),
+            ])
+            .map_err(AppError::internal)?;
+    }
+    let bytes = writer.into_inner().map_err(AppError::internal)?;
+    String::from_utf8(bytes).map_err(AppError::internal)
+}
+
+/// The one-time page of code slips, ready to print, with the CSV download.
+fn slips_page(
+    state: &AppState,
+    staff: &Staff,
+    sitting: &Sitting,
+    school: &School,
+    codes: &[AccessCode],
+    kind: &str,
+) -> Result<HttpResponse> {
+    let base = state.settings.public_url();
+    let slips = codes
+        .iter()
+        .map(|code| {
+            Ok(Slip {
+                code: code.grouped(),
+                qr_svg: qr_svg(&format!("{base}/?code={}", code.grouped()))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let pages: Vec<&[Slip]> = slips.chunks(21).collect();
+    staff.page(
+        "staff/slips.html",
+        context! {
+            sitting => Serde(SittingView::from(sitting)),
+            school => Serde(SchoolView::from(school)),
+            pages => Serde(pages),
+            count => codes.len(),
+            address => base,
+            csv => codes_csv(sitting, school, codes)?,
+            kind => kind,
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct SittingView {
+    id: i32,
+    school_id: i32,
+    stage: String,
+    label: String,
+    closed: bool,
+    mop_up_of: Option<i32>,
+    opens: Option<String>,
+    closes: Option<String>,
+}
+
+impl From<&Sitting> for SittingView {
+    fn from(s: &Sitting) -> Self {
+        Self {
+            id: s.id,
+            school_id: s.school_id,
+            stage: s.stage.clone(),
+            label: s.label.clone(),
+            closed: s.closed_at.is_some(),
+            mop_up_of: s.mop_up_of,
+            opens: s.opens_at.map(|t| t.format("%d %b %Y").to_string()),
+            closes: s.closes_at.map(|t| {
+                (t - chrono::Duration::seconds(1))
+                    .format("%d %b %Y")
+                    .to_string()
+            }),
+        }
+    }
+}
+
+/// Counts of codes per state: the only view staff get of the pupils.
+#[derive(Serialize, Default)]
+struct Counts {
+    unused: i64,
+    started: i64,
+    finished: i64,
+    partial: i64,
+    withdrawn: i64,
+    declined: i64,
+    voided: i64,
+    total: i64,
+}
+
+async fn counts(state: &AppState, sitting_id: i32) -> Result<Counts> {
+    let mut counts = Counts::default();
+    for (name, n) in store::progress_counts(&state.db, sitting_id).await? {
+        let slot = match name.as_str() {
+            code_state::UNUSED => &mut counts.unused,
+            code_state::STARTED => &mut counts.started,
+            code_state::FINISHED => &mut counts.finished,
+            code_state::PARTIAL => &mut counts.partial,
+            code_state::WITHDRAWN => &mut counts.withdrawn,
+            code_state::DECLINED => &mut counts.declined,
+            code_state::VOIDED => &mut counts.voided,
+            _ => continue,
+        };
+        *slot += n;
+        counts.total += n;
+    }
+    Ok(counts)
+}
+
+#[derive(Deserialize)]
+struct ProgressQuery {
+    notice: Option<String>,
+    auto: Option<String>,
+}
+
+/// Live progress: counts only, updated every [`REFRESH_SECONDS`] by a small
+/// script, or (without JavaScript) by a refresh the person turns on.
+#[get("/sittings/{id}")]
+async fn progress(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    query: web::Query<ProgressQuery>,
+) -> Result<HttpResponse> {
+    let (sitting, school) = sitting_for(&state, &staff, path.into_inner()).await?;
+    let notice = match query.notice.as_deref() {
+        Some("voided") => Some("The code has been voided: it can no longer be used."),
+        Some("not-voided") => Some(
+            "That code was not voided: it is not an unused code of this sitting. Check it and try again.",
+        ),
+        Some("closed") => Some("The sitting is closed. No code of this sitting works any more."),
+        _ => None,
+    };
+    let mop_ups: Vec<SittingView> = store::of_school(&state.db, school.id)
+        .await?
+        .iter()
+        .filter(|s| s.mop_up_of == Some(sitting.id))
+        .map(SittingView::from)
+        .collect();
+    let auto = query.auto.is_some() && sitting.closed_at.is_none();
+    staff.page(
+        "staff/progress.html",
+        context! {
+            sitting => Serde(SittingView::from(&sitting)),
+            school => Serde(SchoolView::from(&school)),
+            counts => Serde(counts(&state, sitting.id).await?),
+            notice => notice,
+            mop_ups => Serde(mop_ups),
+            refresh_seconds => REFRESH_SECONDS,
+            meta_refresh => auto.then_some(REFRESH_SECONDS),
+            max_codes => MAX_CODES,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct CountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    codes: String,
+}
+
+fn open_sitting(sitting: &Sitting) -> Result<()> {
+    if sitting.closed_at.is_some() {
+        Err(AppError::BadRequest(
+            "This sitting is closed: open a mop-up sitting instead.".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Adds spare codes to an open sitting and shows them, once.
+#[post("/sittings/{id}/spares")]
+async fn spares(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<CountForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let (sitting, school) = sitting_for(&state, &staff, path.into_inner()).await?;
+    open_sitting(&sitting)?;
+    let count = parse_count(&form.codes, MAX_CODES).ok_or_else(|| {
+        AppError::BadRequest(format!("Enter a number of codes from 1 to {MAX_CODES}."))
+    })?;
+    let codes = sittings::add_codes(&state, sitting.id, count).await?;
+    staff
+        .audit(
+            &state,
+            "codes-added",
+            &format!("sitting {}, {} spare codes", sitting.id, codes.len()),
+        )
+        .await?;
+    slips_page(&state, &staff, &sitting, &school, &codes, "spares")
+}
+
+#[derive(Deserialize)]
+struct VoidForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Voids a lost code, typed in from the slip list. The audit log records that
+/// a code was voided, never which.
+#[post("/sittings/{id}/void")]
+async fn void(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<VoidForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let (sitting, _) = sitting_for(&state, &staff, path.into_inner()).await?;
+    let voided = match AccessCode::parse(&form.code) {
+        Ok(code) => store::void_code(&state.db, sitting.id, &state.code_hash(&code)).await?,
+        Err(_) => false,
+    };
+    if voided {
+        staff
+            .audit(&state, "code-voided", &format!("sitting {}", sitting.id))
+            .await?;
+    }
+    let notice = if voided { "voided" } else { "not-voided" };
+    Ok(redirect(&format!(
+        "/staff/sittings/{}?notice={notice}",
+        sitting.id
+    )))
+}
+
+/// Opens a mop-up sitting for pupils who were absent: a new sitting with its
+/// own codes, linked to this one, with the same stage, questionnaire, module
+/// switches and signposting.
+#[post("/sittings/{id}/mop-up")]
+async fn mop_up(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<CountForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let (original, school) = sitting_for(&state, &staff, path.into_inner()).await?;
+    let count = parse_count(&form.codes, MAX_CODES).ok_or_else(|| {
+        AppError::BadRequest(format!("Enter a number of codes from 1 to {MAX_CODES}."))
+    })?;
+    let label: String = format!("{} (mop-up)", original.label)
+        .chars()
+        .take(100)
+        .collect();
+    let new = NewSitting {
+        school_id: original.school_id,
+        cpp_id: original.cpp_id,
+        stage: original.stage.clone(),
+        label,
+        questionnaire_version_id: original.questionnaire_version_id,
+        disabled_modules: original.disabled_modules.clone(),
+        signposting: original.signposting.clone(),
+        opens_at: None,
+        closes_at: original.closes_at.filter(|c| *c > Utc::now()),
+        mop_up_of: Some(original.id),
+        created_by: Some(staff.user.id),
+        is_demo: original.is_demo,
+    };
+    let (sitting, codes) = sittings::create_with_codes(&state, new, count).await?;
+    staff
+        .audit(
+            &state,
+            "sitting-created",
+            &format!(
+                "mop-up sitting {} of sitting {}, {} codes",
+                sitting.id,
+                original.id,
+                codes.len()
+            ),
+        )
+        .await?;
+    slips_page(&state, &staff, &sitting, &school, &codes, "mop-up")
+}
+
+/// Closes a sitting: no code works any more; answers in progress are kept as
+/// partial responses, cut off from their codes.
+#[post("/sittings/{id}/close")]
+async fn close(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<CountForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let (sitting, _) = sitting_for(&state, &staff, path.into_inner()).await?;
+    let partial = sittings::close(&state, sitting.id)
+        .await
+        .map_err(AppError::internal)?;
+    staff
+        .audit(
+            &state,
+            "sitting-closed",
+            &format!(
+                "sitting {}, {partial} in progress kept as partial",
+                sitting.id
+            ),
+        )
+        .await?;
+    Ok(redirect(&format!(
+        "/staff/sittings/{}?notice=closed",
+        sitting.id
+    )))
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(school_page)
+        .service(new_sitting)
+        .service(create_sitting)
+        .service(progress)
+        .service(spares)
+        .service(void)
+        .service(mop_up)
+        .service(close);
+}

@@ -1,0 +1,1058 @@
+//! The staff side over HTTP: sign-in, sittings and code slips, progress, the
+//! authorisation matrix, CSRF, throttling, session fixation and timeout, XSS in
+//! every field staff can edit, the schools import, reset links and the audit log.
+
+// The helpers below are test code too: a failed request should stop the test.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use server::auth::Role;
+use server::db::entities::{audit_log, school};
+use server::db::schools::{self, NewSchool};
+use server::db::staff::{self, NewStaff};
+use tests::{Pupil, TestApp, capture, csrf_of, spawn_app, spawn_app_with};
+
+const PASSWORD: &str = "violet kettle harbour";
+
+/// Creates an account and returns its e-mail address.
+async fn user(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    cpp: Option<i32>,
+    school: Option<i32>,
+) -> i32 {
+    let hash = app.state.staff.hash(PASSWORD).await.unwrap();
+    staff::create(
+        &app.state.db,
+        NewStaff {
+            email: email.into(),
+            password_hash: hash,
+            role: role.as_str().into(),
+            cpp_id: cpp,
+            school_id: school,
+            is_demo: false,
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// A browser-like staff client, signed in or not.
+struct StaffClient<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+}
+
+impl<'a> StaffClient<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: app.client(),
+        }
+    }
+
+    async fn signed_in(app: &'a TestApp, email: &str) -> Self {
+        let me = Self::new(app);
+        let response = me.login(email, PASSWORD).await;
+        assert_eq!(response.status(), 303, "expected {email} to sign in");
+        me
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.app.url(path)).send().await.unwrap()
+    }
+
+    async fn text(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "expected GET {path} to answer 200");
+        response.text().await.unwrap()
+    }
+
+    async fn csrf(&self) -> String {
+        csrf_of(&self.text("/staff/login").await)
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.app.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form with this session's token added.
+    async fn submit(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        self.post(path, &all).await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        self.post(
+            "/staff/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    async fn upload(&self, csv: &[u8]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let boundary = "----staff-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"s.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(csv);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.client
+            .post(self.app.url("/staff/admin/import"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn count_of(html: &str, state: &str) -> i64 {
+    capture(html, &format!(r#"data-count="{state}">(\d+)<"#))
+        .unwrap_or_else(|| panic!("expected a {state} count in the progress page"))
+        .parse()
+        .unwrap()
+}
+
+async fn second_school(app: &TestApp, gss: &str) -> school::Model {
+    let cpp = schools::cpp_by_code(&app.state.db, gss)
+        .await
+        .unwrap()
+        .unwrap();
+    schools::create_school(
+        &app.state.db,
+        NewSchool {
+            cpp_id: cpp.id,
+            seed_code: format!("O{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            name: "Other school".into(),
+            sector: "primary".into(),
+            rolls: [20; 7],
+            is_demo: false,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn school_staff_create_a_sitting_print_codes_watch_progress_and_close_it() {
+    let app = spawn_app().await;
+    let base = app.sitting("P6", 1).await;
+    user(
+        &app,
+        "teacher@school.scot",
+        Role::School,
+        Some(base.cpp_id),
+        Some(base.school_id),
+    )
+    .await;
+    let teacher = StaffClient::signed_in(&app, "teacher@school.scot").await;
+
+    let home = teacher.get("/staff").await;
+    assert_eq!(home.status(), 303);
+    assert_eq!(
+        home.headers()["location"],
+        format!("/staff/schools/{}", base.school_id).as_str()
+    );
+
+    let created = teacher
+        .submit(
+            &format!("/staff/schools/{}/sittings", base.school_id),
+            &[
+                ("stage", "P7"),
+                ("label", "P7 Room 2"),
+                ("codes", "25"),
+                (
+                    "version",
+                    &app.state.catalogue.latest()[0].version_id.to_string(),
+                ),
+                ("opens", ""),
+                ("closes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 200, "expected the code slips page");
+    let slips = created.text().await.unwrap();
+    assert_eq!(
+        slips.matches(r#"class="slip""#).count(),
+        25,
+        "expected 25 slips"
+    );
+    assert!(
+        slips.contains("data:text/csv"),
+        "expected the CSV download on the slips page"
+    );
+    assert!(slips.contains("data:image/svg+xml,"), "expected QR codes");
+    let code = capture(&slips, r#"class="slip-code">([0-9A-Z-]+)<"#).unwrap();
+    let sitting_id = capture(&slips, r#"/staff/sittings/(\d+)""#).unwrap();
+    let progress_path = format!("/staff/sittings/{sitting_id}");
+
+    // A pupil uses one code to the end.
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&code).await;
+    let page = teacher.text(&progress_path).await;
+    assert_eq!(count_of(&page, "started"), 1);
+    assert_eq!(count_of(&page, "unused"), 24);
+    pupil.answer_all().await;
+    pupil.finish().await;
+    let page = teacher.text(&progress_path).await;
+    assert_eq!(count_of(&page, "finished"), 1);
+
+    // Void a code from the slips (the second one), then one that is not unused.
+    let second = slips
+        .match_indices(r#"class="slip-code">"#)
+        .nth(1)
+        .map(|(i, m)| slips[i + m.len()..].split('<').next().unwrap().to_owned())
+        .unwrap();
+    let voided = teacher
+        .submit(&format!("{progress_path}/void"), &[("code", &second)])
+        .await;
+    assert_eq!(
+        voided.headers()["location"],
+        format!("{progress_path}?notice=voided").as_str()
+    );
+    let again = teacher
+        .submit(&format!("{progress_path}/void"), &[("code", &code)])
+        .await;
+    assert_eq!(
+        again.headers()["location"],
+        format!("{progress_path}?notice=not-voided").as_str()
+    );
+    assert_eq!(count_of(&teacher.text(&progress_path).await, "voided"), 1);
+
+    // Spares and a mop-up sitting each show their codes once.
+    let spares = teacher
+        .submit(&format!("{progress_path}/spares"), &[("codes", "3")])
+        .await;
+    assert_eq!(
+        spares
+            .text()
+            .await
+            .unwrap()
+            .matches(r#"class="slip""#)
+            .count(),
+        3
+    );
+    let mop_up = teacher
+        .submit(&format!("{progress_path}/mop-up"), &[("codes", "4")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(mop_up.matches(r#"class="slip""#).count(), 4);
+    assert!(mop_up.contains("P7 Room 2 (mop-up)"));
+
+    // Closing turns a response in progress into a partial one.
+    let late = Pupil::new(&app).await;
+    let third = slips
+        .match_indices(r#"class="slip-code">"#)
+        .nth(2)
+        .map(|(i, m)| slips[i + m.len()..].split('<').next().unwrap().to_owned())
+        .unwrap();
+    late.start(&third).await;
+    let closed = teacher.submit(&format!("{progress_path}/close"), &[]).await;
+    assert_eq!(closed.status(), 303);
+    let page = teacher.text(&progress_path).await;
+    assert_eq!(count_of(&page, "partial"), 1);
+    assert_eq!(count_of(&page, "started"), 0);
+    assert!(page.contains("This sitting is closed"));
+
+    // The school page shows the rate against the roll: counts only.
+    let school_page = teacher
+        .text(&format!("/staff/schools/{}", base.school_id))
+        .await;
+    assert!(school_page.contains("P7 Room 2"));
+    assert!(
+        school_page.contains(r#"<th scope="row">P7</th><td class="num">30</td><td class="num">1</td><td class="num">1</td><td class="num">3%</td>"#),
+        "expected P7: roll 30, 1 finished, 1 partial, 3%"
+    );
+}
+
+#[tokio::test]
+async fn every_staff_route_checks_role_and_scope() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 5).await;
+    let other_school_same_cpp = second_school(&app, "S12000036").await;
+    let other_cpp_school = second_school(&app, "S12000049").await;
+    let other_cpp = other_cpp_school.cpp_id;
+    let far = server::sittings::create_with_codes(
+        &app.state,
+        server::db::sittings::NewSitting {
+            school_id: other_cpp_school.id,
+            cpp_id: other_cpp,
+            stage: "P6".into(),
+            label: "far".into(),
+            questionnaire_version_id: app.state.catalogue.latest()[0].version_id,
+            disabled_modules: "[]".into(),
+            signposting: "[]".into(),
+            opens_at: None,
+            closes_at: None,
+            mop_up_of: None,
+            created_by: None,
+            is_demo: false,
+        },
+        5,
+    )
+    .await
+    .unwrap()
+    .0;
+    let admin_id = user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    user(
+        &app,
+        "coord@council.scot",
+        Role::Coordinator,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    user(
+        &app,
+        "teacher@school.scot",
+        Role::School,
+        Some(own.cpp_id),
+        Some(own.school_id),
+    )
+    .await;
+
+    let version = app.state.catalogue.latest()[0].version_id.to_string();
+    let sitting_form: Vec<(&str, &str)> = vec![
+        ("stage", "P6"),
+        ("label", "Matrix"),
+        ("codes", "2"),
+        ("version", &version),
+    ];
+
+    // (method, path, who may: admin, coordinator, school staff)
+    struct Route {
+        post: bool,
+        path: String,
+        form: Vec<(&'static str, String)>,
+        allowed: [bool; 3],
+    }
+    let get = |path: String, allowed: [bool; 3]| Route {
+        post: false,
+        path,
+        form: vec![],
+        allowed,
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>, allowed: [bool; 3]| Route {
+        post: true,
+        path,
+        form,
+        allowed,
+    };
+    let owned = |pairs: &[(&'static str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, (*v).to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let school_routes = |school: i32, sitting: i32, allowed: [bool; 3]| {
+        vec![
+            get(format!("/staff/schools/{school}"), allowed),
+            get(format!("/staff/schools/{school}/sittings/new"), allowed),
+            post(
+                format!("/staff/schools/{school}/sittings"),
+                owned(&sitting_form),
+                allowed,
+            ),
+            get(format!("/staff/sittings/{sitting}"), allowed),
+            post(
+                format!("/staff/sittings/{sitting}/spares"),
+                owned(&[("codes", "1")]),
+                allowed,
+            ),
+            post(
+                format!("/staff/sittings/{sitting}/void"),
+                owned(&[("code", "ABCD-EFGH-JK")]),
+                allowed,
+            ),
+            post(
+                format!("/staff/sittings/{sitting}/mop-up"),
+                owned(&[("codes", "1")]),
+                allowed,
+            ),
+        ]
+    };
+    let mut routes = Vec::new();
+    routes.extend(school_routes(own.school_id, own.id, [true, true, true]));
+    // A school in the same partnership but not the teacher's own.
+    routes.push(get(
+        format!("/staff/schools/{}", other_school_same_cpp.id),
+        [true, true, false],
+    ));
+    routes.extend(school_routes(
+        other_cpp_school.id,
+        far.id,
+        [true, false, false],
+    ));
+    for (cpp, allowed) in [
+        (own.cpp_id, [true, true, false]),
+        (other_cpp, [true, false, false]),
+    ] {
+        routes.push(get(format!("/staff/cpps/{cpp}"), allowed));
+        routes.push(get(format!("/staff/cpps/{cpp}/settings"), allowed));
+        routes.push(post(
+            format!("/staff/cpps/{cpp}/settings"),
+            owned(&[("signposting", "Childline | 0800 1111")]),
+            allowed,
+        ));
+    }
+    let admin_only = [true, false, false];
+    routes.push(get("/staff/admin/users".into(), admin_only));
+    routes.push(get("/staff/admin/import".into(), admin_only));
+    routes.push(get("/staff/admin/audit".into(), admin_only));
+    routes.push(post(
+        "/staff/admin/users".into(),
+        owned(&[("email", "x@y.scot"), ("role", "admin")]),
+        admin_only,
+    ));
+    routes.push(post(
+        format!("/staff/admin/users/{admin_id}"),
+        owned(&[("action", "reset")]),
+        admin_only,
+    ));
+    // Closing last, so the other routes still find open sittings.
+    routes.push(post(
+        format!("/staff/sittings/{}/close", far.id),
+        vec![],
+        [true, false, false],
+    ));
+    routes.push(post(
+        format!("/staff/sittings/{}/close", own.id),
+        vec![],
+        [true, true, true],
+    ));
+
+    let anonymous = StaffClient::new(&app);
+    let people = [
+        StaffClient::signed_in(&app, "admin@council.scot").await,
+        StaffClient::signed_in(&app, "coord@council.scot").await,
+        StaffClient::signed_in(&app, "teacher@school.scot").await,
+    ];
+    let names = ["admin", "coordinator", "school staff"];
+    let mut failures = Vec::new();
+    for route in &routes {
+        // Run the allowed people last, so a closing route is refused first.
+        let mut order: Vec<usize> = (0..3).collect();
+        order.sort_by_key(|i| route.allowed[*i]);
+        let anon = if route.post {
+            let form: Vec<(&str, &str)> =
+                route.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            anonymous.submit(&route.path, &form).await
+        } else {
+            anonymous.get(&route.path).await
+        };
+        if anon.status() != 303 || anon.headers()["location"] != "/staff/login" {
+            failures.push(format!(
+                "anonymous {}: expected a redirect to sign in, saw {}",
+                route.path,
+                anon.status()
+            ));
+        }
+        for i in order {
+            let response = if route.post {
+                let form: Vec<(&str, &str)> =
+                    route.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                people[i].submit(&route.path, &form).await
+            } else {
+                people[i].get(&route.path).await
+            };
+            let status = response.status().as_u16();
+            let ok = if route.allowed[i] {
+                status != 403 && status != 404 && status < 500
+            } else {
+                status == 403
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} {}: expected {}, saw {status}",
+                    names[i],
+                    if route.post { "POST" } else { "GET" },
+                    route.path,
+                    if route.allowed[i] { "allowed" } else { "403" }
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_session_token_are_refused() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 2).await;
+    user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    let anonymous = StaffClient::new(&app);
+    let _ = anonymous.csrf().await;
+    let login = anonymous
+        .post(
+            "/staff/login",
+            &[
+                ("csrf", "forged"),
+                ("email", "admin@council.scot"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        login.status(),
+        403,
+        "expected a forged login form to be refused"
+    );
+
+    let admin = StaffClient::signed_in(&app, "admin@council.scot").await;
+    for path in [
+        format!("/staff/schools/{}/sittings", own.school_id),
+        format!("/staff/sittings/{}/close", own.id),
+        format!("/staff/sittings/{}/void", own.id),
+        format!("/staff/cpps/{}/settings", own.cpp_id),
+        "/staff/admin/users".to_owned(),
+        "/staff/logout".to_owned(),
+    ] {
+        let missing = admin.post(&path, &[("codes", "1")]).await;
+        assert_eq!(
+            missing.status(),
+            403,
+            "expected POST {path} without a token to be refused"
+        );
+        let wrong = admin
+            .post(&path, &[("csrf", "0123abcd"), ("codes", "1")])
+            .await;
+        assert_eq!(
+            wrong.status(),
+            403,
+            "expected POST {path} with a wrong token to be refused"
+        );
+    }
+    let upload = admin
+        .client
+        .post(app.url("/staff/admin/import"))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nnope\r\n--x--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        upload.status(),
+        403,
+        "expected an upload with a wrong token to be refused"
+    );
+    let page = admin.text(&format!("/staff/sittings/{}", own.id)).await;
+    assert!(
+        !page.contains("This sitting is closed"),
+        "a refused form must change nothing"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_without_revealing_which_accounts_exist() {
+    let app = spawn_app().await;
+    user(&app, "known@school.scot", Role::Admin, None, None).await;
+    let client = StaffClient::new(&app);
+
+    let started = Instant::now();
+    let known = client
+        .login("known@school.scot", "wrong password here")
+        .await;
+    let known_time = started.elapsed();
+    let started = Instant::now();
+    let unknown = client
+        .login("nobody@school.scot", "wrong password here")
+        .await;
+    let unknown_time = started.elapsed();
+    assert_eq!(known.status(), unknown.status());
+    let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
+    let message = |html: &str| capture(html, r##"<a href="#email">([^<]+)</a>"##).unwrap();
+    assert_eq!(
+        message(&known),
+        message(&unknown),
+        "expected the same message for both"
+    );
+    assert!(
+        unknown_time * 3 >= known_time,
+        "an unknown account answered much faster ({unknown_time:?}) than a wrong password ({known_time:?})"
+    );
+
+    for _ in 0..5 {
+        client
+            .login("known@school.scot", "wrong password here")
+            .await;
+        client
+            .login("nobody@school.scot", "wrong password here")
+            .await;
+    }
+    let locked = client.login("known@school.scot", PASSWORD).await;
+    assert_eq!(
+        locked.status(),
+        429,
+        "expected the right password to be refused while throttled"
+    );
+    let unknown = client.login("nobody@school.scot", PASSWORD).await;
+    assert_eq!(
+        unknown.status(),
+        429,
+        "expected an unknown account to be throttled the same way"
+    );
+    assert_eq!(
+        message(&locked.text().await.unwrap()),
+        message(&unknown.text().await.unwrap())
+    );
+
+    // The lock is in the database, so a second server instance sees it too.
+    let row = staff::by_email(&app.state.db, "known@school.scot")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.locked_until.is_some(),
+        "expected the account to be locked in the database"
+    );
+}
+
+#[tokio::test]
+async fn signing_in_starts_a_new_session_and_idle_sessions_end() {
+    let app = spawn_app_with(|s| s.staff_idle_minutes = 0).await;
+    user(&app, "teacher@school.scot", Role::Admin, None, None).await;
+    let client = StaffClient::new(&app);
+    let before = client.get("/staff/login").await;
+    let planted = before
+        .cookies()
+        .find(|c| c.name() == "staff")
+        .expect("a session cookie before sign-in")
+        .value()
+        .to_owned();
+    let csrf_before = csrf_of(&before.text().await.unwrap());
+    let response = client.login("teacher@school.scot", PASSWORD).await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("staff="))
+        .expect("a new session cookie at sign-in");
+    assert!(
+        !cookie.contains(&planted),
+        "expected the session cookie to change at sign-in"
+    );
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/staff"] {
+        assert!(
+            cookie.contains(attribute),
+            "expected {attribute} on the staff cookie: {cookie}"
+        );
+    }
+
+    // The cookie from before sign-in gets nobody in.
+    let fixated = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let attempt = fixated
+        .get(app.url("/staff"))
+        .header("cookie", format!("staff={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attempt.status(), 303);
+    assert_eq!(attempt.headers()["location"], "/staff/login");
+    assert_ne!(
+        csrf_before,
+        client.csrf().await,
+        "expected a new form token after sign-in"
+    );
+
+    // With a zero-minute timeout, the session ends after a second of idling.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let idle = client.get("/staff").await;
+    assert_eq!(idle.headers()["location"], "/staff/login?notice=timeout");
+}
+
+#[tokio::test]
+async fn secure_cookies_are_marked_secure() {
+    let app = spawn_app_with(|s| s.secure_cookies = true).await;
+    let response = StaffClient::new(&app).get("/staff/login").await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("Secure"),
+        "expected a Secure cookie, saw {cookie}"
+    );
+}
+
+#[tokio::test]
+async fn markup_typed_by_staff_is_shown_as_text() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 1).await;
+    user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    let admin = StaffClient::signed_in(&app, "admin@council.scot").await;
+    let payloads = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(2)>",
+        "' onmouseover='alert(3)",
+        "{{ 7*7 }}</textarea><svg onload=alert(4)>",
+    ];
+    for (i, payload) in payloads.iter().enumerate() {
+        let csv = format!(
+            "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\n\"{}\",X{i},S12000036,primary,1,1,1,,,,\n",
+            payload.replace('"', "\"\"")
+        );
+        assert_eq!(
+            admin.upload(csv.as_bytes()).await.status(),
+            200,
+            "expected {payload} to import"
+        );
+        let label = admin
+            .submit(
+                &format!("/staff/schools/{}/sittings", own.school_id),
+                &[
+                    ("stage", "P6"),
+                    ("label", payload),
+                    ("codes", "1"),
+                    (
+                        "version",
+                        &app.state.catalogue.latest()[0].version_id.to_string(),
+                    ),
+                ],
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        let signposting = format!("{payload} | {payload}");
+        admin
+            .submit(
+                &format!("/staff/cpps/{}/settings", own.cpp_id),
+                &[("signposting", &signposting)],
+            )
+            .await;
+        let pages = [
+            label,
+            admin.text(&format!("/staff/cpps/{}", own.cpp_id)).await,
+            admin
+                .text(&format!("/staff/schools/{}", own.school_id))
+                .await,
+            admin
+                .text(&format!("/staff/cpps/{}/settings", own.cpp_id))
+                .await,
+            admin.text("/staff/admin/audit").await,
+        ];
+        for page in &pages {
+            for raw in [
+                "<script>alert",
+                "<img src=x",
+                "<svg onload",
+                "' onmouseover='",
+                "</textarea><svg",
+            ] {
+                assert!(
+                    !page.contains(raw),
+                    "found unescaped {raw:?} in a staff page"
+                );
+            }
+        }
+        assert!(pages[1].contains("&lt;") || !payload.contains('<'));
+    }
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_schools_file_is_reported_by_line_and_imports_nothing() {
+    let app = spawn_app().await;
+    user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    let admin = StaffClient::signed_in(&app, "admin@council.scot").await;
+    let header = "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\n";
+    let good = "Good Primary,5500001,S12000036,primary,10,10,10,,,,\n";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty file", b"".to_vec(), "Line 1: the file is empty"),
+        (
+            "wrong header",
+            b"name,seed\nA,1\n".to_vec(),
+            "Line 1: the header must be",
+        ),
+        (
+            "header only",
+            header.as_bytes().to_vec(),
+            "Line 2: the file has a header but no schools",
+        ),
+        (
+            "not UTF-8",
+            [header.as_bytes(), b"Caf\xe9,1,S12000036,primary,,,,,,,\n"].concat(),
+            "Line 2: the file is not UTF-8",
+        ),
+        (
+            "missing name",
+            format!("{header}{good},5500002,S12000036,primary,1,1,1,,,,\n").into_bytes(),
+            "Line 3: the school name is empty",
+        ),
+        (
+            "bad seed",
+            format!("{header}{good}X,55 00,S12000036,primary,1,1,1,,,,\n").into_bytes(),
+            "Line 3: the SEED code",
+        ),
+        (
+            "duplicate seed",
+            format!("{header}{good}Twin,5500001,S12000036,primary,1,1,1,,,,\n").into_bytes(),
+            "is also on line 2",
+        ),
+        (
+            "unknown CPP",
+            format!("{header}{good}X,5500003,Atlantis,primary,1,1,1,,,,\n").into_bytes(),
+            "Line 3: no partnership has",
+        ),
+        (
+            "bad sector",
+            format!("{header}{good}X,5500004,S12000036,nursery,1,1,1,,,,\n").into_bytes(),
+            "Line 3: the sector",
+        ),
+        (
+            "negative roll",
+            format!("{header}{good}X,5500005,S12000036,primary,-1,1,1,,,,\n").into_bytes(),
+            "Line 3: the P5 roll",
+        ),
+        (
+            "roll not a number",
+            format!("{header}{good}X,5500006,S12000036,primary,1,ten,1,,,,\n").into_bytes(),
+            "Line 3: the P6 roll",
+        ),
+        (
+            "too few columns",
+            format!("{header}{good}X,5500007,S12000036\n").into_bytes(),
+            "Line 3: expected 11 columns",
+        ),
+    ];
+    let schools_before = school::Entity::find().count(&app.state.db).await.unwrap();
+    for (what, csv, expected) in cases {
+        let response = admin.upload(&csv).await;
+        assert_eq!(
+            response.status(),
+            422,
+            "{what}: expected the file to be refused"
+        );
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(expected),
+            "{what}: expected the problem {expected:?} in the page, saw:\n{}",
+            capture(&page, r#"(?s)<ul class="problems">(.*?)</ul>"#).unwrap_or_default()
+        );
+        assert_eq!(
+            school::Entity::find().count(&app.state.db).await.unwrap(),
+            schools_before,
+            "{what}: expected nothing to be imported"
+        );
+    }
+    let response = admin.upload(format!("{header}{good}").as_bytes()).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("1 new schools"));
+    let too_big = admin.upload(&vec![b'a'; 3 * 1024 * 1024]).await;
+    assert_eq!(
+        too_big.status(),
+        413,
+        "expected an oversized upload to be refused"
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_imports_creates_and_closes_sittings() {
+    let app = spawn_app().await;
+    let file = app.data_dir.join("schools.csv");
+    std::fs::write(
+        &file,
+        "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\nCli Primary,7700001,City of Edinburgh,primary,20,20,20,,,,\n",
+    )
+    .unwrap();
+    server::admin_cli::import_schools(&app.state, &file)
+        .await
+        .unwrap();
+    std::fs::write(&file, "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\nBad,7700002,Nowhere,primary,,,,,,,\n").unwrap();
+    let error = server::admin_cli::import_schools(&app.state, &file)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("nothing was imported"),
+        "{error}"
+    );
+    server::admin_cli::create_sitting(&app.state, "7700001", "P6", 3, Some("P6 cli".into()), None)
+        .await
+        .unwrap();
+    let sitting = server::db::sittings::of_school(
+        &app.state.db,
+        schools::school_by_seed(&app.state.db, "7700001")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+    .await
+    .unwrap()
+    .remove(0);
+    server::admin_cli::close_sitting(&app.state, sitting.id)
+        .await
+        .unwrap();
+    assert!(
+        server::db::sittings::get(&app.state.db, sitting.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .closed_at
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_and_refuses_common_passwords() {
+    let app = spawn_app().await;
+    user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    let admin = StaffClient::signed_in(&app, "admin@council.scot").await;
+    let created = admin
+        .submit(
+            "/staff/admin/users",
+            &[
+                ("email", "new@school.scot"),
+                ("role", "admin"),
+                ("scope", ""),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let created = created.replace("&#x2f;", "/");
+    let link = capture(
+        &created,
+        r#"<code>[^<]*(/staff/reset\?token=[0-9a-f]+)</code>"#,
+    )
+    .expect("expected a one-time link on the page");
+    let person = StaffClient::new(&app);
+    let form = person.text(&link).await;
+    let token = capture(&form, r#"name="token" value="([0-9a-f]+)""#).unwrap();
+    let csrf = csrf_of(&form);
+    let weak = person
+        .post(
+            "/staff/reset",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", "password1234"),
+                ("confirm", "password1234"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak.text().await.unwrap().contains("too common"));
+    let done = person
+        .post(
+            "/staff/reset",
+            &[
+                ("csrf", &csrf),
+                ("token", &token),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(
+        person.get(&link).await.status(),
+        404,
+        "expected the link to work only once"
+    );
+    assert_eq!(
+        person.login("new@school.scot", PASSWORD).await.status(),
+        303
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_records_staff_actions_and_never_a_code() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 2).await;
+    user(&app, "admin@council.scot", Role::Admin, None, None).await;
+    let admin = StaffClient::signed_in(&app, "admin@council.scot").await;
+    StaffClient::new(&app)
+        .login("admin@council.scot", "not the password")
+        .await;
+    let slips = admin
+        .submit(
+            &format!("/staff/schools/{}/sittings", own.school_id),
+            &[
+                ("stage", "P6"),
+                ("label", "Audit"),
+                ("codes", "2"),
+                (
+                    "version",
+                    &app.state.catalogue.latest()[0].version_id.to_string(),
+                ),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let code = capture(&slips, r#"class="slip-code">([0-9A-Z-]+)<"#).unwrap();
+    let id = capture(&slips, r#"/staff/sittings/(\d+)""#).unwrap();
+    admin
+        .submit(&format!("/staff/sittings/{id}/void"), &[("code", &code)])
+        .await;
+    admin
+        .submit(&format!("/staff/sittings/{id}/close"), &[])
+        .await;
+    admin
+        .submit(
+            &format!("/staff/cpps/{}/settings", own.cpp_id),
+            &[("signposting", "A | b")],
+        )
+        .await;
+
+    let entries = audit_log::Entity::find().all(&app.state.db).await.unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "login",
+        "login-failed",
+        "sitting-created",
+        "code-voided",
+        "sitting-closed",
+        "settings-changed",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "expected {expected} in the audit log, saw {actions:?}"
+        );
+    }
+    let bare = code.replace('-', "");
+    for e in &entries {
+        assert!(
+            !e.detail.contains(&code) && !e.detail.contains(&bare),
+            "a code leaked into the audit log: {e:?}"
+        );
+    }
+    let filtered = admin.text("/staff/admin/audit?action=code-voided").await;
+    assert!(filtered.contains("code-voided"));
+    assert!(
+        !filtered.contains("<td>sitting-closed</td>"),
+        "expected the filter to hide other actions"
+    );
+}
