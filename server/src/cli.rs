@@ -36,6 +36,22 @@ pub enum Command {
     Sitting(SittingCommand),
     /// Apply migrations, load reference data and questionnaires, then exit.
     Migrate,
+    /// Fill the database with synthetic completed responses (for trying out
+    /// and timing the exporter). Schools it creates have seed codes SYN….
+    Synth {
+        /// How many pupils' responses to store.
+        #[arg(long)]
+        pupils: u64,
+        /// The same seed always makes the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many partnerships to spread pupils over (1 to 32).
+        #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=32))]
+        cpps: u16,
+        /// Questionnaire as ID or ID@VERSION (the newest version when none is given).
+        #[arg(long, default_value = "wellbeing")]
+        questionnaire: String,
+    },
 }
 
 /// `server sitting ...`
@@ -104,6 +120,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sitting(SittingCommand::Close { id }) => {
             let state = prepare(&cli.settings).await?;
             crate::admin_cli::close_sitting(&state, id).await?;
+        }
+        Command::Synth {
+            pupils,
+            seed,
+            cpps,
+            questionnaire,
+        } => {
+            let state = prepare(&cli.settings).await?;
+            let entry = state
+                .catalogue
+                .find(&questionnaire)
+                .ok_or_else(|| anyhow::anyhow!("no questionnaire {questionnaire} is loaded"))?;
+            let started = std::time::Instant::now();
+            let options = crate::synth::SynthOptions {
+                pupils,
+                seed,
+                cpps: usize::from(cpps),
+            };
+            let summary = crate::synth::synthesise(
+                &state.db,
+                entry.version_id,
+                &entry.questionnaire,
+                &options,
+                &|_| {},
+            )
+            .await?;
+            println!(
+                "stored {} synthetic responses ({} partial) in {} schools across {} partnerships in {:.1} s",
+                summary.responses,
+                summary.partial,
+                summary.schools,
+                summary.cpps,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Migrate => {
             let state = prepare(&cli.settings).await?;

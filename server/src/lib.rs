@@ -20,6 +20,7 @@ pub mod settings;
 pub mod sittings;
 pub mod startup;
 pub mod survey;
+pub mod synth;
 pub mod telemetry;
 pub mod templates;
 pub mod throttle;

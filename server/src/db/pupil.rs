@@ -224,6 +224,33 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     Ok(true)
 }
 
+/// Stores many completed responses at once, each under the id given with it,
+/// in the same row shape as [`end_response`]. Used to load synthetic data;
+/// run it inside a transaction to make the whole batch one commit.
+pub async fn store_completed(
+    db: &impl ConnectionTrait,
+    batch: Vec<(String, Completed)>,
+) -> Result<(), DbErr> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let rows = batch.into_iter().map(|(id, c)| response::ActiveModel {
+        id: Set(id),
+        questionnaire_version_id: Set(c.questionnaire_version_id),
+        cpp_id: Set(c.cpp_id),
+        school_id: Set(c.school_id),
+        stage: Set(c.stage),
+        sex: Set(c.sex),
+        completed_on: Set(c.completed_on),
+        partial: Set(c.partial),
+        answers: Set(c.answers),
+    });
+    response::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// In-progress responses of a sitting (to end them when it closes).
 pub async fn in_progress_of_sitting(
     db: &impl ConnectionTrait,

@@ -1,0 +1,352 @@
+//! The exporter end to end: synthetic responses stored through the server's
+//! own storage path, exported, and the files checked as a reader would.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use exporter::{ExportRequest, Rule, Scope};
+use server::synth::{SynthOptions, synthesise};
+use tests::spawn_app;
+
+const HEADER: &str = "cpp_code,cpp_name,school_seed,school_name,stage,sex,question_id,option_code,option_label,count,percent,status";
+
+/// Parses a CSV file the exporter wrote: checks the BOM and CRLF, returns
+/// the header and rows as maps.
+fn read_csv(bytes: &[u8]) -> (String, Vec<HashMap<String, String>>) {
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "CSV must start with a BOM"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).expect("UTF-8");
+    assert!(text.contains("\r\n"), "CSV lines must end in CRLF");
+    let header = text.split("\r\n").next().expect("a first line").to_owned();
+    let mut records = parse_csv(text).into_iter();
+    let names = records.next().expect("a header");
+    let rows = records
+        .map(|r| {
+            assert_eq!(r.len(), names.len(), "every row has every column");
+            names.iter().cloned().zip(r).collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+/// RFC 4180 records (quoted fields may hold commas, quotes and line breaks).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+type Key = (String, String, String, String, String, String); // cpp, school, stage, sex, question, option
+
+fn index(rows: &[HashMap<String, String>]) -> HashMap<Key, Option<u64>> {
+    rows.iter()
+        .map(|r| {
+            let key = (
+                r["cpp_code"].clone(),
+                r["school_seed"].clone(),
+                r["stage"].clone(),
+                r["sex"].clone(),
+                r["question_id"].clone(),
+                r["option_code"].clone(),
+            );
+            let count = if r["status"] == "c" {
+                assert!(r["count"].is_empty() && r["percent"].is_empty());
+                None
+            } else {
+                assert_eq!(r["status"], "");
+                Some(r["count"].parse::<u64>().expect("a published count"))
+            };
+            (key, count)
+        })
+        .collect()
+}
+
+/// For a relation total = sum(parts) among published rows: when all are
+/// published the sum holds; exactly one hidden cell would be derivable.
+fn check_relation(cells: &HashMap<Key, Option<u64>>, total: &Key, parts: &[Key], what: &str) {
+    let Some(&t) = cells.get(total) else {
+        return;
+    };
+    let values: Vec<Option<u64>> = parts.iter().filter_map(|p| cells.get(p).copied()).collect();
+    let members = std::iter::once(t).chain(values.iter().copied());
+    let hidden = members.clone().filter(Option::is_none).count();
+    assert_ne!(
+        hidden, 1,
+        "{what}: one hidden cell in {total:?} could be derived"
+    );
+    if hidden == 0 {
+        let sum: u64 = values.iter().map(|v| v.unwrap_or(0)).sum();
+        assert_eq!(t, Some(sum), "{what} must add up at {total:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synthetic_survey_exports_safe_tables_that_add_up() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let entry = app
+        .state
+        .catalogue
+        .find("wellbeing")
+        .expect("the built-in questionnaire");
+    let summary = synthesise(
+        db,
+        entry.version_id,
+        &entry.questionnaire,
+        &SynthOptions {
+            pupils: 2_500,
+            seed: 11,
+            cpps: 3,
+        },
+        &|_| {},
+    )
+    .await
+    .expect("synthetic data");
+    assert_eq!(summary.responses, 2_500);
+
+    let request = ExportRequest {
+        version_id: entry.version_id,
+        questionnaire: Arc::clone(&entry.questionnaire),
+        scope: Scope::National,
+        rule: Rule::default(),
+    };
+    let export = exporter::export(db, &request).await.expect("the export");
+    let out = tempfile::tempdir().unwrap();
+    export.write_to_dir(out.path()).unwrap();
+    for name in exporter::output::FILES {
+        assert!(out.path().join(name).is_file(), "{name} must be written");
+    }
+
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metadata.json")).unwrap()).unwrap();
+    assert_eq!(metadata["responses"]["total"], 2_500);
+    assert_eq!(metadata["responses"]["partial"], summary.partial);
+    assert_eq!(metadata["disclosure_control"]["rule"]["threshold"], 10);
+    assert!(metadata["cells"]["suppressed"].as_u64().unwrap() > 0);
+
+    let (header, rows) = read_csv(&std::fs::read(out.path().join("frequencies.csv")).unwrap());
+    assert_eq!(header, HEADER);
+    let (ind_header, ind_rows) =
+        read_csv(&std::fs::read(out.path().join("indicators.csv")).unwrap());
+    assert_eq!(ind_header, HEADER);
+    let (rates_header, _) =
+        read_csv(&std::fs::read(out.path().join("response_rates.csv")).unwrap());
+    assert_eq!(
+        rates_header,
+        "cpp_code,cpp_name,school_seed,school_name,stage,responses,roll,rate,status"
+    );
+
+    for r in rows.iter().chain(&ind_rows) {
+        if let Ok(n) = r["count"].parse::<u64>() {
+            assert!(n == 0 || n >= 10, "a count of {n} was published: {r:?}");
+        }
+        if r["status"] == "c" {
+            assert!(r["percent"].is_empty());
+        }
+    }
+
+    let q = &entry.questionnaire;
+    let sexes: Vec<String> = q
+        .sex_question()
+        .unwrap()
+        .options()
+        .iter()
+        .map(|o| o.code().to_string())
+        .chain(["not_stated".to_owned()])
+        .collect();
+    for (rows, what) in [(&rows, "frequencies"), (&ind_rows, "indicators")] {
+        let cells = index(rows);
+        let cpps: Vec<String> = {
+            let mut v: Vec<String> = rows.iter().map(|r| r["cpp_code"].clone()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let tables: Vec<(String, Vec<String>)> = {
+            let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+            for r in rows.iter() {
+                let id = &r["question_id"];
+                match seen.iter_mut().find(|(q, _)| q == id) {
+                    Some((_, opts)) => {
+                        if !opts.contains(&r["option_code"]) {
+                            opts.push(r["option_code"].clone())
+                        }
+                    }
+                    None => seen.push((id.clone(), vec![r["option_code"].clone()])),
+                }
+            }
+            seen
+        };
+        let key = |cpp: &str, school: &str, stage: &str, sex: &str, q: &str, o: &str| -> Key {
+            (
+                cpp.into(),
+                school.into(),
+                stage.into(),
+                sex.into(),
+                q.into(),
+                o.into(),
+            )
+        };
+        for cpp in &cpps {
+            let schools: Vec<String> = {
+                let mut v: Vec<String> = rows
+                    .iter()
+                    .filter(|r| &r["cpp_code"] == cpp && r["school_seed"] != "All")
+                    .map(|r| r["school_seed"].clone())
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            for (table, options) in &tables {
+                let multiple = q
+                    .questions()
+                    .iter()
+                    .any(|qu| qu.id().as_str() == table && qu.kind().as_str() == "multiple_choice");
+                for option in options {
+                    let o = option.as_str();
+                    for sex in sexes.iter().map(String::as_str).chain(["All"]) {
+                        let k = |stage: &str| key(cpp, "All", stage, sex, table, o);
+                        check_relation(&cells, &k("Primary"), &[k("P5"), k("P6"), k("P7")], what);
+                        check_relation(
+                            &cells,
+                            &k("Secondary"),
+                            &[k("S1"), k("S2"), k("S3"), k("S4")],
+                            what,
+                        );
+                        check_relation(&cells, &k("All"), &[k("Primary"), k("Secondary")], what);
+                    }
+                    for stage in [
+                        "P5",
+                        "P6",
+                        "P7",
+                        "Primary",
+                        "S1",
+                        "S2",
+                        "S3",
+                        "S4",
+                        "Secondary",
+                        "All",
+                    ] {
+                        let parts: Vec<Key> = sexes
+                            .iter()
+                            .map(|s| key(cpp, "All", stage, s, table, o))
+                            .collect();
+                        check_relation(
+                            &cells,
+                            &key(cpp, "All", stage, "All", table, o),
+                            &parts,
+                            what,
+                        );
+                    }
+                    if cpp != "All" {
+                        let parts: Vec<Key> = schools
+                            .iter()
+                            .map(|s| key(cpp, s, "All", "All", table, o))
+                            .collect();
+                        check_relation(
+                            &cells,
+                            &key(cpp, "All", "All", "All", table, o),
+                            &parts,
+                            what,
+                        );
+                    }
+                }
+                if !multiple {
+                    let categories: Vec<&String> = options.iter().filter(|o| *o != "All").collect();
+                    for r in rows.iter().filter(|r| {
+                        &r["cpp_code"] == cpp
+                            && &r["question_id"] == table
+                            && r["option_code"] == "All"
+                    }) {
+                        let at =
+                            |o: &str| key(cpp, &r["school_seed"], &r["stage"], &r["sex"], table, o);
+                        let parts: Vec<Key> = categories.iter().map(|o| at(o)).collect();
+                        check_relation(&cells, &at("All"), &parts, what);
+                    }
+                }
+            }
+        }
+        // Scotland ("All") = the sum of the partnerships, where published.
+        for ((cpp, school, stage, sex, table, option), value) in &cells {
+            if cpp != "All" || school != "All" {
+                continue;
+            }
+            if let Some(v) = value {
+                let sum: u64 = cpps
+                    .iter()
+                    .filter(|c| *c != "All")
+                    .map(|c| {
+                        cells
+                            .get(&key(c, "All", stage, sex, table, option))
+                            .copied()
+                            .flatten()
+                            .expect("a published Scotland cell has published parts")
+                    })
+                    .sum();
+                assert_eq!(*v, sum, "Scotland must be the sum of the partnerships");
+            }
+        }
+    }
+
+    // One partnership alone gets the same cells for that partnership.
+    let first = export.cpp_units().next().unwrap().cpp.clone().unwrap();
+    let one = exporter::export(
+        db,
+        &ExportRequest {
+            scope: Scope::Cpps(vec![first.id]),
+            ..request.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.units.len(), 1);
+    assert_eq!(one.units[0].tables, export.units[0].tables);
+    let html = String::from_utf8(one.file("report.html").unwrap()).unwrap();
+    assert!(html.contains(&first.name));
+    assert!(html.contains("<svg") && !html.contains("<script"));
+}
+
+#[tokio::test]
+async fn an_export_with_no_responses_says_so() {
+    let app = spawn_app().await;
+    let entry = app.state.catalogue.find("wellbeing").unwrap();
+    let result = exporter::export(
+        &app.state.db,
+        &ExportRequest {
+            version_id: entry.version_id,
+            questionnaire: Arc::clone(&entry.questionnaire),
+            scope: Scope::National,
+            rule: Rule::default(),
+        },
+    )
+    .await;
+    assert!(matches!(result, Err(exporter::ExportError::NoData)));
+}
