@@ -40,19 +40,25 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Suppresses and audits a share of the problems; returns cells hidden and
-/// time spent auditing.
-fn work(chunk: &[Problem], rule: &Rule) -> (usize, Duration) {
+/// Suppresses and audits a share of the problems; returns cells hidden, time
+/// spent auditing and a fingerprint of the patterns (so that a faster
+/// implementation can be checked to choose exactly the same cells).
+fn work(chunk: &[Problem], rule: &Rule) -> (usize, Duration, u64) {
     let mut hidden = 0;
     let mut auditing = Duration::ZERO;
+    let mut fingerprint: u64 = 0xcbf2_9ce4_8422_2325;
     for p in chunk {
         let s = suppress(p, rule);
         let t = Instant::now();
         assert_eq!(audit(p, &s), Ok(()), "audit must pass");
         auditing += t.elapsed();
         hidden += s.suppressed_count();
+        for c in s.suppressed_cells() {
+            fingerprint = (fingerprint ^ c.index() as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        fingerprint = (fingerprint ^ u64::MAX).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    (hidden, auditing)
+    (hidden, auditing, fingerprint)
 }
 
 #[test]
@@ -67,9 +73,10 @@ fn bench_national_export() {
     let mut runs: Vec<Duration> = Vec::new();
     let mut audit_time = Duration::ZERO;
     let mut suppressed = 0;
+    let mut fingerprint = Vec::new();
     for _ in 0..env_or("BENCH_RUNS", 5) {
         let start = Instant::now();
-        let results: Vec<(usize, Duration)> = std::thread::scope(|scope| {
+        let results: Vec<(usize, Duration, u64)> = std::thread::scope(|scope| {
             let handles: Vec<_> = problems
                 .chunks(problems.len().div_ceil(2))
                 .map(|chunk| scope.spawn(|| work(chunk, &rule)))
@@ -82,6 +89,7 @@ fn bench_national_export() {
         runs.push(start.elapsed());
         suppressed = results.iter().map(|r| r.0).sum();
         audit_time += results.iter().map(|r| r.1).sum::<Duration>();
+        fingerprint = results.iter().map(|r| r.2).collect();
     }
     runs.sort();
     println!(
@@ -93,4 +101,5 @@ fn bench_national_export() {
         runs
     );
     println!("auditing, summed over both threads and all runs: {audit_time:?}");
+    println!("pattern fingerprint: {fingerprint:x?}");
 }

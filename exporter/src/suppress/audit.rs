@@ -112,17 +112,28 @@ pub(crate) fn first_derivable(
         }
     }
 
-    // Back substitution: clear each pivot column from every other row.
+    // Back substitution: clear each pivot column from every other row, last
+    // pivot first. When pivot `lead` is used, its row holds no later pivot
+    // column any more, so no row ever gains a pivot column here: which rows
+    // hold which pivot column can be listed once, before the first step.
     let mut leads: Vec<u32> = basis
         .iter()
         .filter_map(|r| r.first().map(|e| e.0))
         .collect();
     leads.sort_unstable();
+    let mut holders: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (k, row) in basis.iter().enumerate() {
+        for &(col, _) in row.iter().skip(1) {
+            if pivot_of[col as usize].is_some() {
+                holders[col as usize].push(k);
+            }
+        }
+    }
     for &lead in leads.iter().rev() {
         let Some(k) = pivot_of[lead as usize] else {
             continue;
         };
-        for other in 0..basis.len() {
+        for &other in &holders[lead as usize] {
             if other == k {
                 continue;
             }

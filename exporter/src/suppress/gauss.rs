@@ -12,6 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::modp::{self, Accumulator, SparseVec};
 use super::problem::Problem;
@@ -39,25 +40,48 @@ pub(crate) fn cell_vectors(problem: &Problem) -> CellVectors {
         pos[c] = p as u32;
     }
 
-    // Forward elimination of the relation rows (total − Σ parts = 0).
+    // Forward elimination of the relation rows (total − Σ parts = 0). Each
+    // row is reduced in a dense scratch vector against every pivot it meets,
+    // smallest position first; a pivot only has entries after its lead, so
+    // this settles each position once and the first survivor is the new lead
+    // (the same lead as reducing the first entry again and again). Which
+    // positions end up free, and so the parameters, depend only on the leads.
     let mut pivot_of: Vec<Option<u32>> = vec![None; n];
     let mut pivots: Vec<SparseVec> = Vec::new();
+    let mut acc = Accumulator::new(n);
+    let mut heap: BinaryHeap<Reverse<u32>> = BinaryHeap::new();
+    let mut row: SparseVec = Vec::new();
     for rel in problem.relations() {
-        let mut row: SparseVec = std::iter::once((pos[rel.total.index()], 1))
-            .chain(rel.parts.iter().map(|p| (pos[p.index()], modp::neg(1))))
-            .collect();
+        row.clear();
+        row.push((pos[rel.total.index()], 1));
+        row.extend(rel.parts.iter().map(|p| (pos[p.index()], modp::neg(1))));
         row.sort_unstable_by_key(|e| e.0);
-        row = merge_duplicates(row);
-        while let Some(&(lead, coef)) = row.first() {
-            match pivot_of[lead as usize] {
-                Some(k) => row = modp::axpy(&row, modp::neg(coef), &pivots[k as usize]),
-                None => {
-                    modp::normalise_first(&mut row);
-                    pivot_of[lead as usize] = Some(pivots.len() as u32);
-                    pivots.push(row);
-                    break;
-                }
+        let merged = merge_duplicates(std::mem::take(&mut row));
+        acc.add_scaled(1, &merged, |r| {
+            if pivot_of[r as usize].is_some() {
+                heap.push(Reverse(r));
             }
+        });
+        row = merged;
+        while let Some(Reverse(r)) = heap.pop() {
+            let coef = acc.value(r);
+            if coef == 0 {
+                continue;
+            }
+            let Some(k) = pivot_of[r as usize] else {
+                continue;
+            };
+            acc.add_scaled(modp::neg(coef), &pivots[k as usize], |r2| {
+                if pivot_of[r2 as usize].is_some() {
+                    heap.push(Reverse(r2));
+                }
+            });
+        }
+        let mut reduced = acc.take();
+        if let Some(&(lead, _)) = reduced.first() {
+            modp::normalise_first(&mut reduced);
+            pivot_of[lead as usize] = Some(pivots.len() as u32);
+            pivots.push(reduced);
         }
     }
 
@@ -101,6 +125,29 @@ fn merge_duplicates(row: SparseVec) -> SparseVec {
     out
 }
 
+/// The keys of the protected-vector index are already well-mixed hashes, so
+/// they are used as they are.
+#[derive(Default)]
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+}
+
+type PassThrough = BuildHasherDefault<PassThroughHasher>;
+
 /// One elimination pass. `protected` are the vectors that must stay outside
 /// the span of everything published; `candidates` are cells in order of
 /// preference for publishing. Returns, per candidate, whether it is suppressed.
@@ -118,11 +165,14 @@ pub(crate) fn eliminate(
     }
 
     let mut protected: Vec<SparseVec> = protected.into_iter().filter(|v| !v.is_empty()).collect();
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut by_hash: HashMap<u64, Vec<usize>, PassThrough> = HashMap::default();
+    let mut hashes: Vec<u64> = Vec::with_capacity(protected.len());
     let mut watch: Vec<Vec<u32>> = vec![Vec::new(); dim];
     for (q, v) in protected.iter_mut().enumerate() {
         modp::normalise_first(v);
-        by_hash.entry(modp::hash(v)).or_default().push(q);
+        let h = modp::hash(v);
+        hashes.push(h);
+        by_hash.entry(h).or_default().push(q);
         for &(r, _) in v.iter() {
             watch[r as usize].push(q as u32);
         }
@@ -134,6 +184,7 @@ pub(crate) fn eliminate(
     let mut heap: BinaryHeap<Reverse<u32>> = BinaryHeap::new();
     let mut suppressed = vec![false; candidates.len()];
     let mut seen_at = vec![u32::MAX; protected.len()];
+    let mut scratch: SparseVec = Vec::new();
 
     for (slot, &cell) in candidates.iter().enumerate() {
         // Reduce against published pivots, oldest first, so each pivot (already
@@ -197,20 +248,23 @@ pub(crate) fn eliminate(
             if c == 0 {
                 continue;
             }
-            let old_hash = modp::hash(&protected[q]);
-            if let Some(list) = by_hash.get_mut(&old_hash) {
+            if let Some(list) = by_hash.get_mut(&hashes[q]) {
                 list.retain(|&x| x != q);
             }
-            let mut updated = modp::axpy(&protected[q], modp::neg(c), &v);
-            modp::normalise_first(&mut updated);
+            modp::axpy_into(&protected[q], modp::neg(c), &v, &mut scratch);
+            // The old vector becomes the next scratch buffer.
+            std::mem::swap(&mut protected[q], &mut scratch);
+            let updated = &mut protected[q];
+            modp::normalise_first(updated);
             // Only rows of `v` can be new in `q`; older rows already watch it.
             for &(r, _) in &v {
                 if r != row {
                     watch[r as usize].push(q as u32);
                 }
             }
-            by_hash.entry(modp::hash(&updated)).or_default().push(q);
-            protected[q] = updated;
+            let h = modp::hash(updated);
+            hashes[q] = h;
+            by_hash.entry(h).or_default().push(q);
         }
         pivots.push((row, v));
     }

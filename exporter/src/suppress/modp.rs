@@ -81,6 +81,14 @@ pub(crate) fn get(v: &SparseVec, index: u32) -> u64 {
 /// `a + f·b`, merging two sorted sparse vectors.
 pub(crate) fn axpy(a: &SparseVec, f: u64, b: &SparseVec) -> SparseVec {
     let mut out = Vec::with_capacity(a.len() + b.len());
+    axpy_into(a, f, b, &mut out);
+    out
+}
+
+/// `a + f·b` written into `out` (cleared first), so that a buffer can be reused.
+pub(crate) fn axpy_into(a: &SparseVec, f: u64, b: &SparseVec, out: &mut SparseVec) {
+    out.clear();
+    out.reserve(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let take_a = j >= b.len() || (i < a.len() && a[i].0 < b[j].0);
@@ -103,7 +111,6 @@ pub(crate) fn axpy(a: &SparseVec, f: u64, b: &SparseVec) -> SparseVec {
             j += 1;
         }
     }
-    out
 }
 
 /// A dense scratch vector that remembers which entries it touched, so that
