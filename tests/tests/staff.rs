@@ -1056,3 +1056,58 @@ async fn the_audit_log_records_staff_actions_and_never_a_code() {
         "expected the filter to hide other actions"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_simultaneous_logins_all_complete() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        user(&app, &format!("t{i}@school.scot"), Role::Admin, None, None).await;
+    }
+    let started = Instant::now();
+    let logins = (0..20).map(|i| {
+        let app = &app;
+        async move {
+            let client = StaffClient::new(app);
+            client
+                .login(&format!("t{i}@school.scot"), PASSWORD)
+                .await
+                .status()
+        }
+    });
+    let statuses = futures_join_all(logins).await;
+    assert!(
+        statuses.iter().all(|s| *s == 303),
+        "expected all 20 logins to succeed, saw {statuses:?}"
+    );
+    // At most four hashes run at once, so twenty take at least five rounds.
+    println!("20 logins in {:?}", started.elapsed());
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut outputs: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in set.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.unwrap()).collect()
+}
