@@ -34,6 +34,6 @@
     return false;
   }
   window.setInterval(function () {
-    if (!paused && !busy()) window.location.replace(window.location.pathname);
+    if (!paused && !busy()) window.location.replace(window.location.pathname + "?auto=js");
   }, seconds * 1000);
 })();

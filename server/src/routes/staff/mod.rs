@@ -70,13 +70,18 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = StaffSession(req.get_session());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Automatic refreshes of the progress page carry `auto=`.
+        let automatic = req
+            .query_string()
+            .split('&')
+            .any(|pair| pair.starts_with("auto="));
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
             let Some(id) = session.user_id() else {
                 return Err(SignIn::Required.into());
             };
-            if !session.touch(state.settings.staff_idle_minutes)? {
+            if !session.touch(state.settings.staff_idle_minutes, !automatic)? {
                 session.end();
                 return Err(SignIn::TimedOut.into());
             }

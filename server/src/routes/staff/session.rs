@@ -54,14 +54,19 @@ impl StaffSession {
         Ok(())
     }
 
-    /// Records activity; false when the session was idle past `idle_minutes`.
-    pub fn touch(&self, idle_minutes: u32) -> Result<bool, AppError> {
+    /// Checks the idle timeout and, for a request the person made themselves
+    /// (`active`), records the activity. An automatic refresh is not activity,
+    /// so a progress page left open on an unattended screen still times out.
+    /// False when the session was idle past `idle_minutes`.
+    pub fn touch(&self, idle_minutes: u32, active: bool) -> Result<bool, AppError> {
         let now = Utc::now().timestamp();
         let seen = self.0.get::<i64>(SEEN).ok().flatten().unwrap_or(0);
         if now - seen > i64::from(idle_minutes) * 60 {
             return Ok(false);
         }
-        self.0.insert(SEEN, now).map_err(AppError::internal)?;
+        if active {
+            self.0.insert(SEEN, now).map_err(AppError::internal)?;
+        }
         Ok(true)
     }
 

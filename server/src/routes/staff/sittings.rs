@@ -615,7 +615,9 @@ async fn progress(
         .filter(|s| s.mop_up_of == Some(sitting.id))
         .map(SittingView::from)
         .collect();
-    let auto = query.auto.is_some() && sitting.closed_at.is_none();
+    // `auto=1` is the refresh a person without JavaScript turned on; the
+    // script's own reloads carry `auto=js`.
+    let auto = query.auto.as_deref() == Some("1") && sitting.closed_at.is_none();
     staff.page(
         "staff/progress.html",
         context! {
