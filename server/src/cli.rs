@@ -36,6 +36,23 @@ pub enum Command {
     Sitting(SittingCommand),
     /// Apply migrations, load reference data and questionnaires, then exit.
     Migrate,
+    /// Delete completed responses older than the retention period, and record
+    /// the deletion in the audit log.
+    Retention {
+        /// Keep responses completed in the last N days; delete older ones.
+        #[arg(long, env = "RETENTION_DAYS")]
+        older_than_days: u32,
+        /// Only count what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Copy the SQLite database to a new file while the server runs
+    /// (PostgreSQL: use pg_dump, see the README).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Fill the database with synthetic completed responses (for trying out
     /// and timing the exporter). Schools it creates have seed codes SYN….
     Synth {
@@ -153,6 +170,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 summary.schools,
                 summary.cpps,
                 started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Retention {
+            older_than_days,
+            dry_run,
+        } => {
+            let state = prepare(&cli.settings).await?;
+            let purged =
+                crate::retention::purge(&state.db, older_than_days, "cli", dry_run).await?;
+            let verb = if dry_run { "would delete" } else { "deleted" };
+            println!(
+                "{verb} {} completed responses completed before {}",
+                purged.deleted, purged.cutoff
+            );
+        }
+        Command::Backup { to } => {
+            if to.exists() {
+                anyhow::bail!("{} already exists: choose a new file", to.display());
+            }
+            let state = prepare(&cli.settings).await?;
+            let path = to
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
+            crate::db::retention::sqlite_backup(&state.db, path).await?;
+            println!(
+                "backed up the database to {} (keep the secret key file with it: \
+                 codes cannot be checked without it)",
+                to.display()
             );
         }
         Command::Migrate => {

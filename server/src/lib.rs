@@ -12,6 +12,7 @@ pub mod forms;
 pub mod i18n;
 pub mod middleware;
 pub mod questionnaires;
+pub mod retention;
 pub mod routes;
 pub mod saves;
 pub mod schools_import;

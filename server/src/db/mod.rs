@@ -10,6 +10,7 @@ pub mod entities;
 pub mod pupil;
 pub mod questionnaires;
 pub mod reference;
+pub mod retention;
 pub mod schools;
 pub mod sittings;
 pub mod staff;

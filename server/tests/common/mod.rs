@@ -1,0 +1,175 @@
+//! Helpers shared by the server's own integration tests: the fuzz driver, fresh
+//! databases on SQLite or PostgreSQL, and the server binary as a child process.
+
+#![allow(dead_code)] // Each test file uses a different part.
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use sea_orm::{ConnectionTrait, Database};
+use tempfile::TempDir;
+
+/// Runs `test` over `strategy`: `PROPTEST_CASES` cases (256 by default), or,
+/// with `FUZZ_SECONDS=S`, batches of cases until S seconds have passed. A
+/// failure (a panic included) names the smallest failing input.
+pub fn fuzz<S>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+where
+    S: Strategy,
+    S::Value: std::fmt::Debug,
+{
+    let env = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
+    let seconds = env("FUZZ_SECONDS");
+    let cases = env("PROPTEST_CASES").unwrap_or(256);
+    let started = Instant::now();
+    let mut total = 0u64;
+    loop {
+        let batch = if seconds.is_some() { 1_000 } else { cases };
+        let mut runner = TestRunner::new(Config {
+            cases: u32::try_from(batch).unwrap_or(u32::MAX),
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(failure) = runner.run(&strategy, &test) {
+            panic!("fuzz target {name} failed after {total} cases: {failure}");
+        }
+        total += batch;
+        if seconds.is_none_or(|s| started.elapsed().as_secs() >= s) {
+            break;
+        }
+    }
+    println!(
+        "fuzz target {name}: {total} cases in {:.0} s, no failures",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// The regression corpus of one fuzz target: every file under
+/// `tests/fuzz/corpus/<target>/`, as bytes, with its name.
+pub fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fuzz/corpus")
+        .join(target);
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "the corpus {} is empty", dir.display());
+    files
+}
+
+/// "postgres" when TEST_DATABASE_URL names a PostgreSQL server, else "sqlite".
+pub fn backend() -> &'static str {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => "postgres",
+        _ => "sqlite",
+    }
+}
+
+/// A fresh, empty database for one test (a new database on the PostgreSQL
+/// server named by TEST_DATABASE_URL, else a SQLite file in the directory).
+pub async fn fresh_database() -> (String, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str()).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            let (base, _) = admin_url.rsplit_once('/').unwrap();
+            format!("{base}/{name}")
+        }
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("survey.sqlite").display()
+        ),
+    };
+    (url, dir)
+}
+
+/// Settings for a server on `port` with this database and data directory.
+pub fn settings(database_url: &str, data_dir: &Path, port: u16) -> server::settings::Settings {
+    let mut settings =
+        server::settings::Settings::for_tests(database_url.to_owned(), data_dir.to_path_buf());
+    settings.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    settings
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The server binary built for these tests.
+pub fn server_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_server"))
+}
+
+/// Runs a subcommand of the server binary against this database and waits.
+pub fn run_cli(database_url: &str, data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(server_binary())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("DATA_DIR", data_dir)
+        .env("NO_DEMO", "true")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Starts `server serve` as a child process and waits until it answers.
+pub async fn start_server(database_url: &str, data_dir: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join("server.log"))
+        .unwrap();
+    let mut child = Command::new(server_binary())
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("DATA_DIR", data_dir)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("NO_DEMO", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            && response.status().is_success()
+        {
+            return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();
+            panic!("the server exited with {status} while starting:\n{log}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not answer /healthz within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
