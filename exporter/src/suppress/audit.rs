@@ -190,7 +190,14 @@ fn eliminate(row: &Row, pivot: &Row, col: u32) -> Result<Row, Exposure> {
             out.push((idx, x));
         }
     }
-    let g = out.iter().fold(0, |g, e| gcd(g, e.1));
+    // Entries are nearly always ±1, so the gcd usually settles at 1 at once.
+    let mut g = 0;
+    for e in &out {
+        g = gcd(g, e.1);
+        if g == 1 {
+            break;
+        }
+    }
     if g > 1 {
         for e in &mut out {
             e.1 /= g;
@@ -205,6 +212,13 @@ fn mul(a: i128, b: i128) -> Result<i128, Exposure> {
 
 pub(crate) fn gcd(a: i128, b: i128) -> i128 {
     let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    if let (Ok(mut x), Ok(mut y)) = (u64::try_from(a), u64::try_from(b)) {
+        // The usual case: 64-bit remainders are far cheaper than 128-bit ones.
+        while y != 0 {
+            (x, y) = (y, x % y);
+        }
+        return i128::from(x.max(1));
+    }
     while b != 0 {
         (a, b) = (b, a % b);
     }
