@@ -35,6 +35,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "staff/reset.html",
         "staff/admin.html",
         "staff/cpp.html",
+        "staff/exports.html",
         "staff/settings.html",
         "staff/import.html",
         "staff/users.html",

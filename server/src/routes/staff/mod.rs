@@ -6,6 +6,7 @@
 //! touches before reading it. Every form carries the session's CSRF token.
 
 mod admin;
+mod exports;
 mod session;
 mod sittings;
 
@@ -433,4 +434,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(home);
     sittings::config(cfg);
     admin::config(cfg);
+    exports::config(cfg);
 }

@@ -1,0 +1,210 @@
+//! Analysts' downloads over HTTP: a coordinator exports their own partnership
+//! and no other, school staff export nothing, an administrator exports
+//! Scotland, every download is audited, and no published count is small.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use server::auth::Role;
+use server::db::entities::{audit_log, response};
+use server::db::staff::{self, NewStaff};
+use server::synth::{SynthOptions, synthesise};
+use tests::{TestApp, csrf_of, spawn_app};
+
+const PASSWORD: &str = "lantern orchard pebble";
+
+async fn signed_in(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    cpp: Option<i32>,
+    school: Option<i32>,
+) -> reqwest::Client {
+    let hash = app.state.staff.hash(PASSWORD).await.unwrap();
+    staff::create(
+        &app.state.db,
+        NewStaff {
+            email: email.into(),
+            password_hash: hash,
+            role: role.as_str().into(),
+            cpp_id: cpp,
+            school_id: school,
+            is_demo: false,
+        },
+    )
+    .await
+    .unwrap();
+    let client = app.client();
+    let page = client
+        .get(app.url("/staff/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "expected {email} to sign in");
+    client
+}
+
+#[tokio::test]
+async fn analysts_download_only_their_own_partnership_and_every_download_is_audited() {
+    let app = spawn_app().await;
+    let entry = app.state.catalogue.find("wellbeing").unwrap().clone();
+    synthesise(
+        &app.state.db,
+        entry.version_id,
+        &entry.questionnaire,
+        &SynthOptions {
+            pupils: 600,
+            seed: 5,
+            cpps: 2,
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let cpps: Vec<i32> = response::Entity::find()
+        .select_only()
+        .column(response::Column::CppId)
+        .distinct()
+        .into_tuple()
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(cpps.len(), 2);
+    let (mine, theirs) = (cpps[0], cpps[1]);
+    let v = entry.version_id;
+
+    let coordinator = signed_in(
+        &app,
+        "coordinator@example.org",
+        Role::Coordinator,
+        Some(mine),
+        None,
+    )
+    .await;
+    let page = coordinator
+        .get(app.url(&format!("/staff/cpps/{mine}/export")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("frequencies.csv"));
+
+    let csv = coordinator
+        .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/frequencies.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = csv.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap().trim_start_matches('\u{feff}'),
+        "cpp_code,cpp_name,school_seed,school_name,stage,sex,question_id,option_code,option_label,count,percent,status"
+    );
+    let mut suppressed = 0;
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        let n = fields.len();
+        let (count, status) = (fields[n - 3], fields[n - 1]);
+        if status == "c" {
+            suppressed += 1;
+            assert!(
+                count.is_empty(),
+                "a suppressed cell must have no count: {line}"
+            );
+        } else if let Ok(count) = count.parse::<u64>() {
+            assert!(
+                count == 0 || count >= 10,
+                "a count from 1 to 9 was published: {line}"
+            );
+        }
+    }
+    assert!(
+        suppressed > 0,
+        "expected some small cells in 300 pupils to be hidden"
+    );
+
+    for file in [
+        "indicators.csv",
+        "response_rates.csv",
+        "codebook.csv",
+        "metadata.json",
+        "report.html",
+    ] {
+        let response = coordinator
+            .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/{file}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+    }
+    for path in [
+        format!("/staff/cpps/{theirs}/export"),
+        format!("/staff/cpps/{theirs}/export/{v}/frequencies.csv"),
+        "/staff/export".to_owned(),
+        format!("/staff/export/{v}/frequencies.csv"),
+    ] {
+        let response = coordinator.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            403,
+            "a coordinator must not reach {path}"
+        );
+    }
+    let unknown = coordinator
+        .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/passwords.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let admin = signed_in(&app, "admin@example.org", Role::Admin, None, None).await;
+    let national = admin
+        .get(app.url(&format!("/staff/export/{v}/frequencies.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(national.status(), 200);
+    assert!(national.text().await.unwrap().lines().count() > 1);
+
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("export"))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        audited.len(),
+        7,
+        "every download is recorded, and nothing else"
+    );
+    assert!(audited.iter().all(|a| !a.detail.contains("answers")));
+
+    let anonymous = app.client();
+    let response = anonymous
+        .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/frequencies.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        303,
+        "not signed in: sent to the login page"
+    );
+}
