@@ -179,6 +179,11 @@ fn security_headers() -> DefaultHeaders {
         .add(("Cache-Control", "no-store"))
 }
 
+/// How long a client has to send a request's head (line and headers).
+pub const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long an idle kept-alive connection stays open.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
 async fn not_found() -> actix_web::Result<HttpResponse> {
     Err(AppError::NotFound.into())
 }
@@ -238,6 +243,12 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(10)
+        // A client must send its whole request head within this time, and an
+        // idle kept-alive connection is closed after KEEP_ALIVE, so slow or
+        // idle clients cannot hold connections open (slowloris).
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        .client_disconnect_timeout(std::time::Duration::from_secs(2))
+        .keep_alive(KEEP_ALIVE)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: addr.to_string(),
