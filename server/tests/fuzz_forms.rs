@@ -215,6 +215,7 @@ struct World {
     codes: Mutex<Vec<String>>,
     cpp_id: i32,
     school_id: i32,
+    pupil_sitting: i32,
     staff_sitting: i32,
     user_id: i32,
 }
@@ -251,7 +252,19 @@ impl World {
             .await
             .unwrap();
         let csrf = csrf_of(&html);
-        let code = self.codes.lock().unwrap().pop().expect("enough codes");
+        let next = self.codes.lock().unwrap().pop();
+        let code = match next {
+            Some(code) => code,
+            None => {
+                // Long runs use up the pile: print more codes for the sitting.
+                let more = server::sittings::add_codes(&self.state, self.pupil_sitting, 5_000)
+                    .await
+                    .unwrap();
+                let mut pile = self.codes.lock().unwrap();
+                pile.extend(more.iter().map(ToString::to_string));
+                pile.pop().unwrap()
+            }
+        };
         let entered = client
             .post(format!("{}/code", self.base))
             .header("X-Forwarded-For", "192.0.2.1")
@@ -351,9 +364,10 @@ async fn setup() -> (World, tempfile::TempDir) {
         created_by: None,
         is_demo: false,
     };
-    let (_, codes) = server::sittings::create_with_codes(&state, new_sitting("pupils"), 5_000)
-        .await
-        .unwrap();
+    let (pupil_sitting, codes) =
+        server::sittings::create_with_codes(&state, new_sitting("pupils"), 5_000)
+            .await
+            .unwrap();
     let (staff_sitting, _) =
         server::sittings::create_with_codes(&state, new_sitting("staff target"), 10)
             .await
@@ -399,6 +413,7 @@ async fn setup() -> (World, tempfile::TempDir) {
         codes: Mutex::new(codes.iter().map(ToString::to_string).collect()),
         cpp_id: cpp.id,
         school_id: school.id,
+        pupil_sitting: pupil_sitting.id,
         staff_sitting: staff_sitting.id,
         user_id: target.id,
     };
