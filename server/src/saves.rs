@@ -2,8 +2,9 @@
 //!
 //! Every pupil's Next is answered only after the page is durably stored. With one
 //! fsync per transaction, SQLite tops out at a few thousand commits a second, so
-//! saves that arrive together are written by one writer task in one transaction
-//! and acknowledged together once it commits. Under light load a batch holds one
+//! saves that arrive together are written by one writer task as one multi-row
+//! upsert (one statement, one transaction) and acknowledged together once it
+//! commits. Under light load a batch holds one
 //! save and nothing waits; under heavy load batches grow and the fsync cost is
 //! shared.
 //!
@@ -11,7 +12,7 @@
 //! withdrawn), each save in it is retried in a transaction of its own, so one bad
 //! save never fails the others.
 
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::pupil::{self, PageSave};
@@ -92,10 +93,8 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
     }
 }
 
+/// One multi-row upsert: a single statement is its own transaction, so the
+/// batch costs one round trip to the database and one commit (one fsync).
 async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    for (save, _) in batch {
-        pupil::save_page(&txn, save.clone()).await?;
-    }
-    txn.commit().await
+    pupil::save_pages(db, batch.iter().map(|(save, _)| save.clone()).collect()).await
 }

@@ -63,6 +63,8 @@ pub struct AppState {
     pub saves: SaveQueue,
     /// Failed code entries per client address.
     pub code_throttle: Arc<Throttle>,
+    /// Sittings read by pupil pages (see [`crate::survey::SittingCache`]).
+    pub sittings: Arc<crate::survey::SittingCache>,
     /// Staff password hashing and login failure budgets.
     pub staff: Arc<crate::auth::StaffGuard>,
 }
@@ -116,6 +118,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
         staff: Arc::new(crate::auth::StaffGuard::new()),
     })
+        sittings: Arc::new(crate::survey::SittingCache::default()),
 }
 
 fn ensure_writable_dir(path: &std::path::Path) -> Result<(), StartupError> {

@@ -2,8 +2,10 @@
 //! merges saves into answers, plans pages, and ends responses. Handlers and the
 //! staff side call it; it calls the `db` layer.
 
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sea_orm::DbErr;
@@ -59,22 +61,75 @@ pub fn stage_of(sitting: &Sitting) -> Result<Stage, SurveyError> {
     Stage::from_str(&sitting.stage).map_err(|_| SurveyError::BadStage(sitting.id))
 }
 
+/// Sittings as pupil pages need them, kept in memory so that a page load or
+/// save does not read the sitting again. Only fields that never change once a
+/// sitting has pupils are read through it (stage, module switches,
+/// questionnaire, partnership, school); closing a sitting ends its responses,
+/// which every page load sees in the database. Entries are refreshed after
+/// [`SittingCache::FRESH_FOR`] all the same, and the cache is emptied when it
+/// grows past [`SittingCache::MAX_ENTRIES`].
+#[derive(Default)]
+pub struct SittingCache {
+    entries: RwLock<HashMap<i32, (Instant, Arc<Sitting>)>>,
+}
+
+impl SittingCache {
+    pub const FRESH_FOR: Duration = Duration::from_secs(60);
+    pub const MAX_ENTRIES: usize = 50_000;
+
+    pub async fn get(&self, db: &Db, id: i32) -> Result<Option<Arc<Sitting>>, DbErr> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((loaded, sitting)) = entries.get(&id)
+            && loaded.elapsed() < Self::FRESH_FOR
+        {
+            return Ok(Some(sitting.clone()));
+        }
+        let Some(sitting) = pupil::sitting(db, id).await? else {
+            return Ok(None);
+        };
+        let sitting = Arc::new(sitting);
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(id, (Instant::now(), sitting.clone()));
+        }
+        Ok(Some(sitting))
+    }
+}
+
 /// Loads a pupil's progress; `None` when the response has ended.
 pub async fn progress(
     db: &Db,
     catalogue: &Catalogue,
     response_id: &str,
 ) -> Result<Option<Progress>, SurveyError> {
-    let Some(in_progress) = pupil::in_progress(db, response_id).await? else {
+    progress_with(db, catalogue, None, response_id).await
+}
+
+/// [`progress`], reading the sitting through `sittings` when given.
+pub async fn progress_with(
+    db: &Db,
+    catalogue: &Catalogue,
+    sittings: Option<&SittingCache>,
+    response_id: &str,
+) -> Result<Option<Progress>, SurveyError> {
+    let Some((in_progress, saves)) = pupil::in_progress_with_saves(db, response_id).await? else {
         return Ok(None);
     };
-    let Some(sitting) = pupil::sitting(db, in_progress.sitting_id).await? else {
+    let sitting = match sittings {
+        Some(cache) => cache
+            .get(db, in_progress.sitting_id)
+            .await?
+            .map(|s| s.as_ref().clone()),
+        None => pupil::sitting(db, in_progress.sitting_id).await?,
+    };
+    let Some(sitting) = sitting else {
         return Ok(None);
     };
     let entry = catalogue
         .get(sitting.questionnaire_version_id)
         .ok_or(SurveyError::MissingQuestionnaire(sitting.id))?;
-    let saves = pupil::page_saves(db, response_id).await?;
     Ok(Some(Progress {
         stage: stage_of(&sitting)?,
         switches: switches_of(&sitting),

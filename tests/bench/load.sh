@@ -84,7 +84,7 @@ start_pg() {
   "${as_pg[@]}" "$pg_bin/initdb" -D "$pgdir/data" -A trust -U survey -E UTF8 >/dev/null
   "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
     -o "-p $PG_PORT -h 127.0.0.1 -k $pgdir -c max_connections=200 -c shared_buffers=256MB" \
-    start >/dev/null
+    start >/dev/null || { cat "$pgdir/log" >&2; return 1; }
 }
 
 db_seq=0

@@ -41,7 +41,13 @@ pub async fn connect(url: &str, durability: Durability) -> Result<DatabaseConnec
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .acquire_timeout(Duration::from_secs(30))
+        // By default every checkout from the pool pings the database first: a
+        // round trip (for SQLite, a hop to the connection's thread and back)
+        // before every query, which costs as much as the query. Only a
+        // connection idle long enough to have been dropped by a server, proxy
+        // or firewall is pinged.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // Readers never block the writer in WAL mode; page saves are funnelled
         // through one writer task, so a handful of connections is enough.

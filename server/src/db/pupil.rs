@@ -129,6 +129,55 @@ pub async fn page_saves(
         .await
 }
 
+/// An in-progress response and every page saved so far (oldest first), in one
+/// query: a pupil page needs both, and on SQLite each query is a hop to the
+/// connection's thread and back, which costs more than the query itself.
+pub async fn in_progress_with_saves(
+    db: &impl ConnectionTrait,
+    response_id: &str,
+) -> Result<Option<(InProgress, Vec<PageSave>)>, DbErr> {
+    use response_in_progress::Column as R;
+    use sea_orm::sea_query::{ExprTrait, JoinType, Order, Query};
+    let (rip, ps) = (response_in_progress::Entity, page_save::Entity);
+    let query = Query::select()
+        .column((rip, R::SittingId))
+        .column((rip, R::Locale))
+        .column((ps, page_save::Column::PageKey))
+        .column((ps, page_save::Column::Answers))
+        .column((ps, page_save::Column::Seq))
+        .from(rip)
+        .join(
+            JoinType::LeftJoin,
+            ps,
+            Expr::col((ps, page_save::Column::ResponseId)).equals((rip, R::Id)),
+        )
+        .and_where(Expr::col((rip, R::Id)).eq(response_id))
+        .order_by((ps, page_save::Column::Seq), Order::Asc)
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let in_progress = InProgress {
+        id: response_id.to_owned(),
+        sitting_id: first.try_get("", "sitting_id")?,
+        locale: first.try_get("", "locale")?,
+    };
+    let mut saves = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let Some(page_key) = row.try_get::<Option<String>>("", "page_key")? else {
+            continue;
+        };
+        saves.push(PageSave {
+            response_id: response_id.to_owned(),
+            page_key,
+            answers: row.try_get("", "answers")?,
+            seq: row.try_get("", "seq")?,
+        });
+    }
+    Ok(Some((in_progress, saves)))
+}
+
 /// One page save: a single upsert, so a replay overwrites itself and the last
 /// writer wins per page.
 pub async fn save_page(db: &impl ConnectionTrait, save: PageSave) -> Result<(), DbErr> {
@@ -145,6 +194,38 @@ pub async fn save_page(db: &impl ConnectionTrait, save: PageSave) -> Result<(), 
     )
     .exec_without_returning(db)
     .await?;
+    Ok(())
+}
+
+/// Many page saves as one multi-row upsert: a group commit's batch in a single
+/// statement, so the database parses and plans it once. A page saved twice in
+/// one batch keeps the later save (PostgreSQL refuses to update a row twice in
+/// one statement, and the later save is the one the pupil last sent).
+pub async fn save_pages(db: &impl ConnectionTrait, saves: Vec<PageSave>) -> Result<(), DbErr> {
+    let mut seen = std::collections::HashSet::new();
+    let mut rows: Vec<page_save::ActiveModel> = saves
+        .into_iter()
+        .rev()
+        .filter(|s| seen.insert((s.response_id.clone(), s.page_key.clone())))
+        .map(|s| page_save::ActiveModel {
+            response_id: Set(s.response_id),
+            page_key: Set(s.page_key),
+            answers: Set(s.answers),
+            seq: Set(s.seq),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    rows.reverse();
+    page_save::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([page_save::Column::ResponseId, page_save::Column::PageKey])
+                .update_columns([page_save::Column::Answers, page_save::Column::Seq])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 

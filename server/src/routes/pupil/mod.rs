@@ -265,7 +265,7 @@ async fn current(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(Err(redirect("/?notice=timeout")));
     }
-    match survey::progress(&state.db, &state.catalogue, &rid)
+    match survey::progress_with(&state.db, &state.catalogue, Some(&state.sittings), &rid)
         .await
         .map_err(AppError::internal)?
     {
