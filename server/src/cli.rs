@@ -115,29 +115,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
             tracing::info!("stopped");
         }
-        Command::CreateAdmin { email } => {
-            let state = prepare(&cli.settings).await?;
-            crate::admin_cli::create_admin(&state, &email).await?;
-        }
-        Command::ImportSchools { file } => {
-            let state = prepare(&cli.settings).await?;
-            crate::admin_cli::import_schools(&state, &file).await?;
-        }
-        Command::Sitting(SittingCommand::Create {
-            school,
-            stage,
-            codes,
-            label,
-            questionnaire,
-        }) => {
-            let state = prepare(&cli.settings).await?;
-            crate::admin_cli::create_sitting(&state, &school, &stage, codes, label, questionnaire)
-                .await?;
-        }
-        Command::Sitting(SittingCommand::Close { id }) => {
-            let state = prepare(&cli.settings).await?;
-            crate::admin_cli::close_sitting(&state, id).await?;
-        }
         Command::Synth {
             pupils,
             seed,
@@ -199,6 +176,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                  codes cannot be checked without it)",
                 to.display()
             );
+        }
+        Command::CreateAdmin { email } => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::create_admin(&state, &email).await?;
+        }
+        Command::ImportSchools { file } => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::import_schools(&state, &file).await?;
+        }
+        Command::Sitting(SittingCommand::Create {
+            school,
+            stage,
+            codes,
+            label,
+            questionnaire,
+        }) => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::create_sitting(&state, &school, &stage, codes, label, questionnaire)
+                .await?;
+        }
+        Command::Sitting(SittingCommand::Close { id }) => {
+            let state = prepare(&cli.settings).await?;
+            crate::admin_cli::close_sitting(&state, id).await?;
         }
         Command::Migrate => {
             let state = prepare(&cli.settings).await?;

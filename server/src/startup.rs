@@ -69,11 +69,13 @@ pub struct AppState {
     pub staff: Arc<crate::auth::StaffGuard>,
 }
 
-/// Failures of code entry allowed per address: a burst of 300, refilled at 2
-/// a second. See the README's "Why codes resist guessing".
+/// Misses (well-formed codes that do not exist) allowed per address: a burst
+/// of 100, then one every 30 seconds. Typing mistakes are caught by the check
+/// character and cost nothing, so a school behind one address never meets the
+/// limit. See the README's "Why codes resist guessing".
 pub const CODE_FAILURE_LIMIT: Limit = Limit {
-    burst: 300.0,
-    per_second: 2.0,
+    burst: 100.0,
+    per_second: 1.0 / 30.0,
 };
 
 impl AppState {
@@ -116,9 +118,9 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         settings: Arc::new(settings.clone()),
         locales: Arc::new(locales),
         code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
+        sittings: Arc::new(crate::survey::SittingCache::default()),
         staff: Arc::new(crate::auth::StaffGuard::new()),
     })
-        sittings: Arc::new(crate::survey::SittingCache::default()),
 }
 
 fn ensure_writable_dir(path: &std::path::Path) -> Result<(), StartupError> {
@@ -201,6 +203,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let state = prepare(&settings).await?;
+        crate::sittings::spawn_closer(state.clone());
         Self::with_state(state)
     }
 
