@@ -1,4 +1,5 @@
 //! Behaviour of small-cell suppression on hand-made tables.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Timing of a national-scale run: 32 partnerships × 110 questions, each a
 //! problem of about 1,200 cells. Ignored by default; run with
 //! `cargo test -p exporter --release --test suppress_bench -- --ignored --nocapture`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Start-up failures: each gets one plain line on stderr and a non-zero exit,
 //! never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! Analysts' downloads over HTTP: a coordinator exports their own partnership
 //! and no other, school staff export nothing, an administrator exports
 //! Scotland, every download is audited, and no published count is small.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use server::auth::Role;

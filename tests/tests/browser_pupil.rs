@@ -3,6 +3,7 @@
 //! Back after finishing shows nothing, axe-core finds no WCAG 2.2 AA
 //! violations on any kind of pupil page, and everything works without
 //! JavaScript.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tests::{run_browser_script, spawn_app};
 

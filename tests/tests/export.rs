@@ -1,5 +1,6 @@
 //! The exporter end to end: synthetic responses stored through the server's
 //! own storage path, exported, and the files checked as a reader would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::sync::Arc;

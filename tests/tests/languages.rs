@@ -1,6 +1,7 @@
 //! Languages: pupil-facing words come from locale files and questionnaire text
 //! from the definition's locales; `lang` and `dir` follow the pupil's choice,
 //! which they make on the welcome page. Proven with an Arabic test locale.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tests::{Pupil, SittingOptions, fixture, spawn_app_with};
 

@@ -1,5 +1,6 @@
 //! The platform: the server starts on a fresh database, answers its health check,
 //! and the schema migrates up, down and up again.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{Database, EntityTrait, PaginatorTrait};

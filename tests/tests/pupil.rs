@@ -1,6 +1,7 @@
 //! The pupil journey over real HTTP: codes, saving and resuming, finishing,
 //! withdrawing, and every kind of bad input. Runs on SQLite, and on PostgreSQL
 //! when TEST_DATABASE_URL is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};

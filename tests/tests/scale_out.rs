@@ -4,6 +4,7 @@
 //!
 //! Runs only against PostgreSQL (`TEST_DATABASE_URL`, set by `tests/run.sh`):
 //! SQLite is one file on one machine, so two machines cannot share it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::db::entities::{access_code, response};

@@ -214,6 +214,10 @@ async fn welcome_answer(
     let session = PupilSession(session);
     session.check_csrf(&form.csrf)?;
     let Some(code_id) = session.code_id() else {
+        // Start pressed again after it already worked: carry on.
+        if session.response_id().is_some() {
+            return Ok(redirect("/survey"));
+        }
         return Ok(redirect("/"));
     };
     let Some(code) = store::code_by_id(&state.db, code_id).await? else {
@@ -386,7 +390,7 @@ async fn save_page(
         ));
     }
 
-    state
+    let saved = state
         .saves
         .save(PageSave {
             response_id: rid.clone(),
@@ -394,8 +398,17 @@ async fn save_page(
             answers: survey::encode_page(&page.questions, &page_answers),
             seq: Utc::now().timestamp_micros(),
         })
-        .await
-        .map_err(AppError::internal)?;
+        .await;
+    if let Err(error) = saved {
+        // The response ended while this page was on its way (finished on
+        // another device, withdrawn, or its sitting closed): send the pupil to
+        // the start rather than show an error.
+        if store::in_progress(&state.db, &rid).await?.is_none() {
+            session.clear();
+            return Ok(redirect("/"));
+        }
+        return Err(AppError::internal(error));
+    }
 
     // Plan again with the new answers: routing applies as answers come in.
     let mut answers = progress.answers.clone();
