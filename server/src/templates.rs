@@ -36,6 +36,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "staff/admin.html",
         "staff/cpp.html",
         "staff/exports.html",
+        "staff/school_form.html",
         "staff/settings.html",
         "staff/import.html",
         "staff/users.html",

@@ -40,6 +40,12 @@ export async function assertAccessible(page, what) {
   }
 }
 
+/// Clicks something that submits a form or follows a link, and waits until
+/// the page it leads to has loaded.
+export async function submit(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
 export function expect(condition, message) {
   if (!condition) {
     throw new Error(message);

@@ -1,6 +1,6 @@
 // Pupil pages in a real headless Chromium. Inputs come from the environment:
 // BASE_URL, and codes as comma-separated lists: P5_CODES, S4_CODES.
-import { launch, assertAccessible, expect, run } from './lib.mjs';
+import { launch, assertAccessible, expect, run, submit } from './lib.mjs';
 
 const base = process.env.BASE_URL;
 const p5 = (process.env.P5_CODES || '').split(',');
@@ -9,7 +9,7 @@ const s4 = (process.env.S4_CODES || '').split(',');
 async function enterCode(page, code) {
   await page.goto(`${base}/`);
   await page.fill('#code', code);
-  await page.click('button[type=submit].button');
+  await submit(page, 'button[type=submit].button');
 }
 
 /// Answers each page with its first option (numbers get 3) until the review
@@ -36,7 +36,7 @@ async function answerAll(page, { checkKinds = false } = {}) {
       if (q.id) await page.check(`[id="${q.id}"]`);
       if (q.number) await page.fill(`[id="${q.number}"]`, '3');
     }
-    await page.click('button[name=nav][value=next]');
+    await submit(page, 'button[name=nav][value=next]');
     pages += 1;
     expect(pages < 300, 'the survey never ended');
   }
@@ -54,13 +54,13 @@ await run({
     await page.goto(`${base}/`);
     await assertAccessible(page, 'the code page');
     await page.fill('#code', 'nonsense');
-    await page.click('button[type=submit].button');
+    await submit(page, 'button[type=submit].button');
     expect((await page.content()).includes('error-summary'), 'expected an error summary for a bad code');
     await assertAccessible(page, 'the code page with an error');
     await enterCode(page, p5[0]);
     expect(page.url().endsWith('/welcome'), `expected the welcome page, saw ${page.url()}`);
     await assertAccessible(page, 'the welcome page');
-    await page.click('button[value=start]');
+    await submit(page, 'button[value=start]');
     const html = await page.content();
     const css = await (await page.request.get(`${base}/static/survey.css`)).text();
     const weight = Buffer.byteLength(html) + Buffer.byteLength(css);
@@ -73,7 +73,7 @@ await run({
     await page.goto(`${base}/withdraw`);
     await assertAccessible(page, 'the withdraw confirmation');
     await page.goto(`${base}/review`);
-    await page.click('form[action="/finish"] button');
+    await submit(page, 'form[action="/finish"] button');
     expect((await page.content()).includes('Childline'), 'expected signposting after finishing');
     await assertAccessible(page, 'the finish page');
     await browser.close();
@@ -83,12 +83,12 @@ await run({
     const browser = await launch();
     const page = await (await browser.newContext()).newPage();
     await enterCode(page, s4[0]);
-    await page.click('button[value=start]');
+    await submit(page, 'button[value=start]');
     const first = await page.$$('fieldset.question');
     expect(first.length >= 1, 'expected questions on the first page');
     const pages = await answerAll(page, { checkKinds: true });
     expect(pages < 60, `expected grouped pages for S4, saw ${pages}`);
-    await page.click('form[action="/finish"] button');
+    await submit(page, 'form[action="/finish"] button');
     expect((await page.textContent('h1')).includes('Thank you'), 'expected the thank-you page');
     await browser.close();
   },
@@ -97,11 +97,11 @@ await run({
     const browser = await launch();
     const one = await (await browser.newContext()).newPage();
     await enterCode(one, p5[1]);
-    await one.click('button[value=start]');
+    await submit(one, 'button[value=start]');
     const firstId = await one.$eval('fieldset.question input[type=radio]:nth-of-type(1)', (e) => e.id);
     const options = await one.$$eval('fieldset.question input[type=radio]', (es) => es.map((e) => e.id));
     await one.check(`[id="${options[1]}"]`);
-    await one.click('button[name=nav][value=next]');
+    await submit(one, 'button[name=nav][value=next]');
     const secondPage = one.url();
     const two = await (await browser.newContext()).newPage();
     await enterCode(two, p5[1]);
@@ -109,7 +109,7 @@ await run({
     const resumedLegend = await two.textContent('legend .qtext');
     const leftLegend = await one.textContent('legend .qtext');
     expect(resumedLegend === leftLegend, `expected the page the pupil reached ("${leftLegend}"), saw "${resumedLegend}"`);
-    await two.click('button[name=nav][value=back]');
+    await submit(two, 'button[name=nav][value=back]');
     expect(await two.isChecked(`[id="${options[1]}"]`), 'Back must show the answer given on the other device');
     expect(firstId !== options[1] || options.length > 1, 'the first page has options');
     await browser.close();
@@ -119,11 +119,11 @@ await run({
     const browser = await launch();
     const page = await (await browser.newContext()).newPage();
     await enterCode(page, p5[2]);
-    await page.click('button[value=start]');
+    await submit(page, 'button[value=start]');
     await page.check('fieldset.question input[type=radio] >> nth=0');
-    await page.click('button[name=nav][value=next]');
-    await page.click('a[href="/withdraw"]');
-    await page.click('button[value=yes]');
+    await submit(page, 'button[name=nav][value=next]');
+    await submit(page, 'a[href="/withdraw"]');
+    await submit(page, 'button[value=yes]');
     expect((await page.textContent('h1')).includes('deleted'), 'expected the answers-deleted page');
     await page.goto(`${base}/survey`);
     expect(page.url().endsWith('/'), `expected the code page after withdrawing, saw ${page.url()}`);
@@ -135,12 +135,12 @@ await run({
     const context = await browser.newContext();
     const page = await context.newPage();
     await enterCode(page, p5[3]);
-    await page.click('button[value=start]');
+    await submit(page, 'button[value=start]');
     const answered = await page.$$eval('fieldset.question input[type=radio]', (es) => es.map((e) => e.id));
     await page.check(`[id="${answered[0]}"]`);
-    await page.click('button[name=nav][value=next]');
+    await submit(page, 'button[name=nav][value=next]');
     await page.goto(`${base}/review`);
-    await page.click('form[action="/finish"] button');
+    await submit(page, 'form[action="/finish"] button');
     const cookies = await context.cookies();
     expect(!cookies.some((c) => c.name === 'pupil'), `expected the pupil cookie to be gone after finishing, saw ${cookies.map((c) => c.name)}`);
     const storage = await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }));
@@ -158,11 +158,11 @@ await run({
     const browser = await launch();
     const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     await enterCode(page, s4[1]);
-    await page.click('button[value=start]');
-    await page.click('button[name=toggle][value=large]');
+    await submit(page, 'button[value=start]');
+    await submit(page, 'button[name=toggle][value=large]');
     expect(await page.$eval('body', (b) => b.className.includes('large')).catch(() => true), 'the text size toggle works');
     await answerAll(page);
-    await page.click('form[action="/finish"] button');
+    await submit(page, 'form[action="/finish"] button');
     expect((await page.textContent('h1')).includes('Thank you'), 'expected to finish without JavaScript');
     await browser.close();
   },

@@ -3,7 +3,7 @@
 // sitting; every staff page passes axe at WCAG 2.2 AA.
 // Inputs: BASE_URL, STAFF_EMAIL, STAFF_PASSWORD, ADMIN_EMAIL, PDF_PATH.
 import { statSync, readFileSync } from 'node:fs';
-import { launch, assertAccessible, expect, run } from './lib.mjs';
+import { launch, assertAccessible, expect, run, submit } from './lib.mjs';
 
 const base = process.env.BASE_URL;
 const email = process.env.STAFF_EMAIL;
@@ -15,21 +15,21 @@ async function signIn(page, who) {
   await page.goto(`${base}/staff/login`);
   await page.fill('#email', who);
   await page.fill('#password', password);
-  await page.click('button[type=submit].button');
+  await submit(page, 'button[type=submit].button');
 }
 
 async function finishSurvey(browser, code) {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${base}/?code=${encodeURIComponent(code)}`);
-  await page.click('button[type=submit].button');
-  await page.click('button[name=action][value=start]');
+  await submit(page, 'button[type=submit].button');
+  await submit(page, 'button[name=action][value=start]');
   let pages = 0;
   while (!page.url().endsWith('/review')) {
-    await page.click('button[name=nav][value=next]');
+    await submit(page, 'button[name=nav][value=next]');
     pages += 1;
     expect(pages < 300, 'the survey never ended');
   }
-  await page.click('form[action="/finish"] button');
+  await submit(page, 'form[action="/finish"] button');
   await page.close();
 }
 
@@ -45,7 +45,7 @@ await run({
     await assertAccessible(page, 'the sign-in page');
     await page.fill('#email', email);
     await page.fill('#password', 'not the password');
-    await page.click('button[type=submit].button');
+    await submit(page, 'button[type=submit].button');
     expect((await page.content()).includes('error-summary'), 'expected an error summary for a wrong password');
     await assertAccessible(page, 'the sign-in page with an error');
 
@@ -53,15 +53,15 @@ await run({
     expect(/\/staff\/schools\/\d+$/.test(page.url()), `expected the school page after sign-in, saw ${page.url()}`);
     await assertAccessible(page, 'the school page');
 
-    await page.click('a[href$="/sittings/new"]');
+    await submit(page, 'a[href$="/sittings/new"]');
     await assertAccessible(page, 'the new sitting form');
-    await page.click('button[type=submit].button');
+    await submit(page, 'button[type=submit].button');
     expect((await page.content()).includes('error-summary'), 'expected an error summary for an empty form');
     await assertAccessible(page, 'the new sitting form with errors');
     await page.selectOption('#stage', 'P6');
     await page.fill('#label', 'P6 Room 4');
     await page.fill('#codes', '22');
-    await page.click('button[type=submit].button');
+    await submit(page, 'button[type=submit].button');
 
     const slips = await page.$$eval('.slip-code', (els) => els.map((e) => e.textContent.trim()));
     expect(slips.length === 22, `expected 22 slips, saw ${slips.length}`);
@@ -85,7 +85,7 @@ await run({
     const nav = page.locator('.no-print');
     expect(await nav.isVisible(), 'expected the instructions on screen');
 
-    await page.click('a[href^="/staff/sittings/"]');
+    await submit(page, 'a[href^="/staff/sittings/"]');
     await assertAccessible(page, 'the progress page');
     expect(await count(page, 'unused') === 22, 'expected 22 unused codes');
     const progressUrl = page.url();
@@ -96,7 +96,7 @@ await run({
     expect(await count(page, 'finished') === 1, 'expected the progress page to show one finished code by itself');
     expect(await count(page, 'unused') === 21, 'expected 21 unused codes');
 
-    await page.click('button.warning');
+    await submit(page, 'button.warning');
     expect(page.url().startsWith(progressUrl), `expected to stay on the progress page, saw ${page.url()}`);
     expect((await page.content()).includes('This sitting is closed'), 'expected the sitting to be closed');
     await assertAccessible(page, 'the progress page of a closed sitting');
@@ -115,12 +115,12 @@ await run({
       await page.goto(`${base}${path}`);
       await assertAccessible(page, path);
     }
-    await page.click('a[href="/staff/admin/users"]');
-    await page.click('form[action="/staff/admin/users"] button[type=submit]');
+    await submit(page, 'a[href="/staff/admin/users"]');
+    await submit(page, 'form[action="/staff/admin/users"] button[type=submit]');
     await assertAccessible(page, 'the new account form with errors');
     await page.goto(`${base}/staff`);
-    await page.click('table a');
-    await page.click('a[href$="/settings"]');
+    await submit(page, 'table a');
+    await submit(page, 'a[href$="/settings"]');
     await assertAccessible(page, 'the partnership settings page');
     await browser.close();
   },

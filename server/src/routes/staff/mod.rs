@@ -7,6 +7,7 @@
 
 mod admin;
 mod exports;
+mod school_form;
 mod session;
 mod sittings;
 
@@ -435,4 +436,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     sittings::config(cfg);
     admin::config(cfg);
     exports::config(cfg);
+    school_form::config(cfg);
 }
