@@ -10,7 +10,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use tokio::sync::Semaphore;
 
 use crate::db::schools::School;
 use crate::throttle::{Limit, Throttle};
@@ -176,10 +175,43 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Starts `count` threads that run password hashing jobs one at a time each.
+fn start_hashing_threads(count: usize) -> std::sync::mpsc::Sender<HashJob> {
+    let (sender, receiver) = std::sync::mpsc::channel::<HashJob>();
+    let receiver = Arc::new(std::sync::Mutex::new(receiver));
+    for index in 0..count {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hash-{index}"))
+            .spawn(move || {
+                loop {
+                    let job = match receiver.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(poisoned) => poisoned.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            // Start-up code: without these threads no one could sign in.
+            panic!("cannot start the password hashing threads: {error}");
+        }
+    }
+    sender
+}
+
 /// Login guards shared by every request on this server instance.
 #[derive(Debug)]
 pub struct StaffGuard {
-    hashing: Arc<Semaphore>,
+    /// Password hashing runs on a few threads of its own: each argon2 hash
+    /// takes about 19 MiB, and keeping the work on a fixed handful of threads
+    /// bounds both the memory in use and the memory the allocator keeps.
+    hashing: std::sync::mpsc::Sender<HashJob>,
     pub address_failures: Throttle<IpAddr>,
     pub account_failures: Throttle<String>,
 }
@@ -193,7 +225,7 @@ impl Default for StaffGuard {
 impl StaffGuard {
     pub fn new() -> Self {
         Self {
-            hashing: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
+            hashing: start_hashing_threads(CONCURRENT_HASHES),
             address_failures: Throttle::new(LOGIN_ADDRESS_LIMIT),
             account_failures: Throttle::new(LOGIN_ACCOUNT_LIMIT),
         }
@@ -235,8 +267,13 @@ impl StaffGuard {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self.hashing.clone().acquire_owned().await?;
-        Ok(tokio::task::spawn_blocking(work).await?)
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.hashing
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
+        Ok(result.await?)
     }
 }
 
