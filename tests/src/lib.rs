@@ -395,3 +395,54 @@ pub fn run_browser_script(app: &TestApp, name: &str, env: &[(&str, String)]) {
         "browser script {name}.mjs failed:\n{stdout}\n{stderr}"
     );
 }
+
+/// Creates a staff account and returns a client signed in as it.
+pub async fn signed_in_staff(
+    app: &TestApp,
+    email: &str,
+    role: server::auth::Role,
+    cpp: Option<i32>,
+    school: Option<i32>,
+) -> reqwest::Client {
+    const PASSWORD: &str = "lantern orchard pebble";
+    let hash = app
+        .state
+        .staff
+        .hash(PASSWORD)
+        .await
+        .expect("hashing a password");
+    server::db::staff::create(
+        &app.state.db,
+        server::db::staff::NewStaff {
+            email: email.into(),
+            password_hash: hash,
+            role: role.as_str().into(),
+            cpp_id: cpp,
+            school_id: school,
+            is_demo: false,
+        },
+    )
+    .await
+    .expect("creating a staff account");
+    let client = app.client();
+    let page = client
+        .get(app.url("/staff/login"))
+        .send()
+        .await
+        .expect("GET /staff/login")
+        .text()
+        .await
+        .expect("body");
+    let response = client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST /staff/login");
+    assert_eq!(response.status(), 303, "expected {email} to sign in");
+    client
+}

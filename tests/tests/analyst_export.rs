@@ -6,55 +6,8 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use server::auth::Role;
 use server::db::entities::{audit_log, response};
-use server::db::staff::{self, NewStaff};
 use server::synth::{SynthOptions, synthesise};
-use tests::{TestApp, csrf_of, spawn_app};
-
-const PASSWORD: &str = "lantern orchard pebble";
-
-async fn signed_in(
-    app: &TestApp,
-    email: &str,
-    role: Role,
-    cpp: Option<i32>,
-    school: Option<i32>,
-) -> reqwest::Client {
-    let hash = app.state.staff.hash(PASSWORD).await.unwrap();
-    staff::create(
-        &app.state.db,
-        NewStaff {
-            email: email.into(),
-            password_hash: hash,
-            role: role.as_str().into(),
-            cpp_id: cpp,
-            school_id: school,
-            is_demo: false,
-        },
-    )
-    .await
-    .unwrap();
-    let client = app.client();
-    let page = client
-        .get(app.url("/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = client
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "expected {email} to sign in");
-    client
-}
+use tests::{signed_in_staff, spawn_app};
 
 #[tokio::test]
 async fn analysts_download_only_their_own_partnership_and_every_download_is_audited() {
@@ -85,7 +38,7 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
     let (mine, theirs) = (cpps[0], cpps[1]);
     let v = entry.version_id;
 
-    let coordinator = signed_in(
+    let coordinator = signed_in_staff(
         &app,
         "coordinator@example.org",
         Role::Coordinator,
@@ -176,7 +129,7 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
         .unwrap();
     assert_eq!(unknown.status(), 404);
 
-    let admin = signed_in(&app, "admin@example.org", Role::Admin, None, None).await;
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Admin, None, None).await;
     let national = admin
         .get(app.url(&format!("/staff/export/{v}/frequencies.csv")))
         .send()

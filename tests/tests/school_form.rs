@@ -4,48 +4,7 @@
 
 use server::auth::Role;
 use server::db::schools;
-use server::db::staff::{self, NewStaff};
-use tests::{TestApp, capture, csrf_of, spawn_app};
-
-const PASSWORD: &str = "heather lighthouse copper";
-
-async fn signed_in(app: &TestApp, email: &str, role: Role, cpp: Option<i32>) -> reqwest::Client {
-    let hash = app.state.staff.hash(PASSWORD).await.unwrap();
-    staff::create(
-        &app.state.db,
-        NewStaff {
-            email: email.into(),
-            password_hash: hash,
-            role: role.as_str().into(),
-            cpp_id: cpp,
-            school_id: None,
-            is_demo: false,
-        },
-    )
-    .await
-    .unwrap();
-    let client = app.client();
-    let page = client
-        .get(app.url("/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = client
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("csrf", csrf_of(&page).as_str()),
-            ("email", email),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    client
-}
+use tests::{capture, csrf_of, signed_in_staff, spawn_app};
 
 fn school_form<'a>(csrf: &'a str, name: &'a str, p6: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
@@ -67,7 +26,7 @@ fn school_form<'a>(csrf: &'a str, name: &'a str, p6: &'a str) -> Vec<(&'a str, &
 #[tokio::test]
 async fn an_administrator_adds_and_changes_a_school_and_bad_input_is_named() {
     let app = spawn_app().await;
-    let admin = signed_in(&app, "admin@example.org", Role::Admin, None).await;
+    let admin = signed_in_staff(&app, "admin@example.org", Role::Admin, None, None).await;
     let page = admin
         .get(app.url("/staff/admin/schools/new"))
         .send()
@@ -157,11 +116,12 @@ async fn only_administrators_may_add_schools() {
         .await
         .unwrap()
         .unwrap();
-    let coordinator = signed_in(
+    let coordinator = signed_in_staff(
         &app,
         "coordinator@example.org",
         Role::Coordinator,
         Some(cpp.id),
+        None,
     )
     .await;
     let page = coordinator
