@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::db::entities::{access_code, response};
 use server::settings::Settings;
 use server::startup::Application;
-use tests::{Pupil, TestApp, capture, csrf_of, spawn_app};
+use tests::{Pupil, TestApp, capture, signed_in_staff, spawn_app};
 
 /// A second instance on its own port, sharing the first one's database and
 /// secret key file.
@@ -187,45 +187,14 @@ async fn staff_on_either_instance_see_the_same_progress() {
     assert_eq!(started.headers()["location"], "/survey");
 
     // A school staff account, signed in on A; the staff cookie works on B too.
-    let password = "correct horse battery staple 7";
-    let hash = a.state.staff.hash(password).await.expect("hashing");
-    server::db::staff::create(
-        &a.state.db,
-        server::db::staff::NewStaff {
-            email: "teacher@example.org".into(),
-            password_hash: hash,
-            role: "school".into(),
-            cpp_id: Some(sitting.cpp_id),
-            school_id: Some(sitting.school_id),
-            is_demo: false,
-        },
+    let staff = signed_in_staff(
+        &a,
+        "teacher@example.org",
+        server::auth::Role::School,
+        Some(sitting.cpp_id),
+        Some(sitting.school_id),
     )
-    .await
-    .expect("creating a staff account");
-    let staff = a.client();
-    let login_page = staff
-        .get(a.url("/staff/login"))
-        .send()
-        .await
-        .expect("GET /staff/login")
-        .text()
-        .await
-        .expect("body");
-    let signed_in = staff
-        .post(a.url("/staff/login"))
-        .form(&[
-            ("csrf", csrf_of(&login_page).as_str()),
-            ("email", "teacher@example.org"),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .expect("POST /staff/login");
-    assert_eq!(
-        signed_in.status(),
-        303,
-        "expected the staff login on A to succeed"
-    );
+    .await;
 
     let mut seen = Vec::new();
     for host in [a.address.as_str(), b.as_str()] {
