@@ -67,42 +67,147 @@ pub fn audit(problem: &Problem, suppression: &Suppression) -> Result<(), Exposur
     Ok(())
 }
 
-type Row = Vec<(u32, i128)>;
+/// The integers the exact check works in. Entries nearly always stay tiny, so
+/// the check runs in 64 bits and starts again in 128 only if a product would
+/// not fit; every step is checked, so no width ever wraps silently.
+trait Exact: Copy + Eq + Ord + Default + std::fmt::Debug {
+    const ONE: Self;
+    fn mul(self, other: Self) -> Result<Self, Exposure>;
+    fn sub(self, other: Self) -> Result<Self, Exposure>;
+    fn neg(self) -> Result<Self, Exposure>;
+    fn add(self, other: Self) -> Result<Self, Exposure>;
+    fn gcd(self, other: Self) -> Self;
+    fn div(self, other: Self) -> Self;
+}
+
+macro_rules! exact {
+    ($t:ty, $gcd:expr) => {
+        impl Exact for $t {
+            const ONE: Self = 1;
+            fn mul(self, other: Self) -> Result<Self, Exposure> {
+                fits(self.checked_mul(other))
+            }
+            fn sub(self, other: Self) -> Result<Self, Exposure> {
+                fits(self.checked_sub(other))
+            }
+            fn neg(self) -> Result<Self, Exposure> {
+                fits(self.checked_neg())
+            }
+            fn add(self, other: Self) -> Result<Self, Exposure> {
+                fits(self.checked_add(other))
+            }
+            fn gcd(self, other: Self) -> Self {
+                $gcd(self, other)
+            }
+            fn div(self, other: Self) -> Self {
+                self / other
+            }
+        }
+
+        impl Fits for $t {
+            /// The most negative value has no positive counterpart (its
+            /// absolute value, and so a gcd, would not fit); it counts as
+            /// overflow too.
+            fn fits(value: Option<Self>) -> Result<Self, Exposure> {
+                value.filter(|v| *v != <$t>::MIN).ok_or(Exposure::Overflow)
+            }
+        }
+    };
+}
+
+trait Fits: Sized {
+    fn fits(value: Option<Self>) -> Result<Self, Exposure>;
+}
+
+fn fits<T: Fits>(value: Option<T>) -> Result<T, Exposure> {
+    T::fits(value)
+}
+
+exact!(i64, gcd64);
+exact!(i128, gcd);
+
+fn gcd64(a: i64, b: i64) -> i64 {
+    let (mut x, mut y) = (a.unsigned_abs(), b.unsigned_abs());
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    // i64::MIN never survives the checks, so every entry's size fits.
+    i64::try_from(x).unwrap_or(i64::MAX).max(1)
+}
 
 /// The first suppressed cell (lowest index) that is exactly derivable.
 pub(crate) fn first_derivable(
     problem: &Problem,
     suppression: &Suppression,
 ) -> Result<Option<CellId>, Exposure> {
-    let mut rows: Vec<Row> = Vec::new();
+    match derivable_in::<i64>(problem, suppression) {
+        Err(Exposure::Overflow) => derivable_in::<i128>(problem, suppression),
+        result => result,
+    }
+}
+
+type Row<T> = Vec<(u32, T)>;
+const ORDER_SIGN: i64 = 1;
+
+fn derivable_in<T: Exact>(
+    problem: &Problem,
+    suppression: &Suppression,
+) -> Result<Option<CellId>, Exposure> {
+    // Columns are the suppressed cells only, numbered densely.
+    // Which cells come first decides only how much the rows fill in, not
+    // the answer: cells in fewest relations first (the innermost) keeps
+    // the rows short.
+    let mut uses = vec![0u32; problem.len()];
     for rel in problem.relations() {
-        let mut row: Row = std::iter::once((rel.total, 1i128))
-            .chain(rel.parts.iter().map(|&p| (p, -1i128)))
-            .filter(|(c, _)| suppression.is_suppressed(*c))
-            .map(|(c, x)| (c.index() as u32, x))
+        uses[rel.total.index()] += 1;
+        for p in &rel.parts {
+            uses[p.index()] += 1;
+        }
+    }
+    let mut cell_of: Vec<u32> = problem
+        .cells()
+        .filter(|&c| suppression.is_suppressed(c))
+        .map(|c| c.index() as u32)
+        .collect();
+    cell_of.sort_by_key(|&c| (ORDER_SIGN * uses[c as usize] as i64, c));
+    let mut column = vec![u32::MAX; problem.len()];
+    for (k, &c) in cell_of.iter().enumerate() {
+        column[c as usize] = k as u32;
+    }
+    let n = cell_of.len();
+    let minus_one = T::ONE.neg()?;
+    let mut rows: Vec<Row<T>> = Vec::new();
+    for rel in problem.relations() {
+        let mut row: Row<T> = std::iter::once((rel.total, T::ONE))
+            .chain(rel.parts.iter().map(|&p| (p, minus_one)))
+            .map(|(c, x)| (column[c.index()], x))
+            .filter(|(c, _)| *c != u32::MAX)
             .collect();
         row.sort_unstable_by_key(|e| e.0);
-        let mut merged: Row = Vec::with_capacity(row.len());
+        let mut merged: Row<T> = Vec::with_capacity(row.len());
         for (i, x) in row {
             match merged.last_mut() {
-                Some(last) if last.0 == i => last.1 += x,
+                Some(last) if last.0 == i => last.1 = last.1.add(x)?,
                 _ => merged.push((i, x)),
             }
         }
-        merged.retain(|e| e.1 != 0);
+        merged.retain(|e| e.1 != T::default());
         if !merged.is_empty() {
             rows.push(merged);
         }
     }
 
     // Forward elimination into echelon form, pivot = first column of a row.
-    let n = problem.len();
     let mut pivot_of: Vec<Option<usize>> = vec![None; n];
-    let mut basis: Vec<Row> = Vec::new();
+    let mut basis: Vec<Row<T>> = Vec::new();
+    let mut scratch: Row<T> = Vec::new();
     for mut row in rows {
         while let Some(&(lead, _)) = row.first() {
             match pivot_of[lead as usize] {
-                Some(k) => row = eliminate(&row, &basis[k], lead)?,
+                Some(k) => {
+                    eliminate(&row, &basis[k], lead, &mut scratch)?;
+                    std::mem::swap(&mut row, &mut scratch);
+                }
                 None => {
                     pivot_of[lead as usize] = Some(basis.len());
                     basis.push(row);
@@ -138,76 +243,73 @@ pub(crate) fn first_derivable(
                 continue;
             }
             if basis[other].binary_search_by_key(&lead, |e| e.0).is_ok() {
-                let updated = eliminate(&basis[other], &basis[k], lead)?;
-                basis[other] = updated;
+                eliminate(&basis[other], &basis[k], lead, &mut scratch)?;
+                std::mem::swap(&mut basis[other], &mut scratch);
             }
         }
     }
 
     let mut exposed: Option<u32> = None;
     for row in &basis {
-        if let [(cell, _)] = row.as_slice() {
-            exposed = Some(exposed.map_or(*cell, |e| e.min(*cell)));
+        if let [(col, _)] = row.as_slice() {
+            let cell = cell_of[*col as usize];
+            exposed = Some(exposed.map_or(cell, |e| e.min(cell)));
         }
     }
     Ok(exposed.map(|c| CellId::from_index(c as usize)))
 }
 
-/// `p·row − r·pivot` where `p`, `r` are their entries in column `col`, which
-/// therefore vanishes; the result is divided by the gcd of its entries.
-fn eliminate(row: &Row, pivot: &Row, col: u32) -> Result<Row, Exposure> {
-    let entry = |v: &Row| {
+/// Writes `p·row − r·pivot` into `out`, where `p`, `r` are their entries in
+/// column `col`, which therefore vanishes; the result is divided by the gcd
+/// of its entries.
+fn eliminate<T: Exact>(
+    row: &Row<T>,
+    pivot: &Row<T>,
+    col: u32,
+    out: &mut Row<T>,
+) -> Result<(), Exposure> {
+    let entry = |v: &Row<T>| {
         v.binary_search_by_key(&col, |e| e.0)
             .map(|k| v[k].1)
-            .unwrap_or(0)
+            .unwrap_or_default()
     };
     let (r, p) = (entry(row), entry(pivot));
-    let g = gcd(r, p);
-    let (a, b) = (p / g, r / g);
-    let mut out: Row = Vec::with_capacity(row.len() + pivot.len());
+    let g = r.gcd(p);
+    let (a, b) = (p.div(g), r.div(g));
+    out.clear();
+    out.reserve(row.len() + pivot.len());
     let (mut i, mut j) = (0, 0);
     while i < row.len() || j < pivot.len() {
         let (idx, x) = if j >= pivot.len() || (i < row.len() && row[i].0 < pivot[j].0) {
             i += 1;
-            (row[i - 1].0, mul(a, row[i - 1].1)?)
+            (row[i - 1].0, a.mul(row[i - 1].1)?)
         } else if i >= row.len() || pivot[j].0 < row[i].0 {
             j += 1;
-            (
-                pivot[j - 1].0,
-                mul(b, pivot[j - 1].1)?
-                    .checked_neg()
-                    .ok_or(Exposure::Overflow)?,
-            )
+            (pivot[j - 1].0, b.mul(pivot[j - 1].1)?.neg()?)
         } else {
             i += 1;
             j += 1;
-            let x = mul(a, row[i - 1].1)?
-                .checked_sub(mul(b, pivot[j - 1].1)?)
-                .ok_or(Exposure::Overflow)?;
+            let x = a.mul(row[i - 1].1)?.sub(b.mul(pivot[j - 1].1)?)?;
             (row[i - 1].0, x)
         };
-        if x != 0 {
+        if x != T::default() {
             out.push((idx, x));
         }
     }
     // Entries are nearly always ±1, so the gcd usually settles at 1 at once.
-    let mut g = 0;
-    for e in &out {
-        g = gcd(g, e.1);
-        if g == 1 {
+    let mut g = T::default();
+    for e in out.iter() {
+        g = g.gcd(e.1);
+        if g == T::ONE {
             break;
         }
     }
-    if g > 1 {
-        for e in &mut out {
-            e.1 /= g;
+    if g > T::ONE {
+        for e in out.iter_mut() {
+            e.1 = e.1.div(g);
         }
     }
-    Ok(out)
-}
-
-fn mul(a: i128, b: i128) -> Result<i128, Exposure> {
-    a.checked_mul(b).ok_or(Exposure::Overflow)
+    Ok(())
 }
 
 pub(crate) fn gcd(a: i128, b: i128) -> i128 {
