@@ -97,6 +97,43 @@ pub struct Skipped {
     pub invalid_answers: u64,
 }
 
+/// Every partnership's counts, and what was left out.
+#[derive(Debug, Clone, Default)]
+pub struct Tallies {
+    pub units: BTreeMap<i32, UnitTally>,
+    pub skipped: Skipped,
+}
+
+impl Tallies {
+    /// Adds counts made separately (of other responses) to these.
+    pub fn absorb(&mut self, other: Tallies) {
+        for (cpp_id, theirs) in other.units {
+            match self.units.get_mut(&cpp_id) {
+                None => {
+                    self.units.insert(cpp_id, theirs);
+                }
+                Some(ours) => {
+                    ours.add_grid(&theirs);
+                    for school in theirs.schools {
+                        let row = ours.school(school.school_id);
+                        let mine = &mut ours.schools[row];
+                        for (a, b) in mine.slots.iter_mut().zip(&school.slots) {
+                            *a += b;
+                        }
+                        for (a, b) in mine.responses.iter_mut().zip(&school.responses) {
+                            *a += b;
+                        }
+                    }
+                }
+            }
+        }
+        let (a, b) = (&mut self.skipped, other.skipped);
+        a.undecodable_responses += b.undecodable_responses;
+        a.bad_stage_responses += b.bad_stage_responses;
+        a.invalid_answers += b.invalid_answers;
+    }
+}
+
 /// Counts responses into per-partnership tallies.
 pub struct Aggregator<'a> {
     q: &'a Questionnaire,
@@ -218,8 +255,11 @@ impl<'a> Aggregator<'a> {
     }
 
     /// The tallies, by partnership id.
-    pub fn finish(self) -> (BTreeMap<i32, UnitTally>, Skipped) {
-        (self.units, self.skipped)
+    pub fn finish(self) -> Tallies {
+        Tallies {
+            units: self.units,
+            skipped: self.skipped,
+        }
     }
 }
 
@@ -264,7 +304,7 @@ mod tests {
         let s = skipped.encode();
         agg.add(&row(Stage::P6, Some("girl"), &a));
         agg.add(&row(Stage::P6, None, &s));
-        let (units, _) = agg.finish();
+        let units = agg.finish().units;
         let unit = &units[&1];
         let t = &layout.tables[layout.question_table[usize::from(sex)]];
         assert_eq!(unit.cell(Stage::P6, 1, t.offset + 1), 1);
@@ -290,7 +330,7 @@ mod tests {
         let set: AnswerSet = [(sex, Answer::Choice(pnts as u8))].into_iter().collect();
         let bytes = set.encode();
         agg.add(&row(Stage::S2, Some("pnts"), &bytes));
-        let (units, _) = agg.finish();
+        let units = agg.finish().units;
         let t = &layout.tables[layout.question_table[usize::from(sex)]];
         assert_eq!(units[&1].cell(Stage::S2, pnts, t.offset + pnts), 1);
         assert_eq!(units[&1].cell(Stage::S2, pnts, t.base_slot()), 1);
@@ -321,7 +361,7 @@ mod tests {
         let mut agg = Aggregator::new(&q, &layout);
         let bytes = set.encode();
         agg.add(&row(stage, None, &bytes));
-        let (units, _) = agg.finish();
+        let units = agg.finish().units;
         let t = &layout.tables[layout.question_table[usize::from(follow.ordinal())]];
         let ns = layout.sexes.len() - 1;
         assert_eq!(units[&1].cell(stage, ns, t.base_slot()), 0);
@@ -335,7 +375,7 @@ mod tests {
         let layout = Layout::new(&q);
         let mut agg = Aggregator::new(&q, &layout);
         agg.add(&row(Stage::S1, None, &[9, 9, 9]));
-        let (units, skipped) = agg.finish();
+        let Tallies { units, skipped } = agg.finish();
         assert!(units.is_empty());
         assert_eq!(skipped.undecodable_responses, 1);
     }
@@ -398,7 +438,7 @@ mod tests {
             let mut agg = Aggregator::new(&q, &layout);
             let bytes = set.encode();
             agg.add(&row(stage, None, &bytes));
-            let (units, skipped) = agg.finish();
+            let Tallies { units, skipped } = agg.finish();
             assert_eq!(skipped, Skipped::default());
             let ns = layout.sexes.len() - 1;
             let expected = score_routed(&q, stage, &ModuleSwitches::all_on(), &set);

@@ -11,7 +11,6 @@ use std::io::{self, Write};
 use sea_orm::{DatabaseConnection, DbErr};
 use survey_defs::{Answer, AnswerSet, Questionnaire};
 
-use crate::aggregate::Aggregator;
 use crate::layout::Layout;
 use crate::source;
 
@@ -97,10 +96,8 @@ pub async fn aggregate_only(
     cpp_ids: Option<&[i32]>,
 ) -> Result<(u64, usize), DbErr> {
     let layout = Layout::new(q);
-    let mut aggregator = Aggregator::new(q, &layout);
-    let read =
-        source::each_response(db, version_id, cpp_ids, |row| aggregator.add(row), || {}).await?;
-    let (units, _) = aggregator.finish();
+    let (tallies, read) = source::tally(db, version_id, cpp_ids, q, &layout, &|_| {}).await?;
+    let units = tallies.units;
     let cells = units
         .values()
         .map(|u| u.grid.iter().filter(|c| **c > 0).count())

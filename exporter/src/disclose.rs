@@ -408,7 +408,7 @@ mod tests {
                 }
             }
         }
-        agg.finish().0.remove(&7).unwrap()
+        agg.finish().units.remove(&7).unwrap()
     }
 
     fn lines_for(p: &PublishedTable, stage: StageLevel, sex: Option<usize>) -> &Line {

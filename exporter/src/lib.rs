@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 use survey_defs::Questionnaire;
 
-use crate::aggregate::{Aggregator, Skipped, UnitTally};
+use crate::aggregate::{Skipped, Tallies, UnitTally};
 use crate::disclose::{DiscloseError, PublishedTable, RateLine};
 use crate::layout::Layout;
 use crate::source::{CppInfo, SchoolInfo};
@@ -163,29 +163,20 @@ pub async fn export_with_progress(
     let total = source::count_responses(db, request.version_id, filter.as_deref()).await?;
 
     let layout = Layout::new(q);
-    let mut aggregator = Aggregator::new(q, &layout);
-    let mut bad_stages = 0u64;
-    let mut done = 0u64;
-    progress(Progress::Reading { done, total });
-    source::each_response(
+    progress(Progress::Reading { done: 0, total });
+    let (tallies, _) = source::tally(
         db,
         request.version_id,
         filter.as_deref(),
-        |row| {
-            aggregator.add(row);
-            done += 1;
-            if done.is_multiple_of(8192) {
-                progress(Progress::Reading { done, total });
-            }
-        },
-        || bad_stages += 1,
+        q,
+        &layout,
+        &|done| progress(Progress::Reading { done, total }),
     )
     .await?;
-    progress(Progress::Reading { done, total });
-    for _ in 0..bad_stages {
-        aggregator.skip_bad_stage();
-    }
-    let (mut tallies, skipped) = aggregator.finish();
+    let Tallies {
+        units: mut tallies,
+        skipped,
+    } = tallies;
     if tallies.is_empty() {
         return Err(ExportError::NoData);
     }
