@@ -15,6 +15,7 @@
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::db::direct::{self, DirectSqlite};
 use crate::db::pupil::{self, PageSave};
 
 /// The most saves committed in one transaction.
@@ -58,6 +59,46 @@ impl SaveQueue {
             });
         }
         Self { sender }
+    }
+
+    /// Starts the writer for a SQLite database file: one thread of its own
+    /// with its own connection, so a batch costs no hop to a driver thread.
+    /// Batches form the same way, and a failed batch is retried save by save.
+    pub fn start_direct(target: DirectSqlite) -> Result<Self, DbErr> {
+        let mut conn = target.open()?;
+        let (sender, mut receiver) = mpsc::channel::<(PageSave, Reply)>(8192);
+        std::thread::Builder::new()
+            .name("page-saves".into())
+            .spawn(move || {
+                while let Some(first) = receiver.blocking_recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match receiver.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    match direct::write_saves(&mut conn, batch.iter().map(|(save, _)| save)) {
+                        Ok(()) => {
+                            for (_, reply) in batch {
+                                let _ = reply.send(Ok(()));
+                            }
+                        }
+                        Err(error) if batch.len() == 1 => {
+                            for (_, reply) in batch {
+                                let _ = reply.send(Err(error.clone()));
+                            }
+                        }
+                        Err(_) => {
+                            for (save, reply) in batch {
+                                let _ = reply.send(direct::write_saves(&mut conn, [&save]));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| DbErr::Custom(format!("cannot start the page-save writer: {e}")))?;
+        Ok(Self { sender })
     }
 
     /// Queues a save and waits until it is committed.

@@ -61,6 +61,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub locales: Arc<Locales>,
     pub saves: SaveQueue,
+    /// The pupil pages' progress reads on a SQLite file (see [`crate::db::direct`]).
+    pub direct: Option<Arc<crate::db::direct::DirectSqlite>>,
     /// Failed code entries per client address.
     pub code_throttle: Arc<Throttle>,
     /// Sittings read by pupil pages (see [`crate::survey::SittingCache`]).
@@ -109,9 +111,19 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         .map_err(StartupError::Reference)?;
     let catalogue = Catalogue::load(&db, settings.questionnaires.as_deref()).await?;
     let locales = Locales::load(settings.locales.as_deref())?;
-    let writers = if is_sqlite { 1 } else { 4 };
+    let direct = crate::db::direct::DirectSqlite::for_connection(&db, settings.durability);
+    let saves = match &direct {
+        Some(target) => {
+            SaveQueue::start_direct(target.clone()).map_err(|source| StartupError::Database {
+                url: redact_url(&url),
+                source,
+            })?
+        }
+        None => SaveQueue::start(db.clone(), if is_sqlite { 1 } else { 4 }),
+    };
     Ok(AppState {
-        saves: SaveQueue::start(db.clone(), writers),
+        saves,
+        direct: direct.map(Arc::new),
         db,
         secret,
         catalogue: Arc::new(catalogue),

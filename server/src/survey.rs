@@ -12,6 +12,7 @@ use sea_orm::DbErr;
 use survey_defs::{AnswerSet, ModuleId, ModuleSwitches, Plan, Questionnaire, Stage};
 
 use crate::db::Db;
+use crate::db::direct::DirectSqlite;
 use crate::db::pupil::{self, Completed, Ending, PageSave, Sitting};
 use crate::questionnaires::Catalogue;
 
@@ -104,17 +105,23 @@ pub async fn progress(
     catalogue: &Catalogue,
     response_id: &str,
 ) -> Result<Option<Progress>, SurveyError> {
-    progress_with(db, catalogue, None, response_id).await
+    progress_with(db, None, catalogue, None, response_id).await
 }
 
-/// [`progress`], reading the sitting through `sittings` when given.
+/// [`progress`], reading the sitting through `sittings` and the response
+/// straight from the SQLite file through `direct` when given.
 pub async fn progress_with(
     db: &Db,
+    direct: Option<&DirectSqlite>,
     catalogue: &Catalogue,
     sittings: Option<&SittingCache>,
     response_id: &str,
 ) -> Result<Option<Progress>, SurveyError> {
-    let Some((in_progress, saves)) = pupil::in_progress_with_saves(db, response_id).await? else {
+    let found = match direct {
+        Some(file) => file.in_progress_with_saves(response_id)?,
+        None => pupil::in_progress_with_saves(db, response_id).await?,
+    };
+    let Some((in_progress, saves)) = found else {
         return Ok(None);
     };
     let sitting = match sittings {

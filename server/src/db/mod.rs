@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cpp_settings;
+pub mod direct;
 pub mod entities;
 pub mod pupil;
 pub mod questionnaires;

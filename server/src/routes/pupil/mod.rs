@@ -269,9 +269,15 @@ async fn current(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(Err(redirect("/?notice=timeout")));
     }
-    match survey::progress_with(&state.db, &state.catalogue, Some(&state.sittings), &rid)
-        .await
-        .map_err(AppError::internal)?
+    match survey::progress_with(
+        &state.db,
+        state.direct.as_deref(),
+        &state.catalogue,
+        Some(&state.sittings),
+        &rid,
+    )
+    .await
+    .map_err(AppError::internal)?
     {
         Some(progress) => Ok(Ok((rid, progress))),
         None => {

@@ -1,0 +1,144 @@
+//! The two queries every pupil page makes, on a SQLite database file, without
+//! the driver's thread hop.
+//!
+//! sea-orm's SQLite driver runs each connection on a thread of its own and
+//! passes every query and every result row across a channel: two thread
+//! wake-ups per query, which cost more than the query. Loading a pupil's
+//! progress and storing page saves happen on every page, so on a SQLite file
+//! they are done here instead, with SQLite's own interface:
+//!
+//! - reads run on the calling thread, through a connection that thread keeps
+//!   open (WAL readers never wait for the writer);
+//! - page saves are written by one dedicated thread (see
+//!   [`crate::saves::SaveQueue::start_direct`]), in one transaction per batch
+//!   and one fsync per commit under `DURABILITY=full`.
+//!
+//! Everything else, and every query on PostgreSQL, goes through sea-orm.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use super::Durability;
+use super::pupil::{InProgress, PageSave};
+
+/// A SQLite database file opened for the pupil journey's hot paths.
+#[derive(Debug, Clone)]
+pub struct DirectSqlite {
+    path: PathBuf,
+    durability: Durability,
+}
+
+fn db_err(error: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("SQLite: {error}"))
+}
+
+thread_local! {
+    /// This thread's read connections, one per database file.
+    static READERS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
+}
+
+const PROGRESS_SQL: &str = "SELECT r.sitting_id, r.locale, s.page_key, s.answers, s.seq \
+     FROM response_in_progress r LEFT JOIN page_save s ON s.response_id = r.id \
+     WHERE r.id = ?1 ORDER BY s.seq";
+
+const UPSERT_SQL: &str = "INSERT INTO page_save (response_id, page_key, answers, seq) \
+     VALUES (?1, ?2, ?3, ?4) \
+     ON CONFLICT (response_id, page_key) DO UPDATE SET answers = excluded.answers, seq = excluded.seq";
+
+impl DirectSqlite {
+    /// The database file behind `db`, when it is a SQLite file.
+    pub fn for_connection(db: &DatabaseConnection, durability: Durability) -> Option<Self> {
+        exporter::source::file::sqlite_file(db).map(|path| Self { path, durability })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens a connection with the same settings as the pool's.
+    pub fn open(&self) -> Result<Connection, DbErr> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+        let synchronous = match self.durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"
+        ))
+        .map_err(db_err)?;
+        Ok(conn)
+    }
+
+    /// An in-progress response and every page saved so far (oldest first),
+    /// as [`super::pupil::in_progress_with_saves`] returns them.
+    pub fn in_progress_with_saves(
+        &self,
+        response_id: &str,
+    ) -> Result<Option<(InProgress, Vec<PageSave>)>, DbErr> {
+        READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            if !readers.contains_key(&self.path) {
+                readers.insert(self.path.clone(), self.open()?);
+            }
+            let Some(conn) = readers.get(&self.path) else {
+                return Ok(None);
+            };
+            let mut statement = conn.prepare_cached(PROGRESS_SQL).map_err(db_err)?;
+            let mut rows = statement.query(params![response_id]).map_err(db_err)?;
+            let mut found: Option<InProgress> = None;
+            let mut saves = Vec::new();
+            while let Some(row) = rows.next().map_err(db_err)? {
+                if found.is_none() {
+                    found = Some(InProgress {
+                        id: response_id.to_owned(),
+                        sitting_id: row.get(0).map_err(db_err)?,
+                        locale: row.get(1).map_err(db_err)?,
+                    });
+                }
+                let Some(page_key) = row.get::<_, Option<String>>(2).map_err(db_err)? else {
+                    continue;
+                };
+                saves.push(PageSave {
+                    response_id: response_id.to_owned(),
+                    page_key,
+                    answers: row.get(3).map_err(db_err)?,
+                    seq: row.get(4).map_err(db_err)?,
+                });
+            }
+            Ok(found.map(|f| (f, saves)))
+        })
+    }
+}
+
+/// Writes page saves in one transaction: each an upsert, so a replay
+/// overwrites itself and a page saved twice keeps its later save. Nothing is
+/// written if any save fails (the transaction is rolled back).
+pub fn write_saves<'a>(
+    conn: &mut Connection,
+    saves: impl IntoIterator<Item = &'a PageSave>,
+) -> Result<(), DbErr> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    {
+        let mut statement = tx.prepare_cached(UPSERT_SQL).map_err(db_err)?;
+        for save in saves {
+            statement
+                .execute(params![
+                    save.response_id,
+                    save.page_key,
+                    save.answers,
+                    save.seq
+                ])
+                .map_err(db_err)?;
+        }
+    }
+    tx.commit().map_err(db_err)
+}
