@@ -24,9 +24,25 @@ pub struct Strings {
     pub name: String,
     pub dir: String,
     pub strings: BTreeMap<String, String>,
+    /// `strings` as a template value, built once: every pupil page passes
+    /// the whole table to its template, and a template value is shared, not
+    /// copied.
+    #[serde(skip)]
+    pub value: minijinja::Value,
 }
 
 impl Strings {
+    fn new(code: String, name: String, dir: String, strings: BTreeMap<String, String>) -> Self {
+        let value = minijinja::Value::from(minijinja::value::Serde(&strings));
+        Self {
+            code,
+            name,
+            dir,
+            strings,
+            value,
+        }
+    }
+
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.strings.get(key).map_or(key, String::as_str)
     }
@@ -72,23 +88,13 @@ impl Locales {
                 strings.extend(file.strings);
                 by_code.insert(
                     file.code.clone(),
-                    Strings {
-                        code: file.code,
-                        name: file.name,
-                        dir: file.dir,
-                        strings,
-                    },
+                    Strings::new(file.code, file.name, file.dir, strings),
                 );
             }
         }
         by_code.insert(
             english.code.clone(),
-            Strings {
-                code: english.code,
-                name: english.name,
-                dir: english.dir,
-                strings: english.strings,
-            },
+            Strings::new(english.code, english.name, english.dir, english.strings),
         );
         Ok(Self { by_code })
     }

@@ -37,7 +37,7 @@ impl Chrome {
         let strings = state.locales.get(&lang);
         Ok(Self {
             base: context! {
-                t => Serde(strings.strings.clone()),
+                t => strings.value.clone(),
                 lang => strings.code.clone(),
                 dir => strings.dir.clone(),
                 csrf => session.csrf()?,
