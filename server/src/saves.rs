@@ -64,12 +64,35 @@ impl SaveQueue {
     /// Starts the writer for a SQLite database file: one thread of its own
     /// with its own connection, so a batch costs no hop to a driver thread.
     /// Batches form the same way, and a failed batch is retried save by save.
+    ///
+    /// Checkpoints (copying the write-ahead log back into the database file)
+    /// run on a thread of their own, once a second, rather than inside
+    /// whichever commit crosses SQLite's threshold: a checkpoint writes and
+    /// syncs the database file, and saves queued behind it would all wait.
     pub fn start_direct(target: DirectSqlite) -> Result<Self, DbErr> {
         let mut conn = target.open()?;
+        direct::leave_checkpoints_to_others(&conn)?;
+        let checkpoints = target.open()?;
+        let (alive, writer_gone) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    writer_gone.recv_timeout(std::time::Duration::from_secs(1))
+                {
+                    if let Err(error) = direct::checkpoint(&checkpoints) {
+                        tracing::warn!(%error, "checkpoint failed; will try again");
+                    }
+                }
+                // The writer has stopped: one last checkpoint on the way out.
+                let _ = direct::checkpoint(&checkpoints);
+            })
+            .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
         let (sender, mut receiver) = mpsc::channel::<(PageSave, Reply)>(8192);
         std::thread::Builder::new()
             .name("page-saves".into())
             .spawn(move || {
+                let _alive = alive;
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {

@@ -149,3 +149,16 @@ pub fn write_saves<'a>(
     }
     tx.commit().map_err(db_err)
 }
+
+/// Stops this connection checkpointing on its own (see [`checkpoint`]).
+pub fn leave_checkpoints_to_others(conn: &Connection) -> Result<(), DbErr> {
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+        .map_err(db_err)
+}
+
+/// Copies what it can of the write-ahead log into the database file without
+/// waiting for readers or the writer (a passive checkpoint).
+pub fn checkpoint(conn: &Connection) -> Result<(), DbErr> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        .map_err(db_err)
+}
