@@ -2,20 +2,22 @@
 //! password rules, and the failure budgets that slow down guessing.
 //!
 //! Passwords are hashed with argon2id at the crate's default parameters (19 MiB,
-//! 2 passes). A hash costs about 20 ms and 19 MiB, so at most
-//! [`CONCURRENT_HASHES`] run at once, each on the blocking pool: a burst of
+//! 2 passes). A hash costs about 30 ms of CPU and 19 MiB, so hashes run on
+//! [`CONCURRENT_HASHES`] threads of their own, one at a time each: a burst of
 //! logins queues instead of exhausting memory or starving the async workers.
 
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 
 use crate::db::schools::School;
 use crate::throttle::{Limit, Throttle};
 
-/// Password hashes allowed to run at the same time (4 × 19 MiB).
-pub const CONCURRENT_HASHES: usize = 4;
+/// Password hashes allowed to run at the same time (2 × 19 MiB). Hashing is
+/// pure computation, so more threads than a small server's cores would only
+/// hold more memory without signing anyone in sooner.
+pub const CONCURRENT_HASHES: usize = 2;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -254,11 +256,7 @@ impl StaffGuard {
             None => dummy_hash()?.to_owned(),
         };
         let matches = self
-            .limited(move || {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), stored.as_str())
-                    .is_ok()
-            })
+            .limited(move || verify_reusing_memory(password.as_bytes(), &stored))
             .await?;
         Ok(known && matches)
     }
@@ -277,6 +275,56 @@ impl StaffGuard {
     }
 }
 
+thread_local! {
+    /// The hashing thread's argon2 working memory, kept between hashes. Each
+    /// verification needs 19 MiB; allocating it afresh every time leaves the
+    /// allocator holding a growing heap per thread, while this keeps exactly
+    /// one buffer per hashing thread.
+    static HASH_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks `password` against a PHC string (any argon2 variant, version and
+/// parameters it names) in this thread's reused working memory. Any
+/// malformed stored hash is a mismatch.
+fn verify_reusing_memory(password: &[u8], stored: &str) -> bool {
+    use argon2::password_hash::phc::Output;
+    use argon2::{Algorithm, Params, Version};
+    let Ok(hash) = argon2::PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let mut out = vec![0u8; expected.len()];
+    let hashed = HASH_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+            password,
+            salt,
+            &mut out,
+            &mut memory[..blocks],
+        )
+    });
+    // `Output`'s equality is constant-time.
+    hashed.is_ok() && Output::new(&out).is_ok_and(|out| out == *expected)
+}
+
 /// A hash of a random password, made once, checked for unknown accounts.
 fn dummy_hash() -> anyhow::Result<&'static str> {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -293,6 +341,52 @@ fn dummy_hash() -> anyhow::Result<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_in_reused_memory_agrees_with_argon2() {
+        use argon2::{Algorithm, Params, PasswordVerifier, Version};
+        let small = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(1024, 3, 1, Some(24)).unwrap(),
+        );
+        // Different parameters one after another on one thread: the buffer
+        // grows and shrinks in use, and every hash is still exact.
+        for argon in [
+            small,
+            Argon2::default(),
+            Argon2::new(
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(2048, 1, 1, None).unwrap(),
+            ),
+        ] {
+            let stored = argon.hash_password(b"correct horse").unwrap().to_string();
+            for attempt in [
+                &b"correct horse"[..],
+                b"correct hors",
+                b"",
+                b"Correct horse",
+            ] {
+                assert_eq!(
+                    verify_reusing_memory(attempt, &stored),
+                    Argon2::default()
+                        .verify_password(attempt, stored.as_str())
+                        .is_ok(),
+                    "{stored} with {attempt:?}"
+                );
+            }
+            assert!(verify_reusing_memory(b"correct horse", &stored));
+        }
+        for broken in [
+            "",
+            "$argon2id$",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ",
+            "$bcrypt$x",
+        ] {
+            assert!(!verify_reusing_memory(b"anything", broken), "{broken}");
+        }
+    }
 
     #[test]
     fn short_common_and_email_passwords_are_refused() {
