@@ -7,6 +7,7 @@
 //! [`aggregate_only`], which times the exporter's own read-and-count step.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, DbErr};
 use survey_defs::{Answer, AnswerSet, Questionnaire};
@@ -92,7 +93,7 @@ pub async fn write_long_csv(
 pub async fn aggregate_only(
     db: &DatabaseConnection,
     version_id: i32,
-    q: &Questionnaire,
+    q: &Arc<Questionnaire>,
     cpp_ids: Option<&[i32]>,
 ) -> Result<(u64, usize), DbErr> {
     let layout = Layout::new(q);

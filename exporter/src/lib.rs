@@ -14,6 +14,7 @@ pub mod aggregate;
 pub mod decoded;
 pub mod disclose;
 pub mod layout;
+pub mod offload;
 pub mod output;
 pub mod report;
 pub mod source;
@@ -66,6 +67,8 @@ pub enum ExportError {
     NoData,
     #[error(transparent)]
     Disclosure(#[from] DiscloseError),
+    #[error(transparent)]
+    Offload(#[from] offload::OffloadError),
 }
 
 /// Progress reports, for a progress bar.
@@ -168,7 +171,7 @@ pub async fn export_with_progress(
         db,
         request.version_id,
         filter.as_deref(),
-        q,
+        &request.questionnaire,
         &layout,
         &|done| progress(Progress::Reading { done, total }),
     )
@@ -206,7 +209,20 @@ pub async fn export_with_progress(
     if units.is_empty() {
         return Err(ExportError::NoData);
     }
-    let published = publish_all(&plans, &layout, &request.rule, progress)?;
+    // Seconds of CPU on every core for a national export: done on threads
+    // of its own, so the caller's async runtime keeps serving meanwhile.
+    let (plans, published) = {
+        let (layout, rule) = (layout.clone(), request.rule);
+        offload::run(
+            move |report| {
+                let published = publish_all(&plans, &layout, &rule, report);
+                (plans, published)
+            },
+            progress,
+        )
+        .await?
+    };
+    let published = published?;
     for ((unit, plan), (tables, rates)) in units.iter_mut().zip(&plans).zip(published) {
         unit.tables = tables;
         unit.rates = rates;

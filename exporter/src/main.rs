@@ -70,6 +70,7 @@ const NOTHING: u8 = 3;
 const OUTPUT: u8 = 4;
 const DATABASE: u8 = 5;
 const AUDIT: u8 = 6;
+const OTHER: u8 = 1;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -247,6 +248,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Failure::new(NOTHING, e.to_string())
         }
         e @ ExportError::Disclosure(_) => Failure::new(AUDIT, format!("{e}; nothing was written")),
+        e @ ExportError::Offload(_) => Failure::new(OTHER, format!("{e}; nothing was written")),
     })?;
     let Some(dir) = &cli.out else {
         return Ok(());

@@ -11,6 +11,8 @@ use survey_defs::Stage;
 
 use crate::aggregate::{Aggregator, ResponseRow, Tallies};
 use crate::layout::Layout;
+use crate::offload;
+use std::sync::Arc;
 use survey_defs::Questionnaire;
 
 pub mod file;
@@ -224,12 +226,19 @@ pub async fn tally(
     db: &DatabaseConnection,
     version_id: i32,
     cpp_ids: Option<&[i32]>,
-    q: &Questionnaire,
+    q: &Arc<Questionnaire>,
     layout: &Layout,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(Tallies, u64), DbErr> {
     if let Some(path) = file::sqlite_file(db) {
-        return file::tally(&path, version_id, cpp_ids, q, layout, progress);
+        // Reading on every core: off the caller's runtime (see `offload`).
+        let (cpp_ids, q, layout) = (cpp_ids.map(<[i32]>::to_vec), q.clone(), layout.clone());
+        return offload::run(
+            move |report| file::tally(&path, version_id, cpp_ids.as_deref(), &q, &layout, report),
+            progress,
+        )
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     let mut aggregator = Aggregator::new(q, layout);
     let mut bad_stages = 0u64;

@@ -164,8 +164,17 @@ async fn download(
             ));
         }
         Err(exporter::ExportError::Database(error)) => return Err(error.into()),
+        Err(error @ exporter::ExportError::Offload(_)) => return Err(AppError::internal(error)),
     };
-    let bytes = export.file(name).map_err(AppError::internal)?;
+    // A national frequency table runs to a hundred megabytes of CSV: render it
+    // on the blocking pool, not on the thread serving pupils' pages.
+    let (bytes, export) = {
+        let name = name.to_owned();
+        web::block(move || (export.file(name), export))
+            .await
+            .map_err(AppError::internal)?
+    };
+    let bytes = bytes.map_err(AppError::internal)?;
     audit::record(
         &state.db,
         Some(staff.user.id),
