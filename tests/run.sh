@@ -51,7 +51,9 @@ if [ "${SKIP_POSTGRES:-}" = "1" ]; then
   exit 0
 fi
 pgdir="$(mktemp -d /tmp/survey-pg.XXXXXX)"
-port="${PG_TEST_PORT:-55432}"
+# Below the ephemeral range (32768-60999): a client socket of an earlier test
+# could otherwise still hold the port.
+port="${PG_TEST_PORT:-25432}"
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then
   # PostgreSQL refuses to run as root: run the throwaway cluster as `postgres`.

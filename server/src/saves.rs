@@ -23,17 +23,26 @@ const MAX_BATCH: usize = 512;
 
 type Reply = oneshot::Sender<Result<(), DbErr>>;
 
+/// Other writes run by a SQLite file's writer thread, each in a transaction
+/// of its own between batches.
+type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+
+enum Job {
+    Save(PageSave, Reply),
+    Direct(DirectWrite),
+}
+
 /// A handle for queueing page saves; cheap to clone.
 #[derive(Clone)]
 pub struct SaveQueue {
-    sender: mpsc::Sender<(PageSave, Reply)>,
+    sender: mpsc::Sender<Job>,
 }
 
 impl SaveQueue {
     /// Starts `writers` writer tasks on the current runtime. SQLite allows one
     /// writer at a time, so it gets one; PostgreSQL benefits from a few.
     pub fn start(db: DatabaseConnection, writers: usize) -> Self {
-        let (sender, receiver) = mpsc::channel::<(PageSave, Reply)>(8192);
+        let (sender, receiver) = mpsc::channel::<Job>(8192);
         let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
         for _ in 0..writers.max(1) {
             let db = db.clone();
@@ -45,16 +54,24 @@ impl SaveQueue {
                         let Some(first) = receiver.recv().await else {
                             break;
                         };
-                        let mut batch = vec![first];
+                        let mut batch = Vec::new();
+                        // Only saves come here: direct writes are queued only
+                        // on a SQLite file's writer (see `write_direct`).
+                        if let Job::Save(save, reply) = first {
+                            batch.push((save, reply));
+                        }
                         while batch.len() < MAX_BATCH {
                             match receiver.try_recv() {
-                                Ok(job) => batch.push(job),
+                                Ok(Job::Save(save, reply)) => batch.push((save, reply)),
+                                Ok(Job::Direct(_)) => {}
                                 Err(_) => break,
                             }
                         }
                         batch
                     };
-                    write_batch(&db, batch).await;
+                    if !batch.is_empty() {
+                        write_batch(&db, batch).await;
+                    }
                 }
             });
         }
@@ -88,18 +105,29 @@ impl SaveQueue {
                 let _ = direct::checkpoint(&checkpoints);
             })
             .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
-        let (sender, mut receiver) = mpsc::channel::<(PageSave, Reply)>(8192);
+        let (sender, mut receiver) = mpsc::channel::<Job>(8192);
         std::thread::Builder::new()
             .name("page-saves".into())
             .spawn(move || {
                 let _alive = alive;
                 while let Some(first) = receiver.blocking_recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match receiver.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                    let mut batch = Vec::new();
+                    let mut others: Vec<DirectWrite> = Vec::new();
+                    let mut next = Some(first);
+                    while let Some(job) = next.take() {
+                        match job {
+                            Job::Save(save, reply) => batch.push((save, reply)),
+                            Job::Direct(write) => others.push(write),
                         }
+                        if batch.len() + others.len() < MAX_BATCH {
+                            next = receiver.try_recv().ok();
+                        }
+                    }
+                    for write in others {
+                        write(&mut conn);
+                    }
+                    if batch.is_empty() {
+                        continue;
                     }
                     match direct::write_saves(&mut conn, batch.iter().map(|(save, _)| save)) {
                         Ok(()) => {
@@ -124,11 +152,31 @@ impl SaveQueue {
         Ok(Self { sender })
     }
 
+    /// Runs `write` on a SQLite file's writer thread, with its connection,
+    /// and returns what it returns. A write made there never waits for the
+    /// write lock behind an `await` elsewhere, and never holds it across one.
+    /// Only for a queue made by [`SaveQueue::start_direct`].
+    pub async fn write_direct<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> Result<T, DbErr> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        let (reply, done) = oneshot::channel();
+        let job: DirectWrite = Box::new(move |conn| {
+            let _ = reply.send(write(conn));
+        });
+        self.sender
+            .send(Job::Direct(job))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+
     /// Queues a save and waits until it is committed.
     pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
         let (reply, done) = oneshot::channel();
         self.sender
-            .send((save, reply))
+            .send(Job::Save(save, reply))
             .await
             .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
         done.await

@@ -36,7 +36,9 @@ SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 WARMUP="${WARMUP:-3}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 PORT="${BENCH_PORT:-18080}"
-PG_PORT="${BENCH_PG_PORT:-55532}"
+# Below the ephemeral range (32768-60999), so no client socket of the
+# benchmark itself can be holding the port when the cluster starts.
+PG_PORT="${BENCH_PG_PORT:-25532}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -162,3 +162,58 @@ pub fn checkpoint(conn: &Connection) -> Result<(), DbErr> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
         .map_err(db_err)
 }
+
+/// [`super::pupil::start_response`] in one transaction on the writer's
+/// connection: starts a response for an unused code, or returns the one a
+/// concurrent request already started; `None` when the code can no longer
+/// be started.
+pub fn start_response(
+    conn: &mut Connection,
+    code_id: i32,
+    sitting_id: i32,
+    locale: &str,
+) -> Result<Option<String>, DbErr> {
+    let id = super::pupil::random_id();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    tx.execute(
+        "INSERT INTO response_in_progress (id, sitting_id, locale) VALUES (?1, ?2, ?3)",
+        params![id, sitting_id, locale],
+    )
+    .map_err(db_err)?;
+    let claimed = tx
+        .execute(
+            "UPDATE access_code SET state = ?1, response_id = ?2 WHERE id = ?3 AND state = ?4",
+            params![
+                super::pupil::state::STARTED,
+                id,
+                code_id,
+                super::pupil::state::UNUSED
+            ],
+        )
+        .map_err(db_err)?;
+    if claimed == 1 {
+        tx.commit().map_err(db_err)?;
+        return Ok(Some(id));
+    }
+    tx.rollback().map_err(db_err)?;
+    // Someone else (a double click, another device) started it first.
+    let found: Option<(String, Option<String>)> = conn
+        .query_row(
+            "SELECT state, response_id FROM access_code WHERE id = ?1",
+            params![code_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+        .map_err(db_err)?;
+    Ok(found.and_then(|(state, response_id)| {
+        (state == super::pupil::state::STARTED)
+            .then_some(response_id)
+            .flatten()
+    }))
+}

@@ -237,7 +237,21 @@ async fn welcome_answer(
                 .get(sitting.questionnaire_version_id)
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
             let lang = views::pupil_locale(&session, &entry.questionnaire);
-            match store::start_response(&state.db, code.id, sitting.id, &lang).await? {
+            let started = match &state.direct {
+                // On a SQLite file, through the writer thread: the write lock
+                // is then never held across an await (see `write_direct`).
+                Some(_) => {
+                    let (code_id, sitting_id, lang) = (code.id, sitting.id, lang.clone());
+                    state
+                        .saves
+                        .write_direct(move |conn| {
+                            crate::db::direct::start_response(conn, code_id, sitting_id, &lang)
+                        })
+                        .await?
+                }
+                None => store::start_response(&state.db, code.id, sitting.id, &lang).await?,
+            };
+            match started {
                 Some(rid) => {
                     session.set_response_id(&rid)?;
                     Ok(redirect("/survey"))
