@@ -30,6 +30,8 @@ type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
 enum Job {
     Save(PageSave, Reply),
     Direct(DirectWrite),
+    /// Finish what is queued before this, close the connections, then reply.
+    Stop(oneshot::Sender<()>),
 }
 
 /// A handle for queueing page saves; cheap to clone.
@@ -57,12 +59,20 @@ impl SaveQueue {
                         let mut batch = Vec::new();
                         // Only saves come here: direct writes are queued only
                         // on a SQLite file's writer (see `write_direct`).
-                        if let Job::Save(save, reply) = first {
-                            batch.push((save, reply));
+                        match first {
+                            Job::Save(save, reply) => batch.push((save, reply)),
+                            Job::Stop(done) => {
+                                let _ = done.send(());
+                            }
+                            Job::Direct(_) => {}
                         }
                         while batch.len() < MAX_BATCH {
                             match receiver.try_recv() {
                                 Ok(Job::Save(save, reply)) => batch.push((save, reply)),
+                                // Nothing to close here: the pool is sea-orm's.
+                                Ok(Job::Stop(done)) => {
+                                    let _ = done.send(());
+                                }
                                 Ok(Job::Direct(_)) => {}
                                 Err(_) => break,
                             }
@@ -91,7 +101,7 @@ impl SaveQueue {
         direct::leave_checkpoints_to_others(&conn)?;
         let checkpoints = target.open()?;
         let (alive, writer_gone) = std::sync::mpsc::channel::<()>();
-        std::thread::Builder::new()
+        let checkpointer = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
@@ -109,7 +119,7 @@ impl SaveQueue {
         std::thread::Builder::new()
             .name("page-saves".into())
             .spawn(move || {
-                let _alive = alive;
+                let mut stopped: Option<oneshot::Sender<()>> = None;
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = Vec::new();
                     let mut others: Vec<DirectWrite> = Vec::new();
@@ -118,38 +128,43 @@ impl SaveQueue {
                         match job {
                             Job::Save(save, reply) => batch.push((save, reply)),
                             Job::Direct(write) => others.push(write),
+                            Job::Stop(done) => stopped = Some(done),
                         }
-                        if batch.len() + others.len() < MAX_BATCH {
+                        if stopped.is_none() && batch.len() + others.len() < MAX_BATCH {
                             next = receiver.try_recv().ok();
                         }
                     }
                     for write in others {
                         write(&mut conn);
                     }
-                    if batch.is_empty() {
-                        continue;
+                    if !batch.is_empty() {
+                        write_direct_batch(&mut conn, batch);
                     }
-                    match direct::write_saves(&mut conn, batch.iter().map(|(save, _)| save)) {
-                        Ok(()) => {
-                            for (_, reply) in batch {
-                                let _ = reply.send(Ok(()));
-                            }
-                        }
-                        Err(error) if batch.len() == 1 => {
-                            for (_, reply) in batch {
-                                let _ = reply.send(Err(error.clone()));
-                            }
-                        }
-                        Err(_) => {
-                            for (save, reply) in batch {
-                                let _ = reply.send(direct::write_saves(&mut conn, [&save]));
-                            }
-                        }
+                    if stopped.is_some() {
+                        break;
                     }
+                }
+                // Stopped, or every handle is gone: the checkpoint thread makes
+                // its last checkpoint and ends, then the connections close.
+                drop(alive);
+                let _ = checkpointer.join();
+                drop(conn);
+                if let Some(done) = stopped {
+                    let _ = done.send(());
                 }
             })
             .map_err(|e| DbErr::Custom(format!("cannot start the page-save writer: {e}")))?;
         Ok(Self { sender })
+    }
+
+    /// Stops the writer once everything queued before has been written, and
+    /// waits until its connections are closed (for a clean shutdown, or
+    /// before the database file is replaced). Saves queued afterwards fail.
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.sender.send(Job::Stop(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
     }
 
     /// Runs `write` on a SQLite file's writer thread, with its connection,
@@ -209,4 +224,26 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
 /// batch costs one round trip to the database and one commit (one fsync).
 async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
     pupil::save_pages(db, batch.iter().map(|(save, _)| save.clone()).collect()).await
+}
+
+/// A SQLite file writer's batch: one transaction, or, if that fails, one
+/// transaction per save, so one bad save never fails the others.
+fn write_direct_batch(conn: &mut rusqlite::Connection, batch: Vec<(PageSave, Reply)>) {
+    match direct::write_saves(conn, batch.iter().map(|(save, _)| save)) {
+        Ok(()) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(error) if batch.len() == 1 => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+        Err(_) => {
+            for (save, reply) in batch {
+                let _ = reply.send(direct::write_saves(conn, [&save]));
+            }
+        }
+    }
 }

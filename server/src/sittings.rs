@@ -33,7 +33,13 @@ pub async fn add_codes(
 /// becomes a partial response with its link to its code cut.
 pub async fn close(state: &AppState, sitting_id: i32) -> Result<usize, survey::SurveyError> {
     sittings::mark_closed(&state.db, sitting_id).await?;
-    survey::close_in_progress(&state.db, &state.catalogue, sitting_id).await
+    survey::close_in_progress(
+        &state.db,
+        state.direct_writer(),
+        &state.catalogue,
+        sitting_id,
+    )
+    .await
 }
 
 /// Closes sittings whose close time has passed, once a minute, so answers in

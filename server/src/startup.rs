@@ -81,6 +81,19 @@ pub const CODE_FAILURE_LIMIT: Limit = Limit {
 };
 
 impl AppState {
+    /// The SQLite file's writer, for writes of the pupil journey that must
+    /// not hold the write lock across an await (see
+    /// [`crate::saves::SaveQueue::write_direct`]); `None` on PostgreSQL.
+    pub fn direct_writer(&self) -> Option<&SaveQueue> {
+        self.direct.as_ref().map(|_| &self.saves)
+    }
+
+    /// Writes what is queued, then closes every connection to the database.
+    pub async fn close(&self) -> Result<(), sea_orm::DbErr> {
+        self.saves.stop().await;
+        self.db.clone().close().await
+    }
+
     /// The keyed hash under which a code is stored: HMAC-SHA256 with the
     /// server secret, so the database alone cannot be searched for a code.
     pub fn code_hash(&self, code: &AccessCode) -> String {
@@ -288,8 +301,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes requests in flight.
+    /// Serves until SIGINT or SIGTERM, then finishes requests in flight and
+    /// closes the database (the writer's last checkpoint included).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        if let Err(error) = self.state.close().await {
+            tracing::warn!(%error, "closing the database after shutdown");
+        }
+        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::db::direct::DirectSqlite;
 use crate::db::pupil::{self, Completed, Ending, PageSave, Sitting};
 use crate::questionnaires::Catalogue;
+use crate::saves::SaveQueue;
 
 /// Everything needed to show a pupil their pages.
 pub struct Progress {
@@ -195,8 +196,13 @@ pub fn merge(saves: &[PageSave]) -> AnswerSet {
 /// Ends a response: completes it (`Finished`), keeps what it has as a partial
 /// response (`Partial`, when its sitting closes) or deletes it (`Withdrawn`).
 /// Answers to questions the pupil was finally not routed to are dropped.
+///
+/// `writer` is a SQLite file's writer ([`SaveQueue::start_direct`]): the
+/// ending is then written there, so SQLite's write lock is never held across
+/// an await.
 pub async fn end(
     db: &Db,
+    writer: Option<&SaveQueue>,
     catalogue: &Catalogue,
     response_id: &str,
     ending: Ending,
@@ -205,7 +211,17 @@ pub async fn end(
         (Ending::Withdrawn, _) | (_, None) => None,
         (_, Some(progress)) => Some(completed_from(&progress, ending == Ending::Partial)),
     };
-    Ok(pupil::end_response(db, response_id, ending, completed).await?)
+    Ok(match writer {
+        Some(writer) => {
+            let response_id = response_id.to_owned();
+            writer
+                .write_direct(move |conn| {
+                    crate::db::direct::end_response(conn, &response_id, ending, completed)
+                })
+                .await?
+        }
+        None => pupil::end_response(db, response_id, ending, completed).await?,
+    })
 }
 
 fn completed_from(progress: &Progress, partial: bool) -> Completed {
@@ -241,12 +257,13 @@ fn completed_from(progress: &Progress, partial: bool) -> Completed {
 /// its link to its code is cut. Returns how many were closed.
 pub async fn close_in_progress(
     db: &Db,
+    writer: Option<&SaveQueue>,
     catalogue: &Catalogue,
     sitting_id: i32,
 ) -> Result<usize, SurveyError> {
     let mut closed = 0;
     for in_progress in pupil::in_progress_of_sitting(db, sitting_id).await? {
-        if end(db, catalogue, &in_progress.id, Ending::Partial).await? {
+        if end(db, writer, catalogue, &in_progress.id, Ending::Partial).await? {
             closed += 1;
         }
     }

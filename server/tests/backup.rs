@@ -137,7 +137,7 @@ async fn a_backup_restores_every_row() {
                 .await
                 .unwrap();
             assert_eq!(counts(&state.db).await.0, 0);
-            state.db.clone().close().await.unwrap();
+            state.close().await.unwrap();
 
             // The documented restore: with the server stopped, copy the backup
             // over the database and remove the old write-ahead log.
@@ -169,7 +169,7 @@ async fn a_backup_restores_every_row() {
                 .await
                 .unwrap();
             assert_eq!(counts(&state.db).await.0, 0);
-            state.db.clone().close().await.unwrap();
+            state.close().await.unwrap();
             let out = Command::new(restore)
                 .args(["--clean", "--if-exists", "--no-owner"])
                 .arg(format!("--dbname={url}"))

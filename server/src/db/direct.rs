@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::Durability;
-use super::pupil::{InProgress, PageSave};
+use super::pupil::{Completed, Ending, InProgress, PageSave, state};
 
 /// A SQLite database file opened for the pupil journey's hot paths.
 #[derive(Debug, Clone)]
@@ -185,12 +185,7 @@ pub fn start_response(
     let claimed = tx
         .execute(
             "UPDATE access_code SET state = ?1, response_id = ?2 WHERE id = ?3 AND state = ?4",
-            params![
-                super::pupil::state::STARTED,
-                id,
-                code_id,
-                super::pupil::state::UNUSED
-            ],
+            params![state::STARTED, id, code_id, state::UNUSED],
         )
         .map_err(db_err)?;
     if claimed == 1 {
@@ -211,9 +206,72 @@ pub fn start_response(
             e => Err(e),
         })
         .map_err(db_err)?;
-    Ok(found.and_then(|(state, response_id)| {
-        (state == super::pupil::state::STARTED)
+    Ok(found.and_then(|(code_state, response_id)| {
+        (code_state == state::STARTED)
             .then_some(response_id)
             .flatten()
     }))
+}
+
+/// [`super::pupil::end_response`] in one transaction on the writer's
+/// connection: stores the completed response under a fresh random id (unless
+/// withdrawn), marks the code and cuts its link, and deletes the in-progress
+/// row with its page saves. Returns false when another request had already
+/// ended it.
+pub fn end_response(
+    conn: &mut Connection,
+    response_id: &str,
+    ending: Ending,
+    completed: Option<Completed>,
+) -> Result<bool, DbErr> {
+    let new_state = match ending {
+        Ending::Finished => state::FINISHED,
+        Ending::Partial => state::PARTIAL,
+        Ending::Withdrawn => state::WITHDRAWN,
+    };
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    tx.execute(
+        "UPDATE access_code SET state = ?1, response_id = NULL WHERE response_id = ?2",
+        params![new_state, response_id],
+    )
+    .map_err(db_err)?;
+    tx.execute(
+        "DELETE FROM page_save WHERE response_id = ?1",
+        params![response_id],
+    )
+    .map_err(db_err)?;
+    let deleted = tx
+        .execute(
+            "DELETE FROM response_in_progress WHERE id = ?1",
+            params![response_id],
+        )
+        .map_err(db_err)?;
+    if deleted != 1 {
+        tx.rollback().map_err(db_err)?;
+        return Ok(false);
+    }
+    if let (Some(c), true) = (completed, ending != Ending::Withdrawn) {
+        // Stored as the sea-orm path stores it: the day as YYYY-MM-DD text,
+        // `partial` as 0 or 1.
+        tx.execute(
+            "INSERT INTO response (id, questionnaire_version_id, cpp_id, school_id, stage, sex, \
+             completed_on, partial, answers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                super::pupil::random_id(),
+                c.questionnaire_version_id,
+                c.cpp_id,
+                c.school_id,
+                c.stage,
+                c.sex,
+                c.completed_on.format("%Y-%m-%d").to_string(),
+                c.partial,
+                c.answers
+            ],
+        )
+        .map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(true)
 }

@@ -237,13 +237,12 @@ async fn welcome_answer(
                 .get(sitting.questionnaire_version_id)
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
             let lang = views::pupil_locale(&session, &entry.questionnaire);
-            let started = match &state.direct {
+            let started = match state.direct_writer() {
                 // On a SQLite file, through the writer thread: the write lock
                 // is then never held across an await (see `write_direct`).
-                Some(_) => {
+                Some(writer) => {
                     let (code_id, sitting_id, lang) = (code.id, sitting.id, lang.clone());
-                    state
-                        .saves
+                    writer
                         .write_direct(move |conn| {
                             crate::db::direct::start_response(conn, code_id, sitting_id, &lang)
                         })
@@ -504,9 +503,15 @@ async fn finish(
     };
     let chrome = Chrome::new(&state, &session, None, "/")?;
     // A second click finds the response already ended and shows the same page.
-    survey::end(&state.db, &state.catalogue, &rid, Ending::Finished)
-        .await
-        .map_err(AppError::internal)?;
+    survey::end(
+        &state.db,
+        state.direct_writer(),
+        &state.catalogue,
+        &rid,
+        Ending::Finished,
+    )
+    .await
+    .map_err(AppError::internal)?;
     session.clear();
     ended_page(chrome, "finished", signposting.as_deref())
 }
@@ -537,9 +542,15 @@ async fn withdraw(
     let Some(rid) = session.response_id() else {
         return Ok(redirect("/"));
     };
-    survey::end(&state.db, &state.catalogue, &rid, Ending::Withdrawn)
-        .await
-        .map_err(AppError::internal)?;
+    survey::end(
+        &state.db,
+        state.direct_writer(),
+        &state.catalogue,
+        &rid,
+        Ending::Withdrawn,
+    )
+    .await
+    .map_err(AppError::internal)?;
     let chrome = Chrome::new(&state, &session, None, "/")?;
     session.clear();
     ended_page(chrome, "withdrawn", None)
