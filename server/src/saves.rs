@@ -199,24 +199,26 @@ impl SaveQueue {
     }
 }
 
+/// Answers every save of a batch with the batch's result; a batch of several
+/// that failed is handed back instead, to be retried save by save, so one
+/// bad save never fails the others.
+fn settle(result: Result<(), DbErr>, batch: Vec<(PageSave, Reply)>) -> Vec<(PageSave, Reply)> {
+    match result {
+        Err(_) if batch.len() > 1 => batch,
+        result => {
+            for (_, reply) in batch {
+                let _ = reply.send(result.clone());
+            }
+            Vec::new()
+        }
+    }
+}
+
 async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
-    match try_batch(db, &batch).await {
-        Ok(()) => {
-            for (_, reply) in batch {
-                let _ = reply.send(Ok(()));
-            }
-        }
-        Err(error) if batch.len() == 1 => {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(error.clone()));
-            }
-        }
-        Err(_) => {
-            for (save, reply) in batch {
-                let result = try_batch(db, &[(save, oneshot::channel().0)]).await;
-                let _ = reply.send(result);
-            }
-        }
+    let result = try_batch(db, &batch).await;
+    for (save, reply) in settle(result, batch) {
+        let result = try_batch(db, &[(save, oneshot::channel().0)]).await;
+        let _ = reply.send(result);
     }
 }
 
@@ -227,23 +229,10 @@ async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Resu
 }
 
 /// A SQLite file writer's batch: one transaction, or, if that fails, one
-/// transaction per save, so one bad save never fails the others.
+/// transaction per save.
 fn write_direct_batch(conn: &mut rusqlite::Connection, batch: Vec<(PageSave, Reply)>) {
-    match direct::write_saves(conn, batch.iter().map(|(save, _)| save)) {
-        Ok(()) => {
-            for (_, reply) in batch {
-                let _ = reply.send(Ok(()));
-            }
-        }
-        Err(error) if batch.len() == 1 => {
-            for (_, reply) in batch {
-                let _ = reply.send(Err(error.clone()));
-            }
-        }
-        Err(_) => {
-            for (save, reply) in batch {
-                let _ = reply.send(direct::write_saves(conn, [&save]));
-            }
-        }
+    let result = direct::write_saves(conn, batch.iter().map(|(save, _)| save));
+    for (save, reply) in settle(result, batch) {
+        let _ = reply.send(direct::write_saves(conn, [&save]));
     }
 }

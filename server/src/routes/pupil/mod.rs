@@ -503,17 +503,22 @@ async fn finish(
     };
     let chrome = Chrome::new(&state, &session, None, "/")?;
     // A second click finds the response already ended and shows the same page.
+    end_response(&state, &rid, Ending::Finished).await?;
+    session.clear();
+    ended_page(chrome, "finished", signposting.as_deref())
+}
+
+/// Ends the pupil's response (see [`survey::end`]); false if it had ended already.
+async fn end_response(state: &AppState, rid: &str, ending: Ending) -> Result<bool> {
     survey::end(
         &state.db,
         state.direct_writer(),
         &state.catalogue,
-        &rid,
-        Ending::Finished,
+        rid,
+        ending,
     )
     .await
-    .map_err(AppError::internal)?;
-    session.clear();
-    ended_page(chrome, "finished", signposting.as_deref())
+    .map_err(AppError::internal)
 }
 
 #[get("/withdraw")]
@@ -542,15 +547,7 @@ async fn withdraw(
     let Some(rid) = session.response_id() else {
         return Ok(redirect("/"));
     };
-    survey::end(
-        &state.db,
-        state.direct_writer(),
-        &state.catalogue,
-        &rid,
-        Ending::Withdrawn,
-    )
-    .await
-    .map_err(AppError::internal)?;
+    end_response(&state, &rid, Ending::Withdrawn).await?;
     let chrome = Chrome::new(&state, &session, None, "/")?;
     session.clear();
     ended_page(chrome, "withdrawn", None)
