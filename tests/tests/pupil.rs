@@ -562,3 +562,39 @@ async fn a_sitting_whose_window_has_ended_is_closed_and_its_answers_kept_as_part
     assert!(stored.partial);
     assert_eq!(code_row(&app, &sitting.codes[0]).await.response_id, None);
 }
+
+/// Pages loaded one after another leave the session as it was: the cookie is
+/// not encrypted and sent again with every page, only when something in it
+/// changes (here, the pupil's display preferences).
+#[tokio::test]
+async fn the_session_cookie_is_only_sent_again_when_the_session_changes() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    let sets_cookie = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap_or("").starts_with("pupil="))
+    };
+    let first = pupil.get("/survey").await;
+    assert_eq!(first.status(), 200);
+    for _ in 0..3 {
+        let again = pupil.get("/survey").await;
+        assert_eq!(again.status(), 200);
+        assert!(!sets_cookie(&again), "an unchanged session was sent again");
+    }
+    let changed = pupil
+        .post(
+            "/prefs",
+            &[
+                ("csrf", &pupil.csrf),
+                ("toggle", "large"),
+                ("back", "/survey"),
+            ],
+        )
+        .await;
+    assert!(sets_cookie(&changed), "a changed session must be sent");
+}

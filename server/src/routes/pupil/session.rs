@@ -16,6 +16,10 @@ const CSRF: &str = "csrf";
 const CODE: &str = "code";
 const RESPONSE: &str = "rid";
 const LANG: &str = "lang";
+/// How stale the recorded last-seen time may be before it is written again.
+/// An idle time-out can therefore come at most this much early.
+const SEEN_GRANULARITY_SECONDS: i64 = 15;
+
 const SEEN: &str = "seen";
 const PREFS: &str = "prefs";
 
@@ -95,14 +99,19 @@ impl PupilSession {
     /// when the pupil had been idle longer than `idle_minutes`.
     pub fn touch(&self, idle_minutes: u32) -> Result<bool, AppError> {
         let now = Utc::now().timestamp();
-        if let Some(seen) = self.get::<i64>(SEEN)
-            && now - seen > i64::from(idle_minutes) * 60
-        {
-            self.clear();
-            return Ok(false);
+        match self.get::<i64>(SEEN) {
+            Some(seen) if now - seen > i64::from(idle_minutes) * 60 => {
+                self.clear();
+                Ok(false)
+            }
+            // Recent enough: leaving the session unchanged means the cookie
+            // is not encrypted and sent again with every page.
+            Some(seen) if (0..SEEN_GRANULARITY_SECONDS).contains(&(now - seen)) => Ok(true),
+            _ => {
+                self.set(SEEN, now)?;
+                Ok(true)
+            }
         }
-        self.set(SEEN, now)?;
-        Ok(true)
     }
 
     /// Forgets everything and removes the cookie.
