@@ -23,9 +23,11 @@ const MAX_BATCH: usize = 512;
 
 type Reply = oneshot::Sender<Result<(), DbErr>>;
 
-/// Other writes run by a SQLite file's writer thread, each in a transaction
-/// of its own between batches.
-type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) + Send>;
+/// Other writes run by a SQLite file's writer thread between batches: each
+/// does its work (in a savepoint) and returns how to answer once the
+/// transaction they share has committed, or failed to.
+type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<DbErr>) + Send>;
 
 enum Job {
     Save(PageSave, Reply),
@@ -134,8 +136,20 @@ impl SaveQueue {
                             next = receiver.try_recv().ok();
                         }
                     }
-                    for write in others {
-                        write(&mut conn);
+                    if !others.is_empty() {
+                        // One commit (one fsync) for all of them; each answer
+                        // waits for it, so nothing is acknowledged unwritten.
+                        let grouped = direct::begin_group(&conn);
+                        let answers: Vec<Answer> =
+                            others.into_iter().map(|write| write(&mut conn)).collect();
+                        let failed = if grouped {
+                            direct::commit_group(&conn)
+                        } else {
+                            None
+                        };
+                        for answer in answers {
+                            answer(failed.clone());
+                        }
                     }
                     if !batch.is_empty() {
                         write_direct_batch(&mut conn, batch);
@@ -177,7 +191,13 @@ impl SaveQueue {
     ) -> Result<T, DbErr> {
         let (reply, done) = oneshot::channel();
         let job: DirectWrite = Box::new(move |conn| {
-            let _ = reply.send(write(conn));
+            let result = write(conn);
+            Box::new(move |failed: Option<DbErr>| {
+                let _ = reply.send(match failed {
+                    Some(error) => Err(error),
+                    None => result,
+                });
+            })
         });
         self.sender
             .send(Job::Direct(job))

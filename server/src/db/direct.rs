@@ -174,9 +174,9 @@ pub fn start_response(
     locale: &str,
 ) -> Result<Option<String>, DbErr> {
     let id = super::pupil::random_id();
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    // A savepoint: inside the writer's shared transaction when there is one
+    // (see `begin_group`), a transaction of its own otherwise.
+    let tx = conn.savepoint().map_err(db_err)?;
     tx.execute(
         "INSERT INTO response_in_progress (id, sitting_id, locale) VALUES (?1, ?2, ?3)",
         params![id, sitting_id, locale],
@@ -192,7 +192,8 @@ pub fn start_response(
         tx.commit().map_err(db_err)?;
         return Ok(Some(id));
     }
-    tx.rollback().map_err(db_err)?;
+    // Dropped uncommitted: rolled back to before the insert.
+    drop(tx);
     // Someone else (a double click, another device) started it first.
     let found: Option<(String, Option<String>)> = conn
         .query_row(
@@ -229,9 +230,9 @@ pub fn end_response(
         Ending::Partial => state::PARTIAL,
         Ending::Withdrawn => state::WITHDRAWN,
     };
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(db_err)?;
+    // A savepoint: inside the writer's shared transaction when there is one
+    // (see `begin_group`), a transaction of its own otherwise.
+    let tx = conn.savepoint().map_err(db_err)?;
     tx.execute(
         "UPDATE access_code SET state = ?1, response_id = NULL WHERE response_id = ?2",
         params![new_state, response_id],
@@ -249,7 +250,7 @@ pub fn end_response(
         )
         .map_err(db_err)?;
     if deleted != 1 {
-        tx.rollback().map_err(db_err)?;
+        // Dropped uncommitted: rolled back.
         return Ok(false);
     }
     if let (Some(c), true) = (completed, ending != Ending::Withdrawn) {
@@ -274,4 +275,18 @@ pub fn end_response(
     }
     tx.commit().map_err(db_err)?;
     Ok(true)
+}
+
+/// Starts one transaction for the writer's other writes of a round, so that
+/// each of them (a savepoint inside it) does not pay for an fsync of its own.
+/// False when it could not start; each write is then its own transaction.
+pub fn begin_group(conn: &Connection) -> bool {
+    conn.execute_batch("BEGIN IMMEDIATE").is_ok()
+}
+
+/// Commits the shared transaction; on failure rolls it back and returns why.
+pub fn commit_group(conn: &Connection) -> Option<DbErr> {
+    let error = conn.execute_batch("COMMIT").err()?;
+    let _ = conn.execute_batch("ROLLBACK");
+    Some(db_err(error))
 }
