@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, params};
@@ -57,10 +57,6 @@ impl DirectSqlite {
     /// The database file behind `db`, when it is a SQLite file.
     pub fn for_connection(db: &DatabaseConnection, durability: Durability) -> Option<Self> {
         exporter::source::file::sqlite_file(db).map(|path| Self { path, durability })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Opens a connection with the same settings as the pool's.

@@ -178,25 +178,6 @@ pub async fn in_progress_with_saves(
     Ok(Some((in_progress, saves)))
 }
 
-/// One page save: a single upsert, so a replay overwrites itself and the last
-/// writer wins per page.
-pub async fn save_page(db: &impl ConnectionTrait, save: PageSave) -> Result<(), DbErr> {
-    page_save::Entity::insert(page_save::ActiveModel {
-        response_id: Set(save.response_id),
-        page_key: Set(save.page_key),
-        answers: Set(save.answers),
-        seq: Set(save.seq),
-    })
-    .on_conflict(
-        OnConflict::columns([page_save::Column::ResponseId, page_save::Column::PageKey])
-            .update_columns([page_save::Column::Answers, page_save::Column::Seq])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
-}
-
 /// Many page saves as one multi-row upsert: a group commit's batch in a single
 /// statement, so the database parses and plans it once. A page saved twice in
 /// one batch keeps the later save (PostgreSQL refuses to update a row twice in
