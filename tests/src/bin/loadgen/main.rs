@@ -24,11 +24,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sea_orm::EntityTrait;
 use server::db::entities::{access_code, page_save};
 use server::settings::Settings;
+
+mod http;
+
+const OK: u16 = 200;
+const SEE_OTHER: u16 = 303;
 
 #[derive(Parser)]
 #[command(name = "loadgen", about = "Simulated pupils for the load benchmark")]
@@ -234,28 +237,23 @@ async fn staff(settings: Settings, password: &str) -> anyhow::Result<()> {
 
 // --- run -------------------------------------------------------------------
 
-/// One pupil's browser: a shared connection pool, its own cookie.
+/// One pupil's browser: its own connection and cookie. A new pupil on the
+/// same device starts with no cookie.
 struct Browser {
-    client: reqwest::Client,
-    base: Arc<str>,
+    conn: http::Connection,
     cookie: Option<String>,
 }
 
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
-
 impl Browser {
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> anyhow::Result<Reply> {
-        let request = match &self.cookie {
-            Some(cookie) => request.header(COOKIE, cookie.as_str()),
-            None => request,
-        };
-        let response = request.send().await?;
-        for value in response.headers().get_all(SET_COOKIE) {
-            let Ok(text) = value.to_str() else { continue };
+    fn new(target: &http::Target) -> Self {
+        Self {
+            conn: http::Connection::new(target.clone()),
+            cookie: None,
+        }
+    }
+
+    fn keep_cookie(&mut self, response: &http::Response) {
+        for text in &response.set_cookies {
             let pair = text.split(';').next().unwrap_or("");
             let ours = pair
                 .strip_prefix("pupil=")
@@ -265,28 +263,18 @@ impl Browser {
                     (!rest.is_empty() && !text.contains("Max-Age=0")).then(|| pair.to_owned());
             }
         }
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = response.text().await?;
-        Ok(Reply {
-            status,
-            location,
-            body,
-        })
     }
 
-    async fn get(&mut self, path: &str) -> anyhow::Result<Reply> {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.send(request).await
+    async fn get(&mut self, path: &str) -> anyhow::Result<http::Response> {
+        let response = self.conn.get(path, self.cookie.as_deref()).await?;
+        self.keep_cookie(&response);
+        Ok(response)
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<Reply> {
-        let request = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(request).await
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<http::Response> {
+        let response = self.conn.post(path, self.cookie.as_deref(), form).await?;
+        self.keep_cookie(&response);
+        Ok(response)
     }
 }
 
@@ -327,8 +315,7 @@ type Answers = Vec<(String, String)>;
 
 /// What all pupils share.
 struct Shared {
-    client: reqwest::Client,
-    base: Arc<str>,
+    target: http::Target,
     codes: Vec<(String, String)>,
     next_code: AtomicUsize,
     answers: Mutex<HashMap<String, Arc<Answers>>>,
@@ -365,17 +352,14 @@ fn micros(since: Instant) -> u32 {
 async fn start_pupil(
     shared: &Shared,
     tally: &mut Tally,
-) -> anyhow::Result<Option<(usize, Browser)>> {
+    browser: &mut Browser,
+) -> anyhow::Result<Option<usize>> {
     let index = shared.next_code.fetch_add(1, Ordering::Relaxed);
     let Some((_, code)) = shared.codes.get(index) else {
         shared.out_of_codes.store(true, Ordering::Relaxed);
         return Ok(None);
     };
-    let mut browser = Browser {
-        client: shared.client.clone(),
-        base: shared.base.clone(),
-        cookie: None,
-    };
+    browser.cookie = None;
     let home = browser.get("/").await?;
     let csrf = hidden(&home.body, "csrf").ok_or_else(|| anyhow!("no csrf on the code page"))?;
     let entered = browser
@@ -393,22 +377,23 @@ async fn start_pupil(
     if shared.measuring.load(Ordering::Relaxed) {
         tally.starts += 1;
     }
-    Ok(Some((index, browser)))
+    Ok(Some(index))
 }
 
 /// One simulated pupil after another, until told to stop.
 async fn pupil_loop(shared: Arc<Shared>, mode: Mode, seed: usize) -> Tally {
     let mut tally = Tally::default();
+    let mut browser = Browser::new(&shared.target);
     if mode == Mode::Logins {
         while !shared.stop.load(Ordering::Relaxed) {
-            if let Err(error) = sign_in(&shared, &mut tally).await {
+            if let Err(error) = sign_in(&shared, &mut tally, &mut browser).await {
                 tally.error(error.to_string());
             }
         }
         return tally;
     }
     while !shared.stop.load(Ordering::Relaxed) {
-        let (index, mut browser) = match start_pupil(&shared, &mut tally).await {
+        let index = match start_pupil(&shared, &mut tally, &mut browser).await {
             Ok(Some(found)) => found,
             Ok(None) => break,
             Err(error) => {
@@ -442,7 +427,7 @@ async fn walk(
         let measuring = shared.measuring.load(Ordering::Relaxed);
         let began = Instant::now();
         let page = browser.get(&path).await?;
-        if page.status != StatusCode::OK {
+        if page.status != OK {
             bail!("page: status {}", page.status);
         }
         if measuring {
@@ -469,11 +454,7 @@ async fn walk(
         let began = Instant::now();
         let saved = browser.post("/survey", &form).await?;
         let next = match (saved.status, saved.location) {
-            (StatusCode::SEE_OTHER, Some(next))
-                if next.starts_with("/survey") || next == "/review" =>
-            {
-                next
-            }
+            (SEE_OTHER, Some(next)) if next.starts_with("/survey") || next == "/review" => next,
             (status, location) => bail!("save: status {status} to {location:?}"),
         };
         tally.acked.push((index, key));
@@ -490,12 +471,8 @@ async fn walk(
 }
 
 /// One staff sign-in: the login page, then the form. Timed as a save is.
-async fn sign_in(shared: &Shared, tally: &mut Tally) -> anyhow::Result<()> {
-    let mut browser = Browser {
-        client: shared.client.clone(),
-        base: shared.base.clone(),
-        cookie: None,
-    };
+async fn sign_in(shared: &Shared, tally: &mut Tally, browser: &mut Browser) -> anyhow::Result<()> {
+    browser.cookie = None;
     let page = browser.get("/staff/login").await?;
     let csrf = hidden(&page.body, "csrf").ok_or_else(|| anyhow!("login: no csrf"))?;
     let measuring = shared.measuring.load(Ordering::Relaxed);
@@ -510,7 +487,7 @@ async fn sign_in(shared: &Shared, tally: &mut Tally) -> anyhow::Result<()> {
             ],
         )
         .await?;
-    if reply.status != StatusCode::SEE_OTHER {
+    if reply.status != SEE_OTHER {
         bail!("login: status {}", reply.status);
     }
     if measuring {
@@ -540,7 +517,7 @@ async fn browse(
         let measuring = shared.measuring.load(Ordering::Relaxed);
         let began = Instant::now();
         let page = browser.get(&format!("/survey?p={key}")).await?;
-        if page.status != StatusCode::OK {
+        if page.status != OK {
             bail!("page: status {}", page.status);
         }
         if measuring {
@@ -592,11 +569,7 @@ async fn scout(shared: &Shared, stage: &str) -> anyhow::Result<(usize, Vec<Strin
         .iter()
         .position(|(s, _)| s == stage)
         .ok_or_else(|| anyhow!("no code for {stage}"))?;
-    let mut browser = Browser {
-        client: shared.client.clone(),
-        base: shared.base.clone(),
-        cookie: None,
-    };
+    let mut browser = Browser::new(&shared.target);
     let home = browser.get("/").await?;
     let csrf = hidden(&home.body, "csrf").ok_or_else(|| anyhow!("no csrf"))?;
     browser
@@ -635,14 +608,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         .collect();
     // Interleave stages so pupils of every stage are on at once.
     codes.sort_by_key(|(s, c)| (c.clone(), s.clone()));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(args.concurrency + 16)
-        .timeout(Duration::from_secs(60))
-        .build()?;
     let mut shared = Shared {
-        client,
-        base: Arc::from(args.url.trim_end_matches('/')),
+        target: http::Target::resolve(&args.url).await?,
         codes,
         next_code: AtomicUsize::new(0),
         answers: Mutex::new(HashMap::new()),
