@@ -12,6 +12,8 @@
 //! withdrawn), each save in it is retried in a transaction of its own, so one bad
 //! save never fails the others.
 
+use std::time::{Duration, Instant};
+
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,6 +22,12 @@ use crate::db::pupil::{self, PageSave};
 
 /// The most saves committed in one transaction.
 const MAX_BATCH: usize = 512;
+
+/// How often the checkpoint thread copies the write-ahead log back.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// How often the writer finishes a checkpoint itself (see `start_direct`).
+const FINISH_LOG_EVERY: Duration = Duration::from_millis(250);
 
 type Reply = oneshot::Sender<Result<(), DbErr>>;
 
@@ -95,9 +103,16 @@ impl SaveQueue {
     /// Batches form the same way, and a failed batch is retried save by save.
     ///
     /// Checkpoints (copying the write-ahead log back into the database file)
-    /// run on a thread of their own, once a second, rather than inside
+    /// run on a thread of their own, ten times a second, rather than inside
     /// whichever commit crosses SQLite's threshold: a checkpoint writes and
     /// syncs the database file, and saves queued behind it would all wait.
+    ///
+    /// That thread can never finish the log while saves keep arriving, and
+    /// SQLite starts the log again from its beginning only after a checkpoint
+    /// that copied all of it; otherwise the log grows without end (hundreds of
+    /// megabytes a minute under load, each append extending the file). So
+    /// every quarter of a second the writer itself copies what is left, which
+    /// is little, between two batches.
     pub fn start_direct(target: DirectSqlite) -> Result<Self, DbErr> {
         let mut conn = target.open()?;
         direct::leave_checkpoints_to_others(&conn)?;
@@ -107,7 +122,7 @@ impl SaveQueue {
             .name("wal-checkpoint".into())
             .spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    writer_gone.recv_timeout(std::time::Duration::from_secs(1))
+                    writer_gone.recv_timeout(CHECKPOINT_EVERY)
                 {
                     if let Err(error) = direct::checkpoint(&checkpoints) {
                         tracing::warn!(%error, "checkpoint failed; will try again");
@@ -122,6 +137,7 @@ impl SaveQueue {
             .name("page-saves".into())
             .spawn(move || {
                 let mut stopped: Option<oneshot::Sender<()>> = None;
+                let mut log_finished = Instant::now();
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = Vec::new();
                     let mut others: Vec<DirectWrite> = Vec::new();
@@ -153,6 +169,13 @@ impl SaveQueue {
                     }
                     if !batch.is_empty() {
                         write_direct_batch(&mut conn, batch);
+                    }
+                    if log_finished.elapsed() >= FINISH_LOG_EVERY {
+                        // Busy (the other thread is checkpointing) or not all
+                        // copied: try again after the next batch.
+                        if let Ok(true) = direct::checkpoint(&conn) {
+                            log_finished = Instant::now();
+                        }
                     }
                     if stopped.is_some() {
                         break;

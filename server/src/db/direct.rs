@@ -153,10 +153,17 @@ pub fn leave_checkpoints_to_others(conn: &Connection) -> Result<(), DbErr> {
 }
 
 /// Copies what it can of the write-ahead log into the database file without
-/// waiting for readers or the writer (a passive checkpoint).
-pub fn checkpoint(conn: &Connection) -> Result<(), DbErr> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-        .map_err(db_err)
+/// waiting for readers or the writer (a passive checkpoint). True when the
+/// whole log was copied: the next write then starts the log again from its
+/// beginning instead of growing it.
+pub fn checkpoint(conn: &Connection) -> Result<bool, DbErr> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        let busy: i64 = row.get(0)?;
+        let logged: i64 = row.get(1)?;
+        let copied: i64 = row.get(2)?;
+        Ok(busy == 0 && logged == copied)
+    })
+    .map_err(db_err)
 }
 
 /// [`super::pupil::start_response`] in one transaction on the writer's

@@ -723,6 +723,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 async fn verify(settings: Settings, label: &str, acked: PathBuf) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(&acked).with_context(|| format!("reading {}", acked.display()))?;
+    // SQLite's write-ahead log as the crash left it, before opening the
+    // database replays it: its size shows whether checkpoints kept up.
+    let wal_mb = settings
+        .database_url()
+        .strip_prefix("sqlite://")
+        .map(|rest| format!("{}-wal", rest.split('?').next().unwrap_or(rest)))
+        .and_then(|wal| std::fs::metadata(wal).ok())
+        .map(|meta| meta.len() as f64 / 1_048_576.0);
     let state = server::startup::prepare(&settings).await?;
     let mut by_hash: HashMap<String, String> = HashMap::new();
     let mut wanted: Vec<(String, String)> = Vec::new();
@@ -768,6 +776,7 @@ async fn verify(settings: Settings, label: &str, acked: PathBuf) -> anyhow::Resu
         "acknowledged": distinct.len(),
         "page_save_rows": stored.len(),
         "missing": missing,
+        "wal_mb": wal_mb,
     });
     println!("{result}");
     if missing > 0 {
@@ -818,6 +827,7 @@ fn summary(path: &PathBuf) -> anyhow::Result<()> {
         ("server_peak_rss_mb", "server peak RSS MB"),
         ("loadgen_cpu_pct", "loadgen CPU %"),
         ("missing", "lost acked saves"),
+        ("wal_mb", "WAL MB"),
     ];
     print!("| configuration | runs |");
     for (_, title) in &measures {
