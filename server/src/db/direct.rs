@@ -42,12 +42,9 @@ thread_local! {
     static READERS: RefCell<HashMap<PathBuf, Connection>> = RefCell::new(HashMap::new());
 }
 
-/// How much of the database file each connection maps into memory.
-const MMAP_BYTES: u64 = 1 << 30;
-
 const PROGRESS_SQL: &str = "SELECT r.sitting_id, r.locale, s.page_key, s.answers, s.seq \
      FROM response_in_progress r LEFT JOIN page_save s ON s.response_id = r.id \
-     WHERE r.id = ?1 ORDER BY s.seq";
+     WHERE r.id = ?1";
 
 const UPSERT_SQL: &str = "INSERT INTO page_save (response_id, page_key, answers, seq) \
      VALUES (?1, ?2, ?3, ?4) \
@@ -68,12 +65,12 @@ impl DirectSqlite {
             Durability::Full => "FULL",
             Durability::Normal => "NORMAL",
         };
-        // Memory-mapped reads: any commit by another connection empties this
-        // connection's page cache, so under load nearly every read starts
-        // cold; mapped pages are read without a system call or a copy.
+        // No memory-mapped reads: SQLite unmaps the whole file whenever
+        // another connection has written since this one last read, so under
+        // load every read paid for an unmap and page faults, more than the
+        // copies from the operating system's cache they were meant to save.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; \
-             PRAGMA mmap_size = {MMAP_BYTES};"
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"
         ))
         .map_err(db_err)?;
         Ok(conn)
@@ -115,6 +112,9 @@ impl DirectSqlite {
                     seq: row.get(4).map_err(db_err)?,
                 });
             }
+            // Read in key order, one range of the table; returned oldest
+            // first, without a sort inside the query.
+            saves.sort_by_key(|save| save.seq);
             Ok(found.map(|f| (f, saves)))
         })
     }
