@@ -13,8 +13,11 @@
 #                 postgres postgres-relaxed      (default: all four)
 #   CONCURRENCY   simulated pupils at once        (default: "64 1000")
 #   MODES         saves (load, save, move on), pages (load only) and/or
-#                 logins (staff sign-ins, LOGIN_CONCURRENCY at once, default 20)
-#                 (default: "saves pages logins"; pages and logins run on
+#                 logins (staff sign-ins, LOGIN_CONCURRENCY at once, default 20,
+#                 each starting again as soon as it is answered) and/or
+#                 login-bursts (LOGIN_CONCURRENCY sign-ins sent at the same
+#                 moment, the next burst once all are answered)
+#                 (default: "saves pages logins login-bursts"; pages and logins run on
 #                 sqlite-full only)
 #   RUNS          repeats of each configuration   (default: 3)
 #   SECONDS_PER_RUN, WARMUP   measured and warm-up seconds (default: 20, 3)
@@ -31,7 +34,7 @@ cd "$root"
 
 CONFIGS="${CONFIGS:-sqlite-full sqlite-normal postgres postgres-relaxed}"
 CONCURRENCY="${CONCURRENCY:-64 1000}"
-MODES="${MODES:-saves pages logins}"
+MODES="${MODES:-saves pages logins login-bursts}"
 LOGIN_CONCURRENCY="${LOGIN_CONCURRENCY:-20}"
 RUNS="${RUNS:-3}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
@@ -134,7 +137,7 @@ one_run() {
   # 40 to 70 pages, and the fastest configuration saves ~15,000 pages a second.
   local codes=$(( (SECONDS_PER_RUN + WARMUP + 5) * 250 + conc * 2 ))
   "$loadgen" prepare --codes "$codes" --stages P6,S2 --out "$work/run/codes.txt"
-  [ "$mode" = logins ] && "$loadgen" staff
+  case "$mode" in logins | login-bursts) "$loadgen" staff ;; esac
   start_server
   "$loadgen" run --url "http://127.0.0.1:$PORT" --codes "$work/run/codes.txt" \
     --concurrency "$conc" --warmup "$WARMUP" --seconds "$SECONDS_PER_RUN" \
@@ -152,7 +155,7 @@ for config in $CONFIGS; do
   for mode in $MODES; do
     [ "$mode" != saves ] && [ "$config" != sqlite-full ] && continue
     concurrency="$CONCURRENCY"
-    [ "$mode" = logins ] && concurrency="$LOGIN_CONCURRENCY"
+    case "$mode" in logins | login-bursts) concurrency="$LOGIN_CONCURRENCY" ;; esac
     for conc in $concurrency; do
       label="$config $mode c=$conc"
       for run in $(seq 1 "$RUNS"); do

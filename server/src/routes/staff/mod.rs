@@ -263,7 +263,11 @@ async fn login(
         .map_err(AppError::internal)?;
     match row {
         Some(row) if matches && row.active && !locked && Role::parse(&row.role).is_some() => {
-            store::record_success(&state.db, row.id).await?;
+            // Clearing a failure count that is already clear would only cost
+            // a durable write per sign-in.
+            if row.failed_logins != 0 || row.locked_until.is_some() {
+                store::record_success(&state.db, row.id).await?;
+            }
             session.start(row.id)?;
             audit::record(&state.db, Some(row.id), &row.email, "login", "").await?;
             Ok(redirect("/staff"))

@@ -88,6 +88,9 @@ enum Mode {
     Pages,
     /// Staff sign-ins, one after another (`prepare` makes the account).
     Logins,
+    /// Staff sign-ins in bursts: every simulated person submits the form at
+    /// the same moment, and the next burst starts once all are answered.
+    LoginBursts,
 }
 
 #[derive(Parser)]
@@ -323,6 +326,10 @@ struct Shared {
     keys: HashMap<String, Vec<String>>,
     measuring: AtomicBool,
     stop: AtomicBool,
+    /// Lines up the sign-ins of a burst.
+    burst: tokio::sync::Barrier,
+    /// Whether the burst being lined up goes ahead (false once stopping).
+    burst_goes: AtomicBool,
     out_of_codes: AtomicBool,
 }
 
@@ -384,6 +391,10 @@ async fn start_pupil(
 async fn pupil_loop(shared: Arc<Shared>, mode: Mode, seed: usize) -> Tally {
     let mut tally = Tally::default();
     let mut browser = Browser::new(&shared.target);
+    if mode == Mode::LoginBursts {
+        login_bursts(&shared, &mut tally, &mut browser).await;
+        return tally;
+    }
     if mode == Mode::Logins {
         while !shared.stop.load(Ordering::Relaxed) {
             if let Err(error) = sign_in(&shared, &mut tally, &mut browser).await {
@@ -403,7 +414,7 @@ async fn pupil_loop(shared: Arc<Shared>, mode: Mode, seed: usize) -> Tally {
         };
         let result = match mode {
             Mode::Saves => walk(&shared, &mut tally, index, &mut browser).await,
-            Mode::Pages | Mode::Logins => {
+            Mode::Pages | Mode::Logins | Mode::LoginBursts => {
                 browse(&shared, &mut tally, index, seed, &mut browser).await
             }
         };
@@ -472,16 +483,59 @@ async fn walk(
 
 /// One staff sign-in: the login page, then the form. Timed as a save is.
 async fn sign_in(shared: &Shared, tally: &mut Tally, browser: &mut Browser) -> anyhow::Result<()> {
+    let csrf = login_page(browser).await?;
+    submit_login(shared, tally, browser, &csrf).await
+}
+
+/// Loads the sign-in page as a new visitor; returns its form token.
+async fn login_page(browser: &mut Browser) -> anyhow::Result<String> {
     browser.cookie = None;
     let page = browser.get("/staff/login").await?;
-    let csrf = hidden(&page.body, "csrf").ok_or_else(|| anyhow!("login: no csrf"))?;
+    hidden(&page.body, "csrf").ok_or_else(|| anyhow!("login: no csrf"))
+}
+
+/// Sign-ins in bursts: each person loads the page, all wait for each other,
+/// then all submit at once. Every task takes part in every burst, so all of
+/// them learn together whether the next one goes ahead.
+async fn login_bursts(shared: &Shared, tally: &mut Tally, browser: &mut Browser) {
+    loop {
+        let csrf = match login_page(browser).await {
+            Ok(csrf) => Some(csrf),
+            Err(error) => {
+                tally.error(error.to_string());
+                None
+            }
+        };
+        if shared.burst.wait().await.is_leader() {
+            let goes = !shared.stop.load(Ordering::Relaxed);
+            shared.burst_goes.store(goes, Ordering::Relaxed);
+        }
+        shared.burst.wait().await;
+        if !shared.burst_goes.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Some(csrf) = csrf
+            && let Err(error) = submit_login(shared, tally, browser, &csrf).await
+        {
+            tally.error(error.to_string());
+        }
+    }
+}
+
+/// Submits the sign-in form and times it.
+async fn submit_login(
+    shared: &Shared,
+    tally: &mut Tally,
+    browser: &mut Browser,
+    csrf: &str,
+) -> anyhow::Result<()> {
     let measuring = shared.measuring.load(Ordering::Relaxed);
     let began = Instant::now();
     let reply = browser
         .post(
             "/staff/login",
             &[
-                ("csrf", &csrf),
+                ("csrf", csrf),
                 ("email", STAFF_EMAIL),
                 ("password", STAFF_PASSWORD),
             ],
@@ -616,6 +670,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         keys: HashMap::new(),
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
+        burst: tokio::sync::Barrier::new(args.concurrency),
+        burst_goes: AtomicBool::new(true),
         out_of_codes: AtomicBool::new(false),
     };
     if args.mode == Mode::Pages {
@@ -681,6 +737,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             Mode::Saves => "saves",
             Mode::Pages => "pages",
             Mode::Logins => "logins",
+            Mode::LoginBursts => "login-bursts",
         },
         "concurrency": args.concurrency,
         "seconds": elapsed,
@@ -700,7 +757,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         "loadgen_cpu_pct": cpu(me_before, me_after),
     });
     let mut result = result;
-    if args.mode == Mode::Logins
+    if matches!(args.mode, Mode::Logins | Mode::LoginBursts)
         && let Some(fields) = result.as_object_mut()
     {
         // The timed step is the sign-in, not a save: name it so.
