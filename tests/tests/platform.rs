@@ -3,8 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{Database, EntityTrait, PaginatorTrait};
-use server::db::entities::{cpp, questionnaire_version};
+use sea_orm::{
+    ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait,
+    PaginatorTrait, Statement,
+};
+use server::db::entities::{cpp, page_save, questionnaire_version};
 use tests::{fresh_database, spawn_app};
 
 #[tokio::test]
@@ -85,4 +88,87 @@ async fn migrations_run_up_down_and_up_again() {
         .await
         .unwrap();
     assert_eq!(cpp::Entity::find().count(&db).await.unwrap(), 32);
+}
+
+/// The page saves a database holds, in key order.
+async fn page_saves(db: &sea_orm::DatabaseConnection) -> Vec<(String, String, Vec<u8>, i64)> {
+    let mut rows: Vec<_> = page_save::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.response_id, s.page_key, s.answers, s.seq))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// How SQLite was told to create `page_save`.
+async fn page_save_definition(db: &sea_orm::DatabaseConnection) -> String {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'page_save'",
+        ))
+        .await
+        .unwrap()
+        .expect("page_save exists");
+    row.try_get::<String>("", "sql").unwrap()
+}
+
+#[tokio::test]
+async fn page_saves_keep_every_row_through_the_key_order_migration_and_back() {
+    if tests::backend() != "sqlite" {
+        eprintln!("skipped: on PostgreSQL this migration changes nothing");
+        return;
+    }
+    let (url, _dir) = fresh_database().await;
+    // One connection, so that turning foreign keys off holds for every
+    // statement: the saves below belong to no real response.
+    let mut options = ConnectOptions::new(url.as_str());
+    options.max_connections(1).min_connections(1);
+    let db = Database::connect(options).await.unwrap();
+    db.execute_unprepared("PRAGMA foreign_keys = OFF")
+        .await
+        .unwrap();
+    Migrator::up(&db, Some(1)).await.unwrap();
+    let saved = vec![
+        (
+            "r1".to_owned(),
+            "about_you".to_owned(),
+            vec![1u8, 2, 3],
+            5i64,
+        ),
+        ("r1".to_owned(), "school".to_owned(), Vec::new(), 9),
+        ("r2".to_owned(), "about_you".to_owned(), vec![0, 255], 7),
+    ];
+    page_save::Entity::insert_many(saved.iter().map(|(r, p, a, s)| page_save::ActiveModel {
+        response_id: Set(r.clone()),
+        page_key: Set(p.clone()),
+        answers: Set(a.clone()),
+        seq: Set(*s),
+    }))
+    .exec(&db)
+    .await
+    .unwrap();
+    assert!(!page_save_definition(&db).await.contains("WITHOUT ROWID"));
+
+    Migrator::up(&db, None).await.unwrap();
+    assert!(
+        page_save_definition(&db).await.contains("WITHOUT ROWID"),
+        "expected page_save in key order after the migration"
+    );
+    assert_eq!(
+        page_saves(&db).await,
+        saved,
+        "a page save was lost or changed"
+    );
+
+    Migrator::down(&db, Some(1)).await.unwrap();
+    assert!(!page_save_definition(&db).await.contains("WITHOUT ROWID"));
+    assert_eq!(
+        page_saves(&db).await,
+        saved,
+        "a page save was lost going back"
+    );
 }
