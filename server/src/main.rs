@@ -7,7 +7,7 @@ use server::cli::{self, Cli};
 
 /// mimalloc rather than the C library's allocator: every request allocates
 /// and frees many small buffers across two worker threads, where glibc's
-/// arenas spent about a tenth of the server's CPU in the load benchmark.
+/// allocator took about a seventh of the server's CPU in the load benchmark.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
