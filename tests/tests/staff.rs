@@ -1079,8 +1079,55 @@ async fn twenty_simultaneous_logins_all_complete() {
         statuses.iter().all(|s| *s == 303),
         "expected all 20 logins to succeed, saw {statuses:?}"
     );
-    // At most four hashes run at once, so twenty take at least five rounds.
+    // Two hashes run at once, so twenty take ten rounds.
     println!("20 logins in {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_password_hashed_at_an_older_cost_is_rehashed_at_sign_in() {
+    use argon2::PasswordHasher;
+    let app = spawn_app().await;
+    let id = user(&app, "teacher@school.scot", Role::Admin, None, None).await;
+    // The argon2 crate's default cost (19 MiB, 2 passes), as stored before.
+    let older = argon2::Argon2::default()
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    staff::set_password(&app.state.db, id, &older)
+        .await
+        .unwrap();
+
+    let wrong = StaffClient::new(&app)
+        .login("teacher@school.scot", "not the password at all")
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let stored = staff::by_email(&app.state.db, "teacher@school.scot")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.password_hash, older,
+        "a wrong password must not change the stored hash"
+    );
+
+    StaffClient::signed_in(&app, "teacher@school.scot").await;
+    let stored = staff::by_email(&app.state.db, "teacher@school.scot")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored
+            .password_hash
+            .starts_with("$argon2id$v=19$m=12288,t=3,p=1$"),
+        "expected the hash at the current cost after sign-in, saw {}",
+        stored.password_hash
+    );
+    // The same password still works, and other staff see no difference.
+    StaffClient::signed_in(&app, "teacher@school.scot").await;
+    let rejected = StaffClient::new(&app)
+        .login("teacher@school.scot", "not the password at all")
+        .await;
+    assert_eq!(rejected.status(), 422);
 }
 
 /// Runs futures concurrently on this task and collects their outputs in order.

@@ -125,6 +125,23 @@ pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: &str) -> Res
     Ok(())
 }
 
+/// Replaces a password hash with one of the same password at the current
+/// cost, unless the password has been changed since `old` was read.
+pub async fn upgrade_password_hash(
+    db: &impl ConnectionTrait,
+    id: i32,
+    old: &str,
+    new: &str,
+) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::PasswordHash, Expr::value(new))
+        .filter(staff_user::Column::Id.eq(id))
+        .filter(staff_user::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Stores the hash of a one-time reset token and when it stops working.
 pub async fn set_reset_token(
     db: &impl ConnectionTrait,

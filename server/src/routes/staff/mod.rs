@@ -268,6 +268,16 @@ async fn login(
             if row.failed_logins != 0 || row.locked_until.is_some() {
                 store::record_success(&state.db, row.id).await?;
             }
+            // A hash made at an older cost is replaced now that the password
+            // is known to be right.
+            if auth::needs_rehash(&row.password_hash) {
+                let upgraded = guard
+                    .hash(&form.password)
+                    .await
+                    .map_err(AppError::internal)?;
+                store::upgrade_password_hash(&state.db, row.id, &row.password_hash, &upgraded)
+                    .await?;
+            }
             session.start(row.id)?;
             audit::record(&state.db, Some(row.id), &row.email, "login", "").await?;
             Ok(redirect("/staff"))
