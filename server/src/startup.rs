@@ -9,7 +9,7 @@ use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::error::AppError;
@@ -251,9 +251,14 @@ impl Application {
         let secure = state.settings.secure_cookies;
         let max_body = state.settings.max_body_bytes;
         let server = HttpServer::new(move || {
+            // Only responses that carry no secret are compressed: the
+            // stylesheet and scripts, and export downloads (see
+            // `routes::assets` and `routes::staff::exports`). A compressed
+            // page holding a form token next to text an attacker can put
+            // there leaks the token by its length (BREACH), and compressing a
+            // pupil's page on the blocking pool cost more than sending it.
             App::new()
                 .wrap(security_headers())
-                .wrap(Compress::default())
                 .wrap(from_fn(request_log))
                 .app_data(data.clone())
                 .app_data(forms::form_config(max_body))
@@ -274,6 +279,10 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(10)
+        // A response written in more than one piece (a compressed or streamed
+        // body) must not wait for the client's delayed acknowledgement of the
+        // first piece: up to 40 ms a page.
+        .tcp_nodelay(true)
         // A client must send its whole request head within this time, and an
         // idle kept-alive connection is closed after KEEP_ALIVE, so slow or
         // idle clients cannot hold connections open (slowloris).

@@ -25,6 +25,8 @@
 #   LOG_LEVEL     the server's RUST_LOG           (default: info, as in production)
 #   LOADGEN_THREADS  the simulated pupils' threads (default: 1, which keeps
 #                 up with 1,000 pupils and leaves the server more of the machine)
+#   GZIP          true: pupils accept gzip as browsers do, so pages come
+#                 compressed; false: they ask for none   (default: true)
 #   SKIP_BUILD=1  use the binaries already built; SERVER_BIN=PATH another server
 set -euo pipefail
 
@@ -41,6 +43,7 @@ SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 WARMUP="${WARMUP:-3}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 LOADGEN_THREADS="${LOADGEN_THREADS:-1}"
+GZIP="${GZIP:-true}"
 PORT="${BENCH_PORT:-18080}"
 # Below the ephemeral range (32768-60999), so no client socket of the
 # benchmark itself can be holding the port when the cluster starts.
@@ -142,7 +145,7 @@ one_run() {
   "$loadgen" run --url "http://127.0.0.1:$PORT" --codes "$work/run/codes.txt" \
     --concurrency "$conc" --warmup "$WARMUP" --seconds "$SECONDS_PER_RUN" \
     --mode "$mode" --server-pid "$server_pid" --acked "$work/run/acked.txt" \
-    --label "$label" --threads "$LOADGEN_THREADS" | tee -a "$results"
+    --label "$label" --threads "$LOADGEN_THREADS" --gzip "$GZIP" | tee -a "$results"
   # A crash, not a clean stop: what was acknowledged must already be durable.
   kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   if [ "$mode" = saves ]; then

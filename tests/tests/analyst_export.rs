@@ -95,6 +95,23 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
         "expected some small cells in 300 pupils to be hidden"
     );
 
+    // Downloads hold no secret, so a client that accepts gzip gets one.
+    let gzipped = coordinator
+        .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/frequencies.csv")))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), 200);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&gzipped.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, text, "the compressed download is the same file");
+
     for file in [
         "indicators.csv",
         "response_rates.csv",
@@ -145,8 +162,8 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
         .unwrap();
     assert_eq!(
         audited.len(),
-        7,
-        "every download is recorded, and nothing else"
+        8,
+        "every download is recorded (the compressed one too), and nothing else"
     );
     assert!(audited.iter().all(|a| !a.detail.contains("answers")));
 

@@ -329,6 +329,47 @@ async fn error_and_staff_pages_carry_the_security_headers() {
 }
 
 #[tokio::test]
+async fn pages_with_form_tokens_are_never_compressed() {
+    let app = spawn_app().await;
+    let client = app.client();
+    // Compressing a token next to text an attacker can choose lets the
+    // response's length give the token away (BREACH).
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[0]).await;
+    for (path, client) in [
+        ("/", &client),
+        ("/staff/login", &client),
+        ("/survey", &pupil.client),
+    ] {
+        let response = client
+            .get(app.url(path))
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            !response.headers().contains_key("content-encoding"),
+            "{path} was compressed: {:?}",
+            response.headers().get("content-encoding")
+        );
+        assert!(
+            response.text().await.unwrap().contains("name=\"csrf\""),
+            "{path} should hold a form token"
+        );
+    }
+    // The stylesheet holds no secret: it is compressed for clients that ask.
+    let css = client
+        .get(app.url("/static/survey.css"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
 async fn a_client_that_never_finishes_its_request_is_cut_off() {
     let app = spawn_app().await;
     let port = app.port;

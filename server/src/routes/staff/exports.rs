@@ -4,6 +4,7 @@
 //! files are all that ever leaves the system about pupils.
 
 use actix_web::http::StatusCode;
+use actix_web::middleware::Compress;
 use actix_web::{HttpResponse, get, web};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -81,7 +82,9 @@ async fn national_exports(state: web::Data<AppState>, staff: Staff) -> Result<Ht
     )
 }
 
-#[get("/cpps/{id}/export/{version}/{file}")]
+// Downloads are aggregates with no secret in them, and can run to a hundred
+// megabytes: they are compressed for clients that accept it.
+#[get("/cpps/{id}/export/{version}/{file}", wrap = "Compress::default()")]
 async fn cpp_download(
     state: web::Data<AppState>,
     staff: Staff,
@@ -105,7 +108,7 @@ async fn cpp_download(
     .await
 }
 
-#[get("/export/{version}/{file}")]
+#[get("/export/{version}/{file}", wrap = "Compress::default()")]
 async fn national_download(
     state: web::Data<AppState>,
     staff: Staff,

@@ -1,9 +1,10 @@
 //! Just enough HTTP/1.1 for the load benchmark's pupils: one keep-alive
 //! connection each, requests written in one piece, responses read by
-//! `Content-Length` or chunks. A general-purpose client spends several times
+//! `Content-Length` or chunks, and gzip accepted and undone as a browser does. A general-purpose client spends several times
 //! the CPU per request, and on a small machine that CPU is taken from the
 //! server being measured.
 
+use std::io::Read;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Target {
     addr: SocketAddr,
     host: String,
+    gzip: bool,
 }
 
 impl Target {
@@ -38,7 +40,18 @@ impl Target {
             .with_context(|| format!("resolving {host}"))?
             .next()
             .ok_or_else(|| anyhow!("{host} has no address"))?;
-        Ok(Self { addr, host })
+        Ok(Self {
+            addr,
+            host,
+            gzip: true,
+        })
+    }
+
+    /// Whether requests say `Accept-Encoding: gzip`, as every browser does
+    /// (the default), so the server compresses what it can.
+    pub fn accepting_gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
     }
 }
 
@@ -98,6 +111,9 @@ impl Connection {
         request.extend_from_slice(b" HTTP/1.1\r\nHost: ");
         request.extend_from_slice(self.target.host.as_bytes());
         request.extend_from_slice(b"\r\n");
+        if self.target.gzip {
+            request.extend_from_slice(b"Accept-Encoding: gzip\r\n");
+        }
         if let Some(cookie) = cookie {
             request.extend_from_slice(b"Cookie: ");
             request.extend_from_slice(cookie.as_bytes());
@@ -205,6 +221,7 @@ async fn read_response(
     let mut set_cookies = Vec::new();
     let mut length: Option<usize> = None;
     let mut chunked = false;
+    let mut gzipped = false;
     let mut keep = true;
     loop {
         line.clear();
@@ -224,6 +241,8 @@ async fn read_response(
             length = Some(value.parse().context("bad Content-Length")?);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value.eq_ignore_ascii_case("chunked");
+        } else if name.eq_ignore_ascii_case("content-encoding") {
+            gzipped = value.eq_ignore_ascii_case("gzip");
         } else if name.eq_ignore_ascii_case("location") {
             location = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("set-cookie") {
@@ -263,6 +282,13 @@ async fn read_response(
     } else if status != 204 && status != 304 && !(100..200).contains(&status) {
         stream.read_to_end(&mut body).await?;
         keep = false;
+    }
+    if gzipped {
+        let mut plain = Vec::with_capacity(body.len() * 4);
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_end(&mut plain)
+            .context("undoing gzip")?;
+        body = plain;
     }
     let body = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());

@@ -124,6 +124,10 @@ struct RunArgs {
     /// Load generator threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Ask for compressed responses (`Accept-Encoding: gzip`), as browsers
+    /// do; `--gzip false` asks for none.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    gzip: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -663,7 +667,9 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     // Interleave stages so pupils of every stage are on at once.
     codes.sort_by_key(|(s, c)| (c.clone(), s.clone()));
     let mut shared = Shared {
-        target: http::Target::resolve(&args.url).await?,
+        target: http::Target::resolve(&args.url)
+            .await?
+            .accepting_gzip(args.gzip),
         codes,
         next_code: AtomicUsize::new(0),
         answers: Mutex::new(HashMap::new()),
