@@ -4,7 +4,7 @@
 # the end gives the median of each measure. After every saves run the server is
 # killed with SIGKILL and the database is checked for every acknowledged save.
 #
-#   bash tests/bench/load.sh                      # everything (about 25 minutes)
+#   bash tests/bench/load.sh                      # everything (about 40 minutes)
 #   RUNS=1 SECONDS_PER_RUN=10 bash tests/bench/load.sh    # a quick look
 #   CONFIGS="sqlite-full" CONCURRENCY="64" bash tests/bench/load.sh
 #
@@ -16,9 +16,11 @@
 #                 logins (staff sign-ins, LOGIN_CONCURRENCY at once, default 20,
 #                 each starting again as soon as it is answered) and/or
 #                 login-bursts (LOGIN_CONCURRENCY sign-ins sent at the same
-#                 moment, the next burst once all are answered)
-#                 (default: "saves pages logins login-bursts"; pages and logins run on
-#                 sqlite-full only)
+#                 moment, the next burst once all are answered) and/or
+#                 starts (pupils typing a new code and pressing Start, over
+#                 and over)
+#                 (default: "saves pages logins login-bursts starts"; pages
+#                 and logins run on sqlite-full only)
 #   RUNS          repeats of each configuration   (default: 3)
 #   SECONDS_PER_RUN, WARMUP   measured and warm-up seconds (default: 20, 3)
 #   RESULTS       file of JSON lines to append to (default: a new temp file)
@@ -36,7 +38,7 @@ cd "$root"
 
 CONFIGS="${CONFIGS:-sqlite-full sqlite-normal postgres postgres-relaxed}"
 CONCURRENCY="${CONCURRENCY:-64 1000}"
-MODES="${MODES:-saves pages logins login-bursts}"
+MODES="${MODES:-saves pages logins login-bursts starts}"
 LOGIN_CONCURRENCY="${LOGIN_CONCURRENCY:-20}"
 RUNS="${RUNS:-3}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
@@ -139,6 +141,8 @@ one_run() {
   # Enough codes that nobody runs out: no pupil finishes, each saves about
   # 40 to 70 pages, and the fastest configuration saves ~15,000 pages a second.
   local codes=$(( (SECONDS_PER_RUN + WARMUP + 5) * 250 + conc * 2 ))
+  # Starting is the whole of a starts run: a code each, ~3,000 a second at most.
+  [ "$mode" = starts ] && codes=$(( (SECONDS_PER_RUN + WARMUP + 5) * 3000 + conc * 2 ))
   "$loadgen" prepare --codes "$codes" --stages P6,S2 --out "$work/run/codes.txt"
   case "$mode" in logins | login-bursts) "$loadgen" staff ;; esac
   start_server
@@ -156,7 +160,10 @@ one_run() {
 for config in $CONFIGS; do
   case "$config" in postgres*) start_pg || continue ;; esac
   for mode in $MODES; do
-    [ "$mode" != saves ] && [ "$config" != sqlite-full ] && continue
+    case "$mode" in
+      saves | starts) ;;
+      *) [ "$config" != sqlite-full ] && continue ;;
+    esac
     concurrency="$CONCURRENCY"
     case "$mode" in logins | login-bursts) concurrency="$LOGIN_CONCURRENCY" ;; esac
     for conc in $concurrency; do

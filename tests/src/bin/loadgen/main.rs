@@ -91,6 +91,10 @@ enum Mode {
     /// Staff sign-ins in bursts: every simulated person submits the form at
     /// the same moment, and the next burst starts once all are answered.
     LoginBursts,
+    /// Pupils arriving: each opens the code page, types a new code and
+    /// presses Start, then hands the device to the next (a school's first
+    /// minutes on a census morning).
+    Starts,
 }
 
 #[derive(Parser)]
@@ -344,6 +348,8 @@ struct Tally {
     starts: u64,
     save_us: Vec<u32>,
     page_us: Vec<u32>,
+    /// Each start: the code page, the code, and Start.
+    start_us: Vec<u32>,
     errors: BTreeMap<String, u64>,
     acked: Vec<(usize, String)>,
 }
@@ -371,6 +377,7 @@ async fn start_pupil(
         return Ok(None);
     };
     browser.cookie = None;
+    let began = Instant::now();
     let home = browser.get("/").await?;
     let csrf = hidden(&home.body, "csrf").ok_or_else(|| anyhow!("no csrf on the code page"))?;
     let entered = browser
@@ -387,6 +394,7 @@ async fn start_pupil(
     }
     if shared.measuring.load(Ordering::Relaxed) {
         tally.starts += 1;
+        tally.start_us.push(micros(began));
     }
     Ok(Some(index))
 }
@@ -418,6 +426,7 @@ async fn pupil_loop(shared: Arc<Shared>, mode: Mode, seed: usize) -> Tally {
         };
         let result = match mode {
             Mode::Saves => walk(&shared, &mut tally, index, &mut browser).await,
+            Mode::Starts => Ok(()),
             Mode::Pages | Mode::Logins | Mode::LoginBursts => {
                 browse(&shared, &mut tally, index, seed, &mut browser).await
             }
@@ -714,6 +723,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         total.starts += tally.starts;
         total.save_us.extend(tally.save_us);
         total.page_us.extend(tally.page_us);
+        total.start_us.extend(tally.start_us);
         total.acked.extend(tally.acked);
         for (kind, n) in tally.errors {
             *total.errors.entry(kind).or_default() += n;
@@ -744,6 +754,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
             Mode::Pages => "pages",
             Mode::Logins => "logins",
             Mode::LoginBursts => "login-bursts",
+            Mode::Starts => "starts",
         },
         "concurrency": args.concurrency,
         "seconds": elapsed,
@@ -754,6 +765,8 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         "page_p50_ms": percentile(&total.page_us, 50.0),
         "page_p99_ms": percentile(&total.page_us, 99.0),
         "starts_per_s": total.starts as f64 / elapsed,
+        "start_p50_ms": percentile(&total.start_us, 50.0),
+        "start_p99_ms": percentile(&total.start_us, 99.0),
         "errors": error_count,
         "error_kinds": total.errors,
         "acked_total": total.acked.len(),
@@ -885,6 +898,8 @@ fn summary(path: &PathBuf) -> anyhow::Result<()> {
         ("page_p99_ms", "page p99 ms"),
         ("logins_per_s", "logins/s"),
         ("login_p99_ms", "login p99 ms"),
+        ("starts_per_s", "starts/s"),
+        ("start_p99_ms", "start p99 ms"),
         ("errors", "errors"),
         ("server_cpu_pct", "server CPU %"),
         ("server_peak_rss_mb", "server peak RSS MB"),
