@@ -124,6 +124,16 @@ async fn the_load_generator_drives_every_mode_and_verifies_its_saves() {
             result[measure].as_f64().is_some_and(|n| n > 0.0),
             "{mode}: expected some {measure}, saw {result}"
         );
+        for (p50, p99) in [
+            ("save_p50_ms", "save_p99_ms"),
+            ("page_p50_ms", "page_p99_ms"),
+            ("start_p50_ms", "start_p99_ms"),
+            ("login_p50_ms", "login_p99_ms"),
+        ] {
+            if let (Some(p50), Some(p99)) = (result[p50].as_f64(), result[p99].as_f64()) {
+                assert!(p50 <= p99, "{mode}: median above p99 in {result}");
+            }
+        }
         if mode == "saves" {
             saves_acked = result["acked_total"].as_u64().unwrap();
         }

@@ -731,6 +731,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     total.save_us.sort_unstable();
     total.page_us.sort_unstable();
+    total.start_us.sort_unstable();
     let hz = clock_ticks() as f64;
     let cpu = |b: Option<(u64, u64)>, a: Option<(u64, u64)>| match (b, a) {
         (Some(b), Some(a)) => (a.0 - b.0) as f64 / hz / elapsed * 100.0,
