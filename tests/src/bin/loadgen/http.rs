@@ -1,8 +1,8 @@
 //! Just enough HTTP/1.1 for the load benchmark's pupils: one keep-alive
 //! connection each, requests written in one piece, responses read by
-//! `Content-Length` or chunks, and gzip accepted and undone as a browser does. A general-purpose client spends several times
-//! the CPU per request, and on a small machine that CPU is taken from the
-//! server being measured.
+//! `Content-Length` or chunks, and gzip accepted and undone as a browser does.
+//! A general-purpose client spends several times the CPU per request, and on a
+//! small machine that CPU is taken from the server being measured.
 
 use std::io::Read;
 use std::net::SocketAddr;
