@@ -598,3 +598,58 @@ async fn the_session_cookie_is_only_sent_again_when_the_session_changes() {
         .await;
     assert!(sets_cookie(&changed), "a changed session must be sent");
 }
+
+/// On a SQLite file the code screen and Start read codes and sittings
+/// straight from the file; they must read exactly what sea-orm reads,
+/// times to the nanosecond included, before and after the sitting closes.
+#[tokio::test]
+async fn direct_reads_of_codes_and_sittings_agree_with_sea_orm() {
+    use server::db::pupil as store;
+    let app = spawn_app().await;
+    let Some(direct) = app.state.direct.clone() else {
+        // PostgreSQL: every read goes through sea-orm.
+        return;
+    };
+    let db = &app.state.db;
+    let sitting = app
+        .sitting_with(
+            "S2",
+            2,
+            SittingOptions {
+                opens_at: Some(Utc::now() - Duration::minutes(5)),
+                closes_at: Some(Utc::now() + Duration::days(3)),
+                ..Default::default()
+            },
+        )
+        .await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&sitting.codes[1]).await;
+    for stage in ["open", "closed"] {
+        for code in &sitting.codes {
+            let hash = app
+                .state
+                .code_hash(&server::domain::AccessCode::parse(code).unwrap());
+            let through_orm = store::find_code(db, &hash).await.unwrap();
+            assert!(through_orm.is_some());
+            assert_eq!(direct.find_code(&hash).unwrap(), through_orm, "{stage}");
+            let (found, _) = through_orm.unwrap();
+            assert_eq!(
+                direct.code_by_id(found.id).unwrap(),
+                store::code_by_id(db, found.id).await.unwrap(),
+                "{stage}"
+            );
+        }
+        let through_orm = store::sitting(db, sitting.id).await.unwrap();
+        assert_eq!(
+            through_orm.as_ref().map(|s| s.closed_at.is_some()),
+            Some(stage == "closed")
+        );
+        assert_eq!(direct.sitting(sitting.id).unwrap(), through_orm, "{stage}");
+        server::sittings::close(&app.state, sitting.id)
+            .await
+            .unwrap();
+    }
+    assert_eq!(direct.find_code(&"0".repeat(64)).unwrap(), None);
+    assert_eq!(direct.code_by_id(-1).unwrap(), None);
+    assert_eq!(direct.sitting(-1).unwrap(), None);
+}

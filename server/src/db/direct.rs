@@ -20,11 +20,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, params};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::Durability;
-use super::pupil::{Completed, Ending, InProgress, PageSave, state};
+use super::pupil::{Code, Completed, Ending, InProgress, PageSave, Sitting, state};
 
 /// A SQLite database file opened for the pupil journey's hot paths.
 #[derive(Debug, Clone)]
@@ -82,14 +84,7 @@ impl DirectSqlite {
         &self,
         response_id: &str,
     ) -> Result<Option<(InProgress, Vec<PageSave>)>, DbErr> {
-        READERS.with(|readers| {
-            let mut readers = readers.borrow_mut();
-            if !readers.contains_key(&self.path) {
-                readers.insert(self.path.clone(), self.open()?);
-            }
-            let Some(conn) = readers.get(&self.path) else {
-                return Ok(None);
-            };
+        self.read(|conn| {
             let mut statement = conn.prepare_cached(PROGRESS_SQL).map_err(db_err)?;
             let mut rows = statement.query(params![response_id]).map_err(db_err)?;
             let mut found: Option<InProgress> = None;
@@ -117,6 +112,177 @@ impl DirectSqlite {
             saves.sort_by_key(|save| save.seq);
             Ok(found.map(|f| (f, saves)))
         })
+    }
+
+    /// The code with this keyed hash and its sitting, as
+    /// [`super::pupil::find_code`] returns them, in one query.
+    pub fn find_code(&self, code_hash: &str) -> Result<Option<(Code, Sitting)>, DbErr> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(FIND_CODE_SQL).map_err(db_err)?;
+            optional(statement.query_row(params![code_hash], |row| {
+                Ok((code_from(row, 0)?, sitting_from(row, CODE_COLUMNS)?))
+            }))
+        })
+    }
+
+    /// [`super::pupil::code_by_id`].
+    pub fn code_by_id(&self, id: i32) -> Result<Option<Code>, DbErr> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(CODE_BY_ID_SQL).map_err(db_err)?;
+            optional(statement.query_row(params![id], |row| code_from(row, 0)))
+        })
+    }
+
+    /// [`super::pupil::sitting`].
+    pub fn sitting(&self, id: i32) -> Result<Option<Sitting>, DbErr> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(SITTING_BY_ID_SQL).map_err(db_err)?;
+            optional(statement.query_row(params![id], |row| sitting_from(row, 0)))
+        })
+    }
+
+    /// Runs `read` on this thread's connection to the file, opening it first
+    /// if this thread has none yet.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
+        READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            let conn = match readers.entry(self.path.clone()) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(self.open()?),
+            };
+            read(conn)
+        })
+    }
+}
+
+/// The columns of `access_code` that [`code_from`] reads.
+macro_rules! code_select {
+    () => {
+        "c.id, c.sitting_id, c.code_hash, c.state, c.response_id"
+    };
+}
+/// How many columns [`code_select`] names.
+const CODE_COLUMNS: usize = 5;
+/// The columns of `sitting` that [`sitting_from`] reads.
+macro_rules! sitting_select {
+    () => {
+        "s.id, s.school_id, s.cpp_id, s.stage, s.label, s.questionnaire_version_id, \
+         s.disabled_modules, s.signposting, s.opens_at, s.closes_at, s.closed_at, s.mop_up_of, \
+         s.created_by, s.is_demo, s.created_at"
+    };
+}
+
+const FIND_CODE_SQL: &str = concat!(
+    "SELECT ",
+    code_select!(),
+    ", ",
+    sitting_select!(),
+    " FROM access_code c JOIN sitting s ON s.id = c.sitting_id WHERE c.code_hash = ?1"
+);
+const CODE_BY_ID_SQL: &str = concat!(
+    "SELECT ",
+    code_select!(),
+    " FROM access_code c WHERE c.id = ?1"
+);
+const SITTING_BY_ID_SQL: &str = concat!(
+    "SELECT ",
+    sitting_select!(),
+    " FROM sitting s WHERE s.id = ?1"
+);
+
+fn optional<T>(found: rusqlite::Result<T>) -> Result<Option<T>, DbErr> {
+    match found {
+        Ok(value) => Ok(Some(value)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(error) => Err(db_err(error)),
+    }
+}
+
+/// An `access_code` row from [`code_select`]'s columns, starting at `at`.
+fn code_from(row: &rusqlite::Row, at: usize) -> rusqlite::Result<Code> {
+    Ok(Code {
+        id: row.get(at)?,
+        sitting_id: row.get(at + 1)?,
+        code_hash: row.get(at + 2)?,
+        state: row.get(at + 3)?,
+        response_id: row.get(at + 4)?,
+    })
+}
+
+/// A `sitting` row from [`sitting_select`]'s columns, starting at `at`.
+fn sitting_from(row: &rusqlite::Row, at: usize) -> rusqlite::Result<Sitting> {
+    let time = |index: usize| -> rusqlite::Result<Option<DateTime<Utc>>> {
+        let value = row.get_ref(at + index)?;
+        if value == ValueRef::Null {
+            return Ok(None);
+        }
+        stored_time(value).map(Some).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + index,
+                value.data_type(),
+                format!("not a date and time: {value:?}").into(),
+            )
+        })
+    };
+    Ok(Sitting {
+        id: row.get(at)?,
+        school_id: row.get(at + 1)?,
+        cpp_id: row.get(at + 2)?,
+        stage: row.get(at + 3)?,
+        label: row.get(at + 4)?,
+        questionnaire_version_id: row.get(at + 5)?,
+        disabled_modules: row.get(at + 6)?,
+        signposting: row.get(at + 7)?,
+        opens_at: time(8)?,
+        closes_at: time(9)?,
+        closed_at: time(10)?,
+        mop_up_of: row.get(at + 11)?,
+        created_by: row.get(at + 12)?,
+        is_demo: row.get(at + 13)?,
+        created_at: time(14)?.ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + 14,
+                rusqlite::types::Type::Null,
+                "a sitting without its creation time".into(),
+            )
+        })?,
+    })
+}
+
+/// A date and time as SQLite holds it, read as sqlx (and so sea-orm) reads
+/// it: RFC 3339 text (how sea-orm writes it), the other text forms SQLite's
+/// own date functions make (taken as UTC when they name no offset), or whole
+/// seconds since 1970.
+fn stored_time(value: ValueRef) -> Option<DateTime<Utc>> {
+    const FORMATS: [&str; 12] = [
+        "%F %T%.f",
+        "%F %R",
+        "%F %RZ",
+        "%F %R%:z",
+        "%F %T%.fZ",
+        "%F %T%.f%:z",
+        "%FT%R",
+        "%FT%RZ",
+        "%FT%R%:z",
+        "%FT%T%.f",
+        "%FT%T%.fZ",
+        "%FT%T%.f%:z",
+    ];
+    match value {
+        ValueRef::Text(bytes) => {
+            let text = std::str::from_utf8(bytes).ok()?;
+            if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+                return Some(time.with_timezone(&Utc));
+            }
+            FORMATS.iter().find_map(|format| {
+                DateTime::parse_from_str(text, format)
+                    .map(|time| time.with_timezone(&Utc))
+                    .or_else(|_| NaiveDateTime::parse_from_str(text, format).map(|t| t.and_utc()))
+                    .ok()
+            })
+        }
+        ValueRef::Integer(seconds) => DateTime::from_timestamp(seconds, 0),
+        _ => None,
     }
 }
 

@@ -53,6 +53,30 @@ pub fn client_ip(req: &HttpRequest, trust_proxy: bool) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
+/// The code with this keyed hash and its sitting. On a SQLite file this and
+/// the two reads below go straight to the file, as page loads do (see
+/// `db::direct`): a pupil starting makes five of them.
+async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, store::Sitting)>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.find_code(hash)?,
+        None => store::find_code(&state.db, hash).await?,
+    })
+}
+
+async fn code_by_id(state: &AppState, id: i32) -> Result<Option<store::Code>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.code_by_id(id)?,
+        None => store::code_by_id(&state.db, id).await?,
+    })
+}
+
+async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.sitting(id)?,
+        None => store::sitting(&state.db, id).await?,
+    })
+}
+
 #[derive(Deserialize)]
 struct CodeQuery {
     code: Option<String>,
@@ -116,7 +140,7 @@ async fn enter_code(
         Err(_) => return show_error("typo"),
     };
     let hash = state.code_hash(&code);
-    let Some((found, sitting)) = store::find_code(&state.db, &hash).await? else {
+    let Some((found, sitting)) = find_code(&state, &hash).await? else {
         state.code_throttle.fail(&ip, "access code");
         return show_error("not_found");
     };
@@ -166,14 +190,14 @@ async fn welcome(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(redirect("/?notice=timeout"));
     }
-    let Some(code) = store::code_by_id(&state.db, code_id).await? else {
+    let Some(code) = code_by_id(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     if code.state != state::UNUSED {
         session.clear();
         return Ok(redirect("/"));
     }
-    let sitting = store::sitting(&state.db, code.sitting_id)
+    let sitting = sitting(&state, code.sitting_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let entry = state
@@ -220,12 +244,12 @@ async fn welcome_answer(
         }
         return Ok(redirect("/"));
     };
-    let Some(code) = store::code_by_id(&state.db, code_id).await? else {
+    let Some(code) = code_by_id(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     match form.action.as_str() {
         "start" => {
-            let sitting = store::sitting(&state.db, code.sitting_id)
+            let sitting = sitting(&state, code.sitting_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             if store::sitting_window(&sitting, Utc::now()) != Window::Open {
@@ -498,7 +522,7 @@ async fn finish(
         .await?
         .map(|r| r.sitting_id);
     let signposting = match sitting_id {
-        Some(id) => store::sitting(&state.db, id).await?.map(|s| s.signposting),
+        Some(id) => sitting(&state, id).await?.map(|s| s.signposting),
         None => None,
     };
     let chrome = Chrome::new(&state, &session, None, "/")?;
