@@ -11,6 +11,7 @@ pub mod error;
 pub mod forms;
 pub mod i18n;
 pub mod middleware;
+pub mod pieces;
 pub mod questionnaires;
 pub mod retention;
 pub mod routes;

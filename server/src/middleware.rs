@@ -1,12 +1,15 @@
-//! Cross-cutting request handling: request ids and privacy-safe request logs.
+//! Cross-cutting request handling: request ids and privacy-safe request logs,
+//! and bodies handed over in pieces.
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use rand::Rng;
 use tracing::Instrument;
+
+use crate::pieces::{self, Pieces};
 
 /// Gives each request an id and logs one line when it ends: the method, the
 /// matched route pattern (never the raw path, which may hold a code), the status
@@ -37,4 +40,20 @@ pub async fn request_log(
         Err(error) => tracing::error!(%error, elapsed_ms, "request failed"),
     }
     result
+}
+
+/// Hands every complete body larger than [`pieces::PIECE`] to actix-web in
+/// pieces of that size (see [`pieces`]), so that no connection's write buffer
+/// grows past the 8 kB it starts with. Streamed bodies (compressed assets and
+/// downloads) are left as they are.
+pub async fn send_in_pieces(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    Ok(response.map_body(|_, body| match body.try_into_bytes() {
+        Ok(bytes) if bytes.len() > pieces::PIECE => BoxBody::new(Pieces::new(bytes)),
+        Ok(bytes) => BoxBody::new(bytes),
+        Err(body) => BoxBody::new(body),
+    }))
 }

@@ -18,7 +18,7 @@ use crate::forms;
 use crate::db::{self, Db};
 use crate::domain::AccessCode;
 use crate::i18n::{LocaleError, Locales};
-use crate::middleware::request_log;
+use crate::middleware::{request_log, send_in_pieces};
 use crate::questionnaires::{Catalogue, CatalogueError};
 use crate::routes;
 use crate::saves::SaveQueue;
@@ -260,6 +260,7 @@ impl Application {
             App::new()
                 .wrap(security_headers())
                 .wrap(from_fn(request_log))
+                .wrap(from_fn(send_in_pieces))
                 .app_data(data.clone())
                 .app_data(forms::form_config(max_body))
                 .app_data(forms::query_config())
@@ -283,6 +284,10 @@ impl Application {
         // body) must not wait for the client's delayed acknowledgement of the
         // first piece: up to 40 ms a page.
         .tcp_nodelay(true)
+        // Write out what is buffered once it reaches a piece: with bodies
+        // handed over in pieces (`send_in_pieces`), no connection's write
+        // buffer then grows past the 8 kB it starts with.
+        .h1_write_buffer_size(crate::pieces::PIECE)
         // A client must send its whole request head within this time, and an
         // idle kept-alive connection is closed after KEEP_ALIVE, so slow or
         // idle clients cannot hold connections open (slowloris).

@@ -13,7 +13,8 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use tests::{Pupil, csrf_of, spawn_app, spawn_app_with};
+use server::auth::Role;
+use tests::{Pupil, csrf_of, signed_in_staff, spawn_app, spawn_app_with};
 
 const PAYLOAD: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 
@@ -371,6 +372,39 @@ async fn pages_with_form_tokens_are_never_compressed() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-encoding"], "gzip");
+}
+
+/// Bodies leave in pieces of a few kilobytes (see `server::pieces`), still
+/// announced whole, with their length and not in chunked encoding, and they
+/// arrive whole over one kept-alive connection.
+#[tokio::test]
+async fn large_pages_arrive_whole_with_their_length() {
+    let app = spawn_app().await;
+    let admin = signed_in_staff(&app, "pieces@example.org", Role::Admin, None, None).await;
+    let mut sizes = Vec::new();
+    for path in ["/staff", "/staff/admin/users", "/staff/login", "/staff"] {
+        let response = admin.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(!response.headers().contains_key("transfer-encoding"));
+        let length = response.headers()["content-length"]
+            .to_str()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap();
+        let body = response.bytes().await.unwrap();
+        assert_eq!(body.len(), length, "{path}");
+        assert!(
+            String::from_utf8_lossy(&body)
+                .trim_end()
+                .ends_with("</html>"),
+            "{path} arrived whole"
+        );
+        sizes.push(length);
+    }
+    assert!(
+        sizes.iter().any(|&size| size > server::pieces::PIECE),
+        "no page of more than one piece was fetched: {sizes:?}"
+    );
 }
 
 #[tokio::test]
