@@ -3,10 +3,12 @@
 //! actix-web copies a response body into the connection's write buffer
 //! before sending it, and keeps that buffer, grown to the largest response
 //! the connection has sent, for as long as the connection stays open (up to
-//! 128 kB). A pupil's page is 3 to 13 kB, so every open connection kept a
-//! buffer of 16 kB or more after its first page. Given in pieces no larger
-//! than the server's write threshold ([`PIECE`], see `startup`), a page is
-//! sent from the 8 kB buffer each connection starts with, and nothing grows.
+//! 128 kB). A pupil's page is 3 to 13 kB, so every open connection that had
+//! been sent a larger page kept a buffer of 16 kB or more. Handed over in
+//! pieces of [`PIECE`] bytes, with actix-web writing out whatever it holds
+//! once it reaches [`WRITE_AT`] bytes (see `startup`), a response never needs
+//! more than the 8 kB buffer each connection starts with, and most pages
+//! still leave in one write together with their head.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -15,10 +17,16 @@ use std::task::{Context, Poll};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 
-/// The largest piece handed over at once, and the number of bytes actix-web
-/// buffers before it writes them out: together at most one byte under the
-/// 8 kB that each connection's write buffer starts with.
-pub const PIECE: usize = 4 * 1024;
+/// The largest piece of a body handed over at once.
+pub const PIECE: usize = 6 * 1024;
+
+/// The buffered bytes at which actix-web writes out. A response head
+/// shorter than this goes out with the first piece of its body; below this,
+/// plus a piece, is at most one byte under the 8 kB each connection's write
+/// buffer starts with.
+pub const WRITE_AT: usize = 2 * 1024;
+
+const _: () = assert!(WRITE_AT - 1 + PIECE < 8 * 1024);
 
 /// A complete body, sent [`PIECE`] bytes at a time with its full length
 /// announced in `Content-Length`.
@@ -74,7 +82,7 @@ mod tests {
             sizes.push(piece.len());
             joined.extend_from_slice(&piece);
         }
-        assert_eq!(sizes, [PIECE, PIECE, 10_000 - 2 * PIECE]);
+        assert_eq!(sizes, [PIECE, 10_000 - PIECE]);
         assert_eq!(joined, body);
         assert_eq!(
             pieces.size(),

@@ -284,10 +284,10 @@ impl Application {
         // body) must not wait for the client's delayed acknowledgement of the
         // first piece: up to 40 ms a page.
         .tcp_nodelay(true)
-        // Write out what is buffered once it reaches a piece: with bodies
+        // Write out what is buffered once it reaches 2 kB: with bodies
         // handed over in pieces (`send_in_pieces`), no connection's write
-        // buffer then grows past the 8 kB it starts with.
-        .h1_write_buffer_size(crate::pieces::PIECE)
+        // buffer then grows past the 8 kB it starts with (see `pieces`).
+        .h1_write_buffer_size(crate::pieces::WRITE_AT)
         // A client must send its whole request head within this time, and an
         // idle kept-alive connection is closed after KEEP_ALIVE, so slow or
         // idle clients cannot hold connections open (slowloris).
