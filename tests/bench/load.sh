@@ -157,6 +157,7 @@ one_run() {
   fi
 }
 
+gauge_before="$("$loadgen" gauge)"
 for config in $CONFIGS; do
   case "$config" in postgres*) start_pg || continue ;; esac
   for mode in $MODES; do
@@ -178,6 +179,7 @@ done
 
 echo
 echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "One argon2id hash at the server's cost (loadgen gauge): ${gauge_before} ms before the runs, $("$loadgen" gauge) ms after"
 echo "Medians of $RUNS run(s) of ${SECONDS_PER_RUN} s each (results: $results)"
 echo
 "$loadgen" summary "$results"

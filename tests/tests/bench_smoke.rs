@@ -151,4 +151,9 @@ async fn the_load_generator_drives_every_mode_and_verifies_its_saves() {
         verified["missing"], 0,
         "every acknowledged save is in the database: {verified}"
     );
+
+    // The machine's speed, printed beside the results.
+    let gauge = loadgen(dir.path(), &["gauge"]);
+    let hash_ms: f64 = gauge.trim().parse().expect("gauge prints milliseconds");
+    assert!(hash_ms > 0.0, "{gauge}");
 }

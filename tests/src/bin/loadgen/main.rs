@@ -78,6 +78,10 @@ enum Command {
     },
     /// Print the median of each measure per label from a file of JSON lines.
     Summary { results: PathBuf },
+    /// Time argon2id hashes at the server's cost on one thread and print
+    /// the median in milliseconds: how fast this machine is at the moment,
+    /// to print beside results measured on it.
+    Gauge,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -160,8 +164,38 @@ fn main() -> anyhow::Result<()> {
                 acked,
             } => verify(settings, &label, acked).await,
             Command::Summary { results } => summary(&results),
+            Command::Gauge => gauge(),
         }
     })
+}
+
+// --- gauge -----------------------------------------------------------------
+
+/// Prints the median time of 15 argon2id hashes at the server's cost. On a
+/// shared virtual machine the speed of a core changes from hour to hour;
+/// a sign-in costs one such hash, and the other measures move with it.
+fn gauge() -> anyhow::Result<()> {
+    use argon2::{Algorithm, Argon2, Block, Version};
+    let params = server::auth::HASH_PARAMS;
+    let mut memory = vec![Block::default(); params.block_count()];
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut out = [0u8; 32];
+    let mut times = Vec::new();
+    for _ in 0..15 {
+        let began = Instant::now();
+        argon
+            .hash_password_into_with_memory(
+                b"a password to time",
+                b"sixteen byte salt",
+                &mut out,
+                &mut memory,
+            )
+            .map_err(|e| anyhow!("hashing: {e}"))?;
+        times.push(began.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!("{:.1}", times[times.len() / 2]);
+    Ok(())
 }
 
 // --- prepare ---------------------------------------------------------------
