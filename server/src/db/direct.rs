@@ -146,11 +146,16 @@ impl DirectSqlite {
     fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
         READERS.with(|readers| {
             let mut readers = readers.borrow_mut();
-            let conn = match readers.entry(self.path.clone()) {
-                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(entry) => entry.insert(self.open()?),
-            };
-            read(conn)
+            // Looked up by reference: the path is copied only when the
+            // connection is first opened, not on every read.
+            if !readers.contains_key(&self.path) {
+                let conn = self.open()?;
+                readers.insert(self.path.clone(), conn);
+            }
+            match readers.get(&self.path) {
+                Some(conn) => read(conn),
+                None => Err(DbErr::Custom("SQLite: no read connection".into())),
+            }
         })
     }
 }
