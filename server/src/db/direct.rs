@@ -1,17 +1,18 @@
-//! The two queries every pupil page makes, on a SQLite database file, without
-//! the driver's thread hop.
+//! The pupil journey's hot queries on a SQLite database file, without the
+//! driver's thread hop.
 //!
 //! sea-orm's SQLite driver runs each connection on a thread of its own and
 //! passes every query and every result row across a channel: two thread
 //! wake-ups per query, which cost more than the query. Loading a pupil's
-//! progress and storing page saves happen on every page, so on a SQLite file
-//! they are done here instead, with SQLite's own interface:
+//! progress and storing page saves happen on every page, and reading codes
+//! and sittings on every start, so on a SQLite file they are done here
+//! instead, with SQLite's own interface:
 //!
 //! - reads run on the calling thread, through a connection that thread keeps
 //!   open (WAL readers never wait for the writer);
-//! - page saves are written by one dedicated thread (see
-//!   [`crate::saves::SaveQueue::start_direct`]), in one transaction per batch
-//!   and one fsync per commit under `DURABILITY=full`.
+//! - page saves, and starting and ending responses, are written by one
+//!   dedicated thread (see [`crate::saves::SaveQueue::start_direct`]), in one
+//!   transaction per batch and one fsync per commit under `DURABILITY=full`.
 //!
 //! Everything else, and every query on PostgreSQL, goes through sea-orm.
 

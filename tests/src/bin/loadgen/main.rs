@@ -172,8 +172,8 @@ fn main() -> anyhow::Result<()> {
 // --- gauge -----------------------------------------------------------------
 
 /// Prints the median time of 15 argon2id hashes at the server's cost. On a
-/// shared virtual machine the speed of a core changes from hour to hour;
-/// a sign-in costs one such hash, and the other measures move with it.
+/// shared virtual machine the speed of a core changes from hour to hour; a
+/// sign-in costs one such hash, while saves and pages follow it only loosely.
 fn gauge() -> anyhow::Result<()> {
     use argon2::{Algorithm, Argon2, Block, Version};
     let params = server::auth::HASH_PARAMS;
