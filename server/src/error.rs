@@ -23,7 +23,9 @@ pub enum AppError {
     NotFound,
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
-    /// 500: anything unexpected. The cause is logged, never shown.
+    /// 500: anything unexpected. The cause is logged, never shown: the
+    /// response carries this error to `middleware::request_log`, which writes
+    /// it into the request's line.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -58,9 +60,6 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "internal error");
-        }
         let status = self.status_code();
         let message = match self {
             AppError::Internal(_) => {

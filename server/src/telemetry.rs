@@ -1,8 +1,10 @@
 //! Logging: tracing to stderr, filtered by `RUST_LOG` (default `info`).
 //!
 //! Logs never hold a code, an answer, an IP address or a user agent: the request
-//! logger below records only the method, the route pattern, the status, the
-//! duration and a request id.
+//! logger (`middleware::request_log`) records only the method, the route
+//! pattern, the status, the duration and, for a failure, its cause.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -11,6 +13,8 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in a file or journal.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

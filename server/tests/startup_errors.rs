@@ -168,50 +168,55 @@ fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
     assert_fails_with(&output, "give the changed file a new version number");
 }
 
-#[test]
-fn the_server_answers_health_checks_and_stops_cleanly_on_sigterm() {
-    use std::io::{Read, Write};
-    use std::time::{Duration, Instant};
-
-    let dir = tempfile::tempdir().unwrap();
+/// The server binary serving on a free port, with stderr going to `log`.
+fn serve(dir: &Path, log_level: &str, log: std::process::Stdio) -> (std::process::Child, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("--data-dir")
-        .arg(dir.path().join("data"))
+        .arg(dir.join("data"))
         .args(["--bind", &addr, "serve"])
         .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log_level)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
+    (child, addr)
+}
 
+/// One GET over a fresh connection, waiting up to a minute for the server
+/// to start listening; the whole response as text.
+fn get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
     let started = Instant::now();
-    let response = loop {
-        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .unwrap();
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+            write!(
+                stream,
+                "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
             let mut text = String::new();
             stream.read_to_string(&mut text).unwrap();
-            break text;
+            return text;
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the server never started"
         );
         std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(
-        response.starts_with("HTTP/1.1 200"),
-        "expected 200 from /healthz, saw {response}"
-    );
+    }
+}
 
+/// Sends SIGTERM and waits for a clean exit.
+fn stop(mut child: std::process::Child) {
+    use std::time::{Duration, Instant};
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -224,7 +229,7 @@ fn the_server_answers_health_checks_and_stops_cleanly_on_sigterm() {
                 exit.success(),
                 "expected a clean exit on SIGTERM, saw {exit}"
             );
-            break;
+            return;
         }
         assert!(
             stopping.elapsed() < Duration::from_secs(15),
@@ -232,4 +237,50 @@ fn the_server_answers_health_checks_and_stops_cleanly_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn the_server_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = serve(dir.path(), "warn", std::process::Stdio::null());
+    let response = get(&addr, "/healthz");
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "expected 200 from /healthz, saw {response}"
+    );
+    stop(child);
+}
+
+#[test]
+fn each_request_logs_one_line_with_its_route_and_never_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let (child, addr) = serve(dir.path(), "info", log.into());
+    assert!(get(&addr, "/healthz").starts_with("HTTP/1.1 200"));
+    // A path and query that could hold a code: neither may reach the log.
+    let missing = get(&addr, "/c/KT7Q-M4XP?code=KT7Q-M4XP");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+    stop(child);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let requests: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(" request "))
+        .collect();
+    assert_eq!(requests.len(), 2, "one line per request:\n{log}");
+    assert!(
+        requests[0].contains("method=GET route=/healthz status=200 elapsed_ms="),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1].contains("method=GET route=(unmatched) status=404 elapsed_ms="),
+        "{}",
+        requests[1]
+    );
+    assert!(
+        !log.contains("KT7Q"),
+        "a path or query reached the log:\n{log}"
+    );
 }
