@@ -349,4 +349,27 @@ mod tests {
         let merged = merge(&[bad, good]);
         assert_eq!(merged.len(), 1);
     }
+
+    #[test]
+    fn a_page_damaged_after_its_shown_list_takes_nothing_back() {
+        let first = save(
+            1,
+            "a",
+            &[0, 1],
+            &[(0, Answer::Choice(1)), (1, Answer::Choice(2))],
+        );
+        for damage in [0x7f_u8, 0xff] {
+            let mut bad = save(2, "a", &[0, 1], &[(0, Answer::Choice(0))]);
+            // The shown list (a count and two ordinals, one byte each) is
+            // intact; the answers' version byte is not, or they end mid-value.
+            if damage == 0xff {
+                bad.answers.push(0xff);
+            } else {
+                bad.answers[3] = damage;
+            }
+            let merged = merge(&[first.clone(), bad.clone()]);
+            assert_eq!(merged.get(0), Some(&Answer::Choice(1)), "{:?}", bad.answers);
+            assert_eq!(merged.get(1), Some(&Answer::Choice(2)), "{:?}", bad.answers);
+        }
+    }
 }
