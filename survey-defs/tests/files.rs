@@ -3,17 +3,21 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use survey_defs::{
     Band, Indicator, Locale, ModuleSwitches, Severity, Stage, Theme, builtin, builtin_sources,
     load_file, load_str, readability,
 };
 
+/// This package's directory, as cargo gives it to the running test: right
+/// even when the test was built in another checkout sharing the build cache.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(dir);
+    let dir = package_dir().join("tests/fixtures").join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -123,7 +127,7 @@ fn valid_fixtures_load() {
 
 #[test]
 fn right_to_left_locale_is_described_and_used() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/rtl_arabic.toml");
+    let file = package_dir().join("tests/fixtures/valid/rtl_arabic.toml");
     let q = load_file(&file).unwrap().questionnaire;
     let ar: Locale = "ar".parse().unwrap();
     let en: Locale = "en".parse().unwrap();

@@ -15,7 +15,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use proptest::prelude::*;
@@ -63,12 +63,18 @@ const FRAGMENTS: &[&str] = &[
     "#",
 ];
 
+/// This package's directory, as cargo gives it to the running test: right
+/// even when the test was built in another checkout sharing the build cache.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
 fn seeds() -> Vec<String> {
     let mut seeds: Vec<String> = survey_defs::builtin_sources()
         .iter()
         .map(|(_, text)| (*text).to_owned())
         .collect();
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let fixtures = package_dir().join("tests/fixtures");
     for dir in ["valid", "invalid"] {
         for entry in std::fs::read_dir(fixtures.join(dir)).unwrap() {
             let path = entry.unwrap().path();

@@ -37,6 +37,12 @@ impl TestApp {
     }
 }
 
+/// This package's directory, as cargo gives it to the running test: right
+/// even when the test was built in another checkout sharing the build cache.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
 /// The backend the tests run against: "sqlite" or "postgres".
 pub fn backend() -> &'static str {
     match std::env::var("TEST_DATABASE_URL") {
@@ -47,9 +53,7 @@ pub fn backend() -> &'static str {
 
 /// The tests crate's fixture directory (`tests/fixtures/NAME`).
 pub fn fixture(name: &str) -> PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    package_dir().join("fixtures").join(name)
 }
 
 /// A fresh, empty database URL for one test, and the directory it may use.
@@ -371,7 +375,7 @@ impl<'a> Pupil<'a> {
 /// Runs a browser test script (`tests/browser/NAME.mjs`) against `app` with the
 /// given environment, and fails with the script's output if it fails.
 pub fn run_browser_script(app: &TestApp, name: &str, env: &[(&str, String)]) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let dir = package_dir().join("browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
         "the browser test packages are missing: run `bash tests/run.sh` (or `npm ci` in tests/browser)"

@@ -13,6 +13,12 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sea_orm::{ConnectionTrait, Database};
 use tempfile::TempDir;
 
+/// This package's directory, as cargo gives it to the running test: right
+/// even when the test was built in another checkout sharing the build cache.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
 /// Runs `test` over `strategy`: `PROPTEST_CASES` cases (256 by default), or,
 /// with `FUZZ_SECONDS=S`, batches of cases until S seconds have passed. A
 /// failure (a panic included) names the smallest failing input.
@@ -50,9 +56,7 @@ where
 /// The regression corpus of one fuzz target: every file under
 /// `tests/fuzz/corpus/<target>/`, as bytes, with its name.
 pub fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fuzz/corpus")
-        .join(target);
+    let dir = package_dir().join("../tests/fuzz/corpus").join(target);
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
