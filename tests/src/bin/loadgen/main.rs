@@ -78,9 +78,9 @@ enum Command {
     },
     /// Print the median of each measure per label from a file of JSON lines.
     Summary { results: PathBuf },
-    /// Time argon2id hashes at the server's cost on one thread and print
-    /// the median in milliseconds: how fast this machine is at the moment,
-    /// to print beside results measured on it.
+    /// Time argon2id hashes at the server's cost on one thread, with the
+    /// argon2 crate, and print the median in milliseconds: how fast this
+    /// machine is at the moment, to print beside results measured on it.
     Gauge,
 }
 
@@ -171,9 +171,12 @@ fn main() -> anyhow::Result<()> {
 
 // --- gauge -----------------------------------------------------------------
 
-/// Prints the median time of 15 argon2id hashes at the server's cost. On a
-/// shared virtual machine the speed of a core changes from hour to hour; a
-/// sign-in costs one such hash, while saves and pages follow it only loosely.
+/// Prints the median time of 15 argon2id hashes at the server's cost, made by
+/// the argon2 crate in plain Rust, so that readings stay comparable with those
+/// recorded before the server hashed with libsodium. On a shared virtual
+/// machine the speed of a core changes from hour to hour; a sign-in costs one
+/// libsodium hash of the same cost (about two thirds of this time), while
+/// saves and pages follow it only loosely.
 fn gauge() -> anyhow::Result<()> {
     use argon2::{Algorithm, Argon2, Block, Version};
     let params = server::auth::HASH_PARAMS;
