@@ -307,8 +307,8 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
 
 /// Checks `password` against a stored PHC string. Hashes of the shape this
 /// server makes (argon2id, version 1.3, one lane, a 16-byte salt and a 32-byte
-/// hash, at any cost) are checked by libsodium; any other argon2 hash by the argon2 crate. Any
-/// malformed stored hash is a mismatch.
+/// hash, at any cost) are checked by libsodium; any other argon2 hash by the
+/// argon2 crate. Any malformed stored hash is a mismatch.
 fn verify_now(password: &str, stored: &str) -> bool {
     if libsodium_reads(stored) {
         alkali::hash::pbkdf::argon2id::verify_password(password, stored).is_ok()
