@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::db::Durability;
-
 /// Settings shared by the server and every administration subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -157,4 +155,14 @@ mod tests {
             "sqlite://data/survey.sqlite"
         );
     }
+}
+
+/// How SQLite commits: `Full` waits for fsync before a commit returns, so an
+/// acknowledged page save survives a power cut; `Normal` (in WAL mode) may lose
+/// the last commits on power loss but never corrupts the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Full,
+    Normal,
 }

@@ -12,19 +12,19 @@ use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::error::AppError;
-use crate::forms;
+use crate::web::error::AppError;
+use crate::web::forms;
 
-use crate::db::{self, Db};
-use crate::domain::AccessCode;
-use crate::i18n::{LocaleError, Locales};
-use crate::middleware::{request_log, send_in_pieces};
-use crate::questionnaires::{Catalogue, CatalogueError};
-use crate::routes;
-use crate::saves::SaveQueue;
 use crate::secret::{SecretError, ServerSecret};
+use crate::services::locales::{LocaleError, Locales};
+use crate::services::questionnaires::{Catalogue, CatalogueError};
+use crate::services::throttle::Throttle;
 use crate::settings::{Settings, redact_url};
-use crate::throttle::{Limit, Throttle};
+use crate::state::{AppState, CODE_FAILURE_LIMIT};
+use crate::store;
+use crate::store::saves::SaveQueue;
+use crate::web as site;
+use crate::web::middleware::{request_log, send_in_pieces};
 
 /// Why the server could not start. Each variant prints as one plain line.
 #[derive(Debug, thiserror::Error)]
@@ -52,55 +52,6 @@ pub enum StartupError {
     },
 }
 
-/// What every part of the server shares: cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub secret: ServerSecret,
-    pub catalogue: Arc<Catalogue>,
-    pub settings: Arc<Settings>,
-    pub locales: Arc<Locales>,
-    pub saves: SaveQueue,
-    /// The pupil pages' progress reads on a SQLite file (see [`crate::db::direct`]).
-    pub direct: Option<Arc<crate::db::direct::DirectSqlite>>,
-    /// Failed code entries per client address.
-    pub code_throttle: Arc<Throttle>,
-    /// Sittings read by pupil pages (see [`crate::survey::SittingCache`]).
-    pub sittings: Arc<crate::survey::SittingCache>,
-    /// Staff password hashing and login failure budgets.
-    pub staff: Arc<crate::auth::StaffGuard>,
-}
-
-/// Misses (well-formed codes that do not exist) allowed per address: a burst
-/// of 100, then one every 30 seconds. Typing mistakes are caught by the check
-/// character and cost nothing, so a school behind one address never meets the
-/// limit. See the README's "Why codes resist guessing".
-pub const CODE_FAILURE_LIMIT: Limit = Limit {
-    burst: 100.0,
-    per_second: 1.0 / 30.0,
-};
-
-impl AppState {
-    /// The SQLite file's writer, for writes of the pupil journey that must
-    /// not hold the write lock across an await (see
-    /// [`crate::saves::SaveQueue::write_direct`]); `None` on PostgreSQL.
-    pub fn direct_writer(&self) -> Option<&SaveQueue> {
-        self.direct.as_ref().map(|_| &self.saves)
-    }
-
-    /// Writes what is queued, then closes every connection to the database.
-    pub async fn close(&self) -> Result<(), sea_orm::DbErr> {
-        self.saves.stop().await;
-        self.db.clone().close().await
-    }
-
-    /// The keyed hash under which a code is stored: HMAC-SHA256 with the
-    /// server secret, so the database alone cannot be searched for a code.
-    pub fn code_hash(&self, code: &AccessCode) -> String {
-        hex::encode(self.secret.mac("access-code", code.canonical().as_bytes()))
-    }
-}
-
 /// The database, secret and questionnaires, ready for the server or a subcommand.
 pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
     let url = settings.database_url();
@@ -112,19 +63,19 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         ensure_writable_dir(&settings.data_dir)?;
     }
     let secret = ServerSecret::load_or_create(&settings.secret_key_path())?;
-    let db = db::connect(&url, settings.durability)
+    let db = store::connect(&url, settings.durability)
         .await
         .map_err(|source| StartupError::Database {
             url: redact_url(&url),
             source,
         })?;
-    db::migrate(&db).await.map_err(StartupError::Migration)?;
-    db::reference::load_council_areas(&db)
+    store::migrate(&db).await.map_err(StartupError::Migration)?;
+    store::reference::load_council_areas(&db)
         .await
         .map_err(StartupError::Reference)?;
     let catalogue = Catalogue::load(&db, settings.questionnaires.as_deref()).await?;
     let locales = Locales::load(settings.locales.as_deref())?;
-    let direct = crate::db::direct::DirectSqlite::for_connection(&db, settings.durability);
+    let direct = crate::store::direct::DirectSqlite::for_connection(&db, settings.durability);
     let saves = match &direct {
         Some(target) => {
             SaveQueue::start_direct(target.clone()).map_err(|source| StartupError::Database {
@@ -143,8 +94,8 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         settings: Arc::new(settings.clone()),
         locales: Arc::new(locales),
         code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
-        sittings: Arc::new(crate::survey::SittingCache::default()),
-        staff: Arc::new(crate::auth::StaffGuard::new()),
+        sittings: Arc::new(crate::services::survey::SittingCache::default()),
+        staff: Arc::new(crate::services::auth::StaffGuard::new()),
     })
 }
 
@@ -228,7 +179,11 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let state = prepare(&settings).await?;
-        crate::sittings::spawn_closer(state.clone());
+        crate::services::sittings::spawn_closer(
+            state.db.clone(),
+            state.direct_writer().cloned(),
+            state.catalogue.clone(),
+        );
         Self::with_state(state)
     }
 
@@ -253,7 +208,7 @@ impl Application {
         let server = HttpServer::new(move || {
             // Only responses that carry no secret are compressed: the
             // stylesheet and scripts, and export downloads (see
-            // `routes::assets` and `routes::staff::exports`). A compressed
+            // `web::assets` and `web::staff::exports`). A compressed
             // page holding a form token next to text an attacker can put
             // there leaks the token by its length (BREACH), and compressing a
             // pupil's page on the blocking pool cost more than sending it.
@@ -265,17 +220,17 @@ impl Application {
                 .app_data(forms::form_config(max_body))
                 .app_data(forms::query_config())
                 .app_data(web::PayloadConfig::new(max_body))
-                .configure(routes::health::config)
-                .configure(routes::assets::config)
+                .configure(site::health::config)
+                .configure(site::assets::config)
                 .service(
                     web::scope("/staff")
                         .wrap(staff_sessions(staff_key.clone(), secure))
-                        .configure(routes::staff::config),
+                        .configure(site::staff::config),
                 )
                 .service(
                     web::scope("")
                         .wrap(pupil_sessions(pupil_key.clone(), secure))
-                        .configure(routes::pupil::config),
+                        .configure(site::pupil::config),
                 )
                 .default_service(web::to(not_found))
         })
@@ -287,7 +242,7 @@ impl Application {
         // Write out what is buffered once it reaches 2 kB: with bodies
         // handed over in pieces (`send_in_pieces`), no connection's write
         // buffer then grows past the 8 kB it starts with (see `pieces`).
-        .h1_write_buffer_size(crate::pieces::WRITE_AT)
+        .h1_write_buffer_size(crate::web::pieces::WRITE_AT)
         // A client must send its whole request head within this time, and an
         // idle kept-alive connection is closed after KEEP_ALIVE, so slow or
         // idle clients cannot hold connections open (slowloris).

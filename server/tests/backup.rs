@@ -12,13 +12,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use survey_defs::Stage;
 
 use chrono::{Days, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
-use server::db::entities::{access_code, audit_log, response};
-use server::db::schools::{self, NewSchool};
-use server::db::sittings::NewSitting;
-use server::startup::AppState;
+use server::state::AppState;
+use server::store::entities::{access_code, audit_log, response};
+use server::store::schools::{self, NewSchool};
 
 /// A school, a sitting with codes, and responses completed `ages` days ago.
 async fn fill(state: &AppState, ages: &[u64]) {
@@ -41,21 +41,13 @@ async fn fill(state: &AppState, ages: &[u64]) {
     .await
     .unwrap();
     let version = state.catalogue.latest().first().unwrap().version_id;
-    server::sittings::create_with_codes(
-        state,
-        NewSitting {
-            school_id: school.id,
-            cpp_id: cpp.id,
-            stage: "S3".into(),
+    server::services::sittings::create_with_codes(
+        &state.db,
+        &state.secret,
+        &server::services::Actor::Cli,
+        server::store::sittings::NewSitting {
             label: "S3".into(),
-            questionnaire_version_id: version,
-            disabled_modules: "[]".into(),
-            signposting: "[]".into(),
-            opens_at: None,
-            closes_at: None,
-            mop_up_of: None,
-            created_by: None,
-            is_demo: false,
+            ..server::store::sittings::NewSitting::new(&school, Stage::S3, version)
         },
         25,
     )
@@ -64,7 +56,7 @@ async fn fill(state: &AppState, ages: &[u64]) {
     let today = Utc::now().date_naive();
     for age in ages {
         response::ActiveModel {
-            id: Set(server::db::pupil::random_id()),
+            id: Set(server::store::pupil::random_id()),
             questionnaire_version_id: Set(version),
             cpp_id: Set(cpp.id),
             school_id: Set(school.id),

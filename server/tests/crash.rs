@@ -15,13 +15,13 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use survey_defs::Stage;
 
 use rand::RngExt;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::db::entities::{access_code, page_save, response, response_in_progress};
-use server::db::schools::{self, NewSchool};
-use server::db::sittings::NewSitting;
 use server::domain::AccessCode;
+use server::store::entities::{access_code, page_save, response, response_in_progress};
+use server::store::schools::{self, NewSchool};
 
 const KILLS: usize = 20;
 const PUPILS: usize = 24;
@@ -287,21 +287,14 @@ async fn acknowledged_saves_survive_repeated_sigkill() {
     .await
     .unwrap();
     let version = state.catalogue.latest().first().unwrap().version_id;
-    let (_, codes) = server::sittings::create_with_codes(
-        &state,
-        NewSitting {
-            school_id: school.id,
-            cpp_id: cpp.id,
-            stage: "S4".into(),
+    let (_, codes) = server::services::sittings::create_with_codes(
+        &state.db,
+        &state.secret,
+        &server::services::Actor::Cli,
+        server::store::sittings::NewSitting {
             label: "S4 crash test".into(),
-            questionnaire_version_id: version,
-            disabled_modules: "[]".into(),
-            signposting: server::demo::default_signposting(),
-            opens_at: None,
-            closes_at: None,
-            mop_up_of: None,
-            created_by: None,
-            is_demo: false,
+            signposting: server::store::Json(server::services::partnerships::default_signposting()),
+            ..server::store::sittings::NewSitting::new(&school, Stage::S4, version)
         },
         CODES,
     )
@@ -376,7 +369,7 @@ async fn acknowledged_saves_survive_repeated_sigkill() {
             .unwrap()
             .unwrap();
         let mine = acked.get(code);
-        match row.state.as_str() {
+        match row.state.0.as_str() {
             "finished" => {
                 finished_codes += 1;
                 assert_eq!(
@@ -406,7 +399,7 @@ async fn acknowledged_saves_survive_repeated_sigkill() {
                     let save = stored
                         .get(key)
                         .unwrap_or_else(|| panic!("an acknowledged save of page {key} is missing"));
-                    let (shown, answers) = server::survey::decode_page(&save.answers)
+                    let (shown, answers) = server::services::survey::decode_page(&save.answers)
                         .unwrap_or_else(|| panic!("the save of page {key} does not decode"));
                     assert!(
                         !shown.is_empty(),

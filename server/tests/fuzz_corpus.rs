@@ -7,7 +7,7 @@
 
 mod common;
 
-use server::db::schools::Cpp;
+use server::store::schools::Cpp;
 
 #[test]
 fn the_questionnaire_corpus_loads_or_is_refused_cleanly() {
@@ -53,7 +53,8 @@ fn the_schools_csv_corpus_is_imported_or_refused_cleanly() {
         is_demo: false,
     }];
     for (name, bytes) in common::corpus("schools_csv") {
-        let outcome = std::panic::catch_unwind(|| server::schools_import::parse(&bytes, &cpps));
+        let outcome =
+            std::panic::catch_unwind(|| server::services::schools_import::parse(&bytes, &cpps));
         match outcome {
             Ok(Ok(rows)) => assert!(!rows.is_empty(), "{name}: accepted with no schools"),
             Ok(Err(problems)) => assert!(!problems.is_empty(), "{name}: refused without a reason"),

@@ -16,9 +16,11 @@ mod common;
 use std::sync::Mutex;
 
 use proptest::prelude::*;
-use server::db::schools::{self, NewSchool};
-use server::db::sittings::NewSitting;
-use server::startup::{AppState, Application};
+use server::startup::Application;
+use server::state::AppState;
+use server::store::schools::{self, NewSchool};
+use server::store::sittings::NewSitting;
+use survey_defs::Stage;
 
 /// Where a body goes, and as whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,9 +259,24 @@ impl World {
             Some(code) => code,
             None => {
                 // Long runs use up the pile: print more codes for the sitting.
-                let more = server::sittings::add_codes(&self.state, self.pupil_sitting, 5_000)
+                let sitting = server::store::sittings::get(&self.state.db, self.pupil_sitting)
                     .await
+                    .unwrap()
                     .unwrap();
+                let mut more = Vec::new();
+                for _ in 0..10 {
+                    more.extend(
+                        server::services::sittings::add_spares(
+                            &self.state.db,
+                            &self.state.secret,
+                            &server::services::Actor::Cli,
+                            &sitting,
+                            server::services::sittings::MAX_CODES,
+                        )
+                        .await
+                        .unwrap(),
+                    );
+                }
                 let mut pile = self.codes.lock().unwrap();
                 pile.extend(more.iter().map(ToString::to_string));
                 pile.pop().unwrap()
@@ -351,34 +368,28 @@ async fn setup() -> (World, tempfile::TempDir) {
     .unwrap();
     let version = state.catalogue.latest().first().unwrap().version_id;
     let new_sitting = |label: &str| NewSitting {
-        school_id: school.id,
-        cpp_id: cpp.id,
-        stage: "S4".into(),
         label: label.into(),
-        questionnaire_version_id: version,
-        disabled_modules: "[]".into(),
-        signposting: server::demo::default_signposting(),
-        opens_at: None,
-        closes_at: None,
-        mop_up_of: None,
-        created_by: None,
-        is_demo: false,
+        signposting: server::store::Json(server::services::partnerships::default_signposting()),
+        ..NewSitting::new(&school, Stage::S4, version)
     };
-    let (pupil_sitting, codes) =
-        server::sittings::create_with_codes(&state, new_sitting("pupils"), 5_000)
-            .await
-            .unwrap();
-    let (staff_sitting, _) =
-        server::sittings::create_with_codes(&state, new_sitting("staff target"), 10)
-            .await
-            .unwrap();
+    let create = |new, count| {
+        server::services::sittings::create_with_codes(
+            &state.db,
+            &state.secret,
+            &server::services::Actor::Cli,
+            new,
+            count,
+        )
+    };
+    let (pupil_sitting, codes) = create(new_sitting("pupils"), 5_000).await.unwrap();
+    let (staff_sitting, _) = create(new_sitting("staff target"), 10).await.unwrap();
     let hash = state.staff.hash("a long enough password").await.unwrap();
-    server::db::staff::create(
+    server::store::staff::create(
         db,
-        server::db::staff::NewStaff {
+        server::store::staff::NewStaff {
             email: "fuzz-admin@example.org".into(),
             password_hash: hash,
-            role: "admin".into(),
+            role: server::domain::Role::Admin,
             cpp_id: None,
             school_id: None,
             is_demo: false,
@@ -388,12 +399,12 @@ async fn setup() -> (World, tempfile::TempDir) {
     .unwrap();
     // Forms that change an account act on this one, so the fuzzing
     // administrator keeps its own.
-    let target = server::db::staff::create(
+    let target = server::store::staff::create(
         db,
-        server::db::staff::NewStaff {
+        server::store::staff::NewStaff {
             email: "fuzz-target@example.org".into(),
             password_hash: state.staff.hash("another long password").await.unwrap(),
-            role: "school".into(),
+            role: server::domain::Role::School,
             cpp_id: Some(cpp.id),
             school_id: Some(school.id),
             is_demo: false,

@@ -12,9 +12,9 @@
 mod common;
 
 use proptest::prelude::*;
-use server::db::schools::Cpp;
 use server::domain::{AccessCode, CodeError};
-use server::schools_import;
+use server::services::schools_import;
+use server::store::schools::Cpp;
 
 const CODE_ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghjkmnpqrstvwxyzOoIiLlUu";
 

@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
+use survey_defs::Stage;
 
 fn server(data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_server"))
@@ -121,13 +122,13 @@ fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
         );
         settings.questionnaires = Some(defs.clone());
         let state = server::startup::prepare(&settings).await.unwrap();
-        let cpp = server::db::schools::cpp_by_code(&state.db, "S12000036")
+        let cpp = server::store::schools::cpp_by_code(&state.db, "S12000036")
             .await
             .unwrap()
             .unwrap();
-        let school = server::db::schools::create_school(
+        let school = server::store::schools::create_school(
             &state.db,
-            server::db::schools::NewSchool {
+            server::store::schools::NewSchool {
                 cpp_id: cpp.id,
                 seed_code: "1234567".into(),
                 name: "A school".into(),
@@ -139,21 +140,13 @@ fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
         .await
         .unwrap();
         let version = state.catalogue.find("mini_bilingual").unwrap().version_id;
-        server::sittings::create_with_codes(
-            &state,
-            server::db::sittings::NewSitting {
-                school_id: school.id,
-                cpp_id: cpp.id,
-                stage: "P6".into(),
+        server::services::sittings::create_with_codes(
+            &state.db,
+            &state.secret,
+            &server::services::Actor::Cli,
+            server::store::sittings::NewSitting {
                 label: "P6".into(),
-                questionnaire_version_id: version,
-                disabled_modules: "[]".into(),
-                signposting: "[]".into(),
-                opens_at: None,
-                closes_at: None,
-                mop_up_of: None,
-                created_by: None,
-                is_demo: false,
+                ..server::store::sittings::NewSitting::new(&school, Stage::P6, version)
             },
             1,
         )

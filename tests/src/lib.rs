@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use sea_orm::{ConnectionTrait, Database};
 use server::settings::Settings;
-use server::startup::{AppState, Application};
+use server::startup::Application;
+use server::state::AppState;
 use tempfile::TempDir;
 
 /// A running server and what a test needs to talk to it.
@@ -141,7 +142,7 @@ impl TestApp {
         count: usize,
         options: SittingOptions,
     ) -> TestSitting {
-        use server::db::schools::{self, NewSchool};
+        use server::store::schools::{self, NewSchool};
         let db = &self.state.db;
         let cpp = schools::cpp_by_code(db, "S12000036")
             .await
@@ -178,22 +179,23 @@ impl TestApp {
                     .version_id
             }
         };
-        let (sitting, codes) = server::sittings::create_with_codes(
-            &self.state,
-            server::db::sittings::NewSitting {
-                school_id: school.id,
-                cpp_id: cpp.id,
-                stage: stage.into(),
+        let (sitting, codes) = server::services::sittings::create_with_codes(
+            &self.state.db,
+            &self.state.secret,
+            &server::services::Actor::Cli,
+            server::store::sittings::NewSitting {
                 label: format!("{stage} test class"),
-                questionnaire_version_id: version_id,
-                disabled_modules: serde_json::to_string(&options.disabled_modules)
-                    .expect("module list"),
-                signposting: server::demo::default_signposting(),
+                disabled_modules: server::store::Json(options.disabled_modules.clone()),
+                signposting: server::store::Json(
+                    server::services::partnerships::default_signposting(),
+                ),
                 opens_at: options.opens_at,
                 closes_at: options.closes_at,
-                mop_up_of: None,
-                created_by: None,
-                is_demo: false,
+                ..server::store::sittings::NewSitting::new(
+                    &school,
+                    stage.parse::<survey_defs::Stage>().expect("a stage"),
+                    version_id,
+                )
             },
             count,
         )
@@ -404,7 +406,7 @@ pub fn run_browser_script(app: &TestApp, name: &str, env: &[(&str, String)]) {
 pub async fn signed_in_staff(
     app: &TestApp,
     email: &str,
-    role: server::auth::Role,
+    role: server::services::auth::Role,
     cpp: Option<i32>,
     school: Option<i32>,
 ) -> reqwest::Client {
@@ -415,12 +417,12 @@ pub async fn signed_in_staff(
         .hash(PASSWORD)
         .await
         .expect("hashing a password");
-    server::db::staff::create(
+    server::store::staff::create(
         &app.state.db,
-        server::db::staff::NewStaff {
+        server::store::staff::NewStaff {
             email: email.into(),
             password_hash: hash,
-            role: role.as_str().into(),
+            role,
             cpp_id: cpp,
             school_id: school,
             is_demo: false,

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use server::auth::Role;
-use server::db::entities::{audit_log, response};
-use server::synth::{SynthOptions, synthesise};
+use server::services::auth::Role;
+use server::services::synth::{SynthOptions, synthesise};
+use server::store::entities::{audit_log, response};
 use tests::{signed_in_staff, spawn_app};
 
 #[tokio::test]

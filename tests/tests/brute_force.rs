@@ -58,7 +58,7 @@ async fn a_million_random_codes_find_none_of_half_a_million_live_ones() {
     for code in &sitting.codes {
         let hash = app.state.code_hash(&AccessCode::parse(code).unwrap());
         assert!(
-            server::db::pupil::find_code(&app.state.db, &hash)
+            server::store::pupil::find_code(&app.state.db, &hash)
                 .await
                 .unwrap()
                 .is_some(),
@@ -68,7 +68,7 @@ async fn a_million_random_codes_find_none_of_half_a_million_live_ones() {
     for _ in 0..2_000 {
         let hash = app.state.code_hash(&AccessCode::generate());
         assert!(
-            server::db::pupil::find_code(&app.state.db, &hash)
+            server::store::pupil::find_code(&app.state.db, &hash)
                 .await
                 .unwrap()
                 .is_none(),
@@ -96,7 +96,7 @@ async fn guessing_over_http_finds_nothing_and_is_slowed_down() {
             not_found += 1;
         }
     }
-    let budget = server::startup::CODE_FAILURE_LIMIT.burst as usize;
+    let budget = server::state::CODE_FAILURE_LIMIT.burst as usize;
     assert!(
         (budget..=budget + 5).contains(&not_found),
         "expected {budget} guesses to be checked before the budget runs out, saw {not_found}"

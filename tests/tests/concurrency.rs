@@ -7,7 +7,7 @@
 
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::db::entities::{access_code, page_save, response, response_in_progress};
+use server::store::entities::{access_code, page_save, response, response_in_progress};
 use tests::{Pupil, TestApp, spawn_app};
 
 const RETRIES: usize = 1_000;
@@ -75,7 +75,8 @@ async fn a_thousand_retries_of_one_page_save_store_one_row() {
         saves.len()
     );
     assert_eq!(saves[0].page_key, key);
-    let (_, stored) = server::survey::decode_page(&saves[0].answers).expect("the save decodes");
+    let (_, stored) =
+        server::services::survey::decode_page(&saves[0].answers).expect("the save decodes");
     assert_eq!(
         stored.len(),
         answers.len(),
@@ -154,7 +155,7 @@ async fn a_thousand_retries_of_one_code_redemption_start_one_response() {
     );
     for code in &sitting.codes {
         let row = code_row(&app, code).await;
-        assert_eq!(row.state, "started");
+        assert_eq!(row.state.0, server::domain::CodeState::Started);
         let rid = row
             .response_id
             .expect("a started code points at its response");
@@ -258,7 +259,7 @@ async fn two_devices_with_one_code_never_corrupt_a_response() {
     }
     for code in &sitting.codes {
         let row = code_row(&app, code).await;
-        assert_eq!(row.state, "finished");
+        assert_eq!(row.state.0, server::domain::CodeState::Finished);
         assert_eq!(row.response_id, None, "the link to the code is cut");
     }
     assert_eq!(

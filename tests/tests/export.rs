@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use exporter::{ExportRequest, Rule, Scope};
-use server::synth::{SynthOptions, synthesise};
+use server::services::synth::{SynthOptions, synthesise};
 use tests::spawn_app;
 
 const HEADER: &str = "cpp_code,cpp_name,school_seed,school_name,stage,sex,question_id,option_code,option_label,count,percent,status";

@@ -12,8 +12,9 @@
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
+use survey_defs::Stage;
 
-use server::auth::Role;
+use server::services::auth::Role;
 use tests::{Pupil, csrf_of, signed_in_staff, spawn_app, spawn_app_with};
 
 const PAYLOAD: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>";
@@ -103,13 +104,13 @@ async fn questionnaire_text_and_signposting_are_shown_as_text() {
         .find("hostile")
         .expect("the hostile questionnaire loads: HTML in text is only text");
     let db = &app.state.db;
-    let cpp = server::db::schools::cpp_by_code(db, "S12000036")
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
         .await
         .unwrap()
         .unwrap();
-    let school = server::db::schools::create_school(
+    let school = server::store::schools::create_school(
         db,
-        server::db::schools::NewSchool {
+        server::store::schools::NewSchool {
             cpp_id: cpp.id,
             seed_code: "XSS1".into(),
             name: format!("School {PAYLOAD}"),
@@ -120,23 +121,18 @@ async fn questionnaire_text_and_signposting_are_shown_as_text() {
     )
     .await
     .unwrap();
-    let signposting =
-        serde_json::json!([{ "name": format!("Help {PAYLOAD}"), "detail": PAYLOAD }]).to_string();
-    let (_, codes) = server::sittings::create_with_codes(
-        &app.state,
-        server::db::sittings::NewSitting {
-            school_id: school.id,
-            cpp_id: cpp.id,
-            stage: "S2".into(),
+    let signposting = server::store::Json(vec![server::domain::Signpost {
+        name: format!("Help {PAYLOAD}"),
+        detail: PAYLOAD.to_owned(),
+    }]);
+    let (_, codes) = server::services::sittings::create_with_codes(
+        &app.state.db,
+        &app.state.secret,
+        &server::services::Actor::Cli,
+        server::store::sittings::NewSitting {
             label: format!("Class {PAYLOAD}"),
-            questionnaire_version_id: entry.version_id,
-            disabled_modules: "[]".into(),
             signposting,
-            opens_at: None,
-            closes_at: None,
-            mop_up_of: None,
-            created_by: None,
-            is_demo: false,
+            ..server::store::sittings::NewSitting::new(&school, Stage::S2, entry.version_id)
         },
         1,
     )
@@ -177,13 +173,13 @@ async fn questionnaire_text_and_signposting_are_shown_as_text() {
 async fn school_names_and_sitting_labels_are_shown_as_text_to_staff() {
     let app = spawn_app().await;
     let db = &app.state.db;
-    let cpp = server::db::schools::cpp_by_code(db, "S12000036")
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
         .await
         .unwrap()
         .unwrap();
-    let school = server::db::schools::create_school(
+    let school = server::store::schools::create_school(
         db,
-        server::db::schools::NewSchool {
+        server::store::schools::NewSchool {
             cpp_id: cpp.id,
             seed_code: "XSS2".into(),
             name: format!("School {PAYLOAD}"),
@@ -195,33 +191,26 @@ async fn school_names_and_sitting_labels_are_shown_as_text_to_staff() {
     .await
     .unwrap();
     let version = app.state.catalogue.latest()[0].version_id;
-    let (sitting, _) = server::sittings::create_with_codes(
-        &app.state,
-        server::db::sittings::NewSitting {
-            school_id: school.id,
-            cpp_id: cpp.id,
-            stage: "S2".into(),
+    let (sitting, _) = server::services::sittings::create_with_codes(
+        &app.state.db,
+        &app.state.secret,
+        &server::services::Actor::Cli,
+        server::store::sittings::NewSitting {
             label: format!("Class {PAYLOAD}"),
-            questionnaire_version_id: version,
-            disabled_modules: "[]".into(),
-            signposting: server::demo::default_signposting(),
-            opens_at: None,
-            closes_at: None,
-            mop_up_of: None,
-            created_by: None,
-            is_demo: false,
+            signposting: server::store::Json(server::services::partnerships::default_signposting()),
+            ..server::store::sittings::NewSitting::new(&school, Stage::S2, version)
         },
         3,
     )
     .await
     .unwrap();
     let password = "a long enough password";
-    server::db::staff::create(
+    server::store::staff::create(
         db,
-        server::db::staff::NewStaff {
+        server::store::staff::NewStaff {
             email: "admin@example.org".into(),
             password_hash: app.state.staff.hash(password).await.unwrap(),
-            role: "admin".into(),
+            role: server::domain::Role::Admin,
             cpp_id: None,
             school_id: None,
             is_demo: false,
@@ -374,7 +363,7 @@ async fn pages_with_form_tokens_are_never_compressed() {
     assert_eq!(css.headers()["content-encoding"], "gzip");
 }
 
-/// Bodies leave in pieces of a few kilobytes (see `server::pieces`), still
+/// Bodies leave in pieces of a few kilobytes (see `server::web::pieces`), still
 /// announced whole, with their length and not in chunked encoding, and they
 /// arrive whole over one kept-alive connection.
 #[tokio::test]
@@ -383,12 +372,12 @@ async fn large_pages_arrive_whole_with_their_length() {
     let admin = signed_in_staff(&app, "pieces@example.org", Role::Admin, None, None).await;
     // Enough accounts that their list is several pieces long.
     for n in 0..60 {
-        server::db::staff::create(
+        server::store::staff::create(
             &app.state.db,
-            server::db::staff::NewStaff {
+            server::store::staff::NewStaff {
                 email: format!("analyst-{n:02}@example.org"),
                 password_hash: "not a hash".into(),
-                role: Role::Admin.as_str().into(),
+                role: Role::Admin,
                 cpp_id: None,
                 school_id: None,
                 is_demo: false,
@@ -418,7 +407,9 @@ async fn large_pages_arrive_whole_with_their_length() {
         sizes.push(length);
     }
     assert!(
-        sizes.iter().any(|&size| size > 2 * server::pieces::PIECE),
+        sizes
+            .iter()
+            .any(|&size| size > 2 * server::web::pieces::PIECE),
         "no page of several pieces was fetched: {sizes:?}"
     );
 }

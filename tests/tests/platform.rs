@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveValue::Set, ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait,
     PaginatorTrait, Statement,
 };
-use server::db::entities::{cpp, page_save, questionnaire_version};
+use server::store::entities::{cpp, page_save, questionnaire_version};
 use tests::{fresh_database, spawn_app};
 
 #[tokio::test]
@@ -84,7 +84,7 @@ async fn migrations_run_up_down_and_up_again() {
             .is_empty()
     );
     // The schema is usable after the round trip.
-    server::db::reference::load_council_areas(&db)
+    server::store::reference::load_council_areas(&db)
         .await
         .unwrap();
     assert_eq!(cpp::Entity::find().count(&db).await.unwrap(), 32);

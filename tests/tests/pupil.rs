@@ -5,7 +5,7 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::db::entities::{access_code, page_save, response, response_in_progress};
+use server::store::entities::{access_code, page_save, response, response_in_progress};
 use tests::{Pupil, SittingOptions, spawn_app};
 
 async fn count_responses(app: &tests::TestApp) -> u64 {
@@ -51,7 +51,7 @@ async fn a_p5_pupil_completes_the_survey_and_the_link_to_the_code_is_cut() {
 
     // Nothing anywhere refers to the code any more.
     let code = code_row(&app, &sitting.codes[0]).await;
-    assert_eq!(code.state, "finished");
+    assert_eq!(code.state.0.as_str(), "finished");
     assert_eq!(
         code.response_id, None,
         "the code must no longer point at a response"
@@ -232,7 +232,10 @@ async fn a_pupil_can_withdraw_and_nothing_is_kept() {
             .unwrap(),
         0
     );
-    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "withdrawn");
+    assert_eq!(
+        code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
+        "withdrawn"
+    );
     // The browser session is gone: the survey page sends the pupil to the start.
     assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
 }
@@ -244,12 +247,21 @@ async fn declining_is_counted_and_stores_no_answers() {
     let pupil = Pupil::new(&app).await;
     pupil.enter_code(&sitting.codes[0]).await;
     let welcome = pupil.get("/welcome").await.text().await.unwrap();
-    assert!(welcome.contains("anonymous") || welcome.contains("name"));
+    // A P7 pupil is told, in the primary band's words, that nobody asks
+    // their name or can tell which answers are theirs.
+    let promise = "We do not ask your name. Nobody will know which answers are yours.";
+    assert!(
+        welcome.contains(promise),
+        "expected the welcome page to say {promise:?}; it said:\n{welcome}"
+    );
     let response = pupil
         .post("/welcome", &[("csrf", &pupil.csrf), ("action", "decline")])
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "declined");
+    assert_eq!(
+        code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
+        "declined"
+    );
     assert_eq!(count_responses(&app).await, 0);
     assert_eq!(
         response_in_progress::Entity::find()
@@ -284,7 +296,10 @@ async fn stopping_keeps_answers_and_clears_the_browser() {
             .unwrap(),
         1
     );
-    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "started");
+    assert_eq!(
+        code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
+        "started"
+    );
 }
 
 #[tokio::test]
@@ -387,7 +402,10 @@ async fn forged_oversized_and_undecodable_forms_are_refused_cleanly() {
     assert_eq!(raw.status(), 422);
     assert!(raw.text().await.unwrap().contains("does not look right"));
     // Nothing was started by any of it.
-    assert_eq!(code_row(&app, &sitting.codes[0]).await.state, "unused");
+    assert_eq!(
+        code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
+        "unused"
+    );
 }
 
 #[tokio::test]
@@ -429,9 +447,13 @@ async fn closing_a_sitting_keeps_in_progress_answers_as_partial_and_unlinked() {
             "next",
         )
         .await;
-    let closed = server::sittings::close(&app.state, sitting.id)
-        .await
-        .unwrap();
+    let closed = server::services::sittings::close(
+        app.state.closer(),
+        &server::services::Actor::Cli,
+        sitting.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(closed, 1);
     let stored = response::Entity::find()
         .one(&app.state.db)
@@ -440,7 +462,7 @@ async fn closing_a_sitting_keeps_in_progress_answers_as_partial_and_unlinked() {
         .unwrap();
     assert!(stored.partial);
     let code = code_row(&app, &sitting.codes[0]).await;
-    assert_eq!((code.state.as_str(), code.response_id), ("partial", None));
+    assert_eq!((code.state.0.as_str(), code.response_id), ("partial", None));
     assert_eq!(
         response_in_progress::Entity::find()
             .count(&app.state.db)
@@ -512,7 +534,7 @@ async fn guessing_runs_out_of_budget_but_a_class_mistyping_is_never_locked_out()
         );
     }
     // Well-formed guesses drain the address's budget.
-    let budget = server::startup::CODE_FAILURE_LIMIT.burst as usize;
+    let budget = server::state::CODE_FAILURE_LIMIT.burst as usize;
     let mut slowed = false;
     for _ in 0..budget + 5 {
         let guess = server::domain::AccessCode::generate().to_string();
@@ -552,7 +574,9 @@ async fn a_sitting_whose_window_has_ended_is_closed_and_its_answers_kept_as_part
         )
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let closed = server::sittings::close_due(&app.state).await.unwrap();
+    let closed = server::services::sittings::close_due(app.state.closer())
+        .await
+        .unwrap();
     assert_eq!(closed, 1);
     let stored = response::Entity::find()
         .one(&app.state.db)
@@ -604,7 +628,7 @@ async fn the_session_cookie_is_only_sent_again_when_the_session_changes() {
 /// times to the nanosecond included, before and after the sitting closes.
 #[tokio::test]
 async fn direct_reads_of_codes_and_sittings_agree_with_sea_orm() {
-    use server::db::pupil as store;
+    use server::store::pupil as store;
     let app = spawn_app().await;
     let Some(direct) = app.state.direct.clone() else {
         // PostgreSQL: every read goes through sea-orm.
@@ -645,9 +669,13 @@ async fn direct_reads_of_codes_and_sittings_agree_with_sea_orm() {
             Some(stage == "closed")
         );
         assert_eq!(direct.sitting(sitting.id).unwrap(), through_orm, "{stage}");
-        server::sittings::close(&app.state, sitting.id)
-            .await
-            .unwrap();
+        server::services::sittings::close(
+            app.state.closer(),
+            &server::services::Actor::Cli,
+            sitting.id,
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(direct.find_code(&"0".repeat(64)).unwrap(), None);
     assert_eq!(direct.code_by_id(-1).unwrap(), None);

@@ -7,9 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::db::entities::{access_code, response};
 use server::settings::Settings;
 use server::startup::Application;
+use server::store::entities::{access_code, response};
 use tests::{Pupil, TestApp, capture, signed_in_staff, spawn_app};
 
 /// A second instance on its own port, sharing the first one's database and
@@ -190,7 +190,7 @@ async fn staff_on_either_instance_see_the_same_progress() {
     let staff = signed_in_staff(
         &a,
         "teacher@example.org",
-        server::auth::Role::School,
+        server::services::auth::Role::School,
         Some(sitting.cpp_id),
         Some(sitting.school_id),
     )

@@ -2,8 +2,8 @@
 //! same rules as the CSV import; nobody else may.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use server::auth::Role;
-use server::db::schools;
+use server::services::auth::Role;
+use server::store::schools;
 use tests::{capture, csrf_of, signed_in_staff, spawn_app};
 
 fn school_form<'a>(csrf: &'a str, name: &'a str, p6: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -6,12 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
+use survey_defs::Stage;
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use server::auth::Role;
-use server::db::entities::{audit_log, school};
-use server::db::schools::{self, NewSchool};
-use server::db::staff::{self, NewStaff};
+use server::services::auth::Role;
+use server::store::entities::{audit_log, school};
+use server::store::schools::{self, NewSchool};
+use server::store::staff::{self, NewStaff};
 use tests::{Pupil, TestApp, capture, csrf_of, spawn_app, spawn_app_with};
 
 const PASSWORD: &str = "violet kettle harbour";
@@ -30,7 +31,7 @@ async fn user(
         NewStaff {
             email: email.into(),
             password_hash: hash,
-            role: role.as_str().into(),
+            role,
             cpp_id: cpp,
             school_id: school,
             is_demo: false,
@@ -294,21 +295,17 @@ async fn every_staff_route_checks_role_and_scope() {
     let other_school_same_cpp = second_school(&app, "S12000036").await;
     let other_cpp_school = second_school(&app, "S12000049").await;
     let other_cpp = other_cpp_school.cpp_id;
-    let far = server::sittings::create_with_codes(
-        &app.state,
-        server::db::sittings::NewSitting {
-            school_id: other_cpp_school.id,
-            cpp_id: other_cpp,
-            stage: "P6".into(),
+    let far = server::services::sittings::create_with_codes(
+        &app.state.db,
+        &app.state.secret,
+        &server::services::Actor::Cli,
+        server::store::sittings::NewSitting {
             label: "far".into(),
-            questionnaire_version_id: app.state.catalogue.latest()[0].version_id,
-            disabled_modules: "[]".into(),
-            signposting: "[]".into(),
-            opens_at: None,
-            closes_at: None,
-            mop_up_of: None,
-            created_by: None,
-            is_demo: false,
+            ..server::store::sittings::NewSitting::new(
+                &other_cpp_school,
+                Stage::P6,
+                app.state.catalogue.latest()[0].version_id,
+            )
         },
         5,
     )
@@ -884,21 +881,30 @@ async fn the_command_line_imports_creates_and_closes_sittings() {
         "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\nCli Primary,7700001,City of Edinburgh,primary,20,20,20,,,,\n",
     )
     .unwrap();
-    server::admin_cli::import_schools(&app.state, &file)
+    server::cli::admin::import_schools(&app.state, &file)
         .await
         .unwrap();
     std::fs::write(&file, "School name,SEED code,CPP,Sector,P5,P6,P7,S1,S2,S3,S4\nBad,7700002,Nowhere,primary,,,,,,,\n").unwrap();
-    let error = server::admin_cli::import_schools(&app.state, &file)
+    let error = server::cli::admin::import_schools(&app.state, &file)
         .await
         .unwrap_err();
     assert!(
         error.to_string().contains("nothing was imported"),
         "{error}"
     );
-    server::admin_cli::create_sitting(&app.state, "7700001", "P6", 3, Some("P6 cli".into()), None)
+    let args = server::cli::admin::SittingArgs {
+        seed: "7700001".into(),
+        stage: "P6".into(),
+        codes: 3,
+        label: Some("P6 cli".into()),
+        questionnaire: None,
+        opens: None,
+        closes: None,
+    };
+    server::cli::admin::create_sitting(&app.state, args)
         .await
         .unwrap();
-    let sitting = server::db::sittings::of_school(
+    let sitting = server::store::sittings::of_school(
         &app.state.db,
         schools::school_by_seed(&app.state.db, "7700001")
             .await
@@ -909,11 +915,11 @@ async fn the_command_line_imports_creates_and_closes_sittings() {
     .await
     .unwrap()
     .remove(0);
-    server::admin_cli::close_sitting(&app.state, sitting.id)
+    server::cli::admin::close_sitting(&app.state, sitting.id)
         .await
         .unwrap();
     assert!(
-        server::db::sittings::get(&app.state.db, sitting.id)
+        server::store::sittings::get(&app.state.db, sitting.id)
             .await
             .unwrap()
             .unwrap()

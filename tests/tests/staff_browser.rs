@@ -3,8 +3,8 @@
 //! finishes, close the sitting, with axe-core on every page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use server::auth::Role;
-use server::db::staff::{self, NewStaff};
+use server::services::auth::Role;
+use server::store::staff::{self, NewStaff};
 use tests::{run_browser_script, spawn_app};
 
 const PASSWORD: &str = "violet kettle harbour";
@@ -23,7 +23,7 @@ async fn the_staff_journey_works_in_a_real_browser() {
             NewStaff {
                 email: email.into(),
                 password_hash: hash.clone(),
-                role: role.as_str().into(),
+                role,
                 cpp_id: Some(school.cpp_id).filter(|_| role != Role::Admin),
                 school_id,
                 is_demo: false,

@@ -1,5 +1,11 @@
 //! Domain types that can only be built by parsing.
 
 pub mod code;
+pub mod code_state;
+pub mod role;
+pub mod signpost;
 
 pub use code::{AccessCode, CodeError};
+pub use code_state::CodeState;
+pub use role::Role;
+pub use signpost::Signpost;

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use sea_orm::EntityTrait;
-use server::db::entities::{access_code, page_save};
 use server::settings::Settings;
+use server::store::entities::{access_code, page_save};
 
 mod http;
 
@@ -179,7 +179,7 @@ fn main() -> anyhow::Result<()> {
 /// saves and pages follow it only loosely.
 fn gauge() -> anyhow::Result<()> {
     use argon2::{Algorithm, Argon2, Block, Version};
-    let params = server::auth::HASH_PARAMS;
+    let params = server::services::auth::HASH_PARAMS;
     let mut memory = vec![Block::default(); params.block_count()];
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let mut out = [0u8; 32];
@@ -209,7 +209,7 @@ async fn prepare(
     stages: &[String],
     out: PathBuf,
 ) -> anyhow::Result<()> {
-    use server::db::schools::{self, NewSchool};
+    use server::store::schools::{self, NewSchool};
     let state = server::startup::prepare(&settings).await?;
     let db = &state.db;
     let cpp = schools::cpp_by_code(db, "S12000036")
@@ -235,21 +235,20 @@ async fn prepare(
         .version_id;
     let mut lines = String::new();
     for stage in stages {
-        let (_, codes) = server::sittings::create_with_codes(
-            &state,
-            server::db::sittings::NewSitting {
-                school_id: school.id,
-                cpp_id: cpp.id,
-                stage: stage.clone(),
+        let (_, codes) = server::services::sittings::create_with_codes(
+            &state.db,
+            &state.secret,
+            &server::services::Actor::Cli,
+            server::store::sittings::NewSitting {
                 label: format!("{stage} benchmark"),
-                questionnaire_version_id: version_id,
-                disabled_modules: "[]".into(),
-                signposting: server::demo::default_signposting(),
-                opens_at: None,
-                closes_at: None,
-                mop_up_of: None,
-                created_by: None,
-                is_demo: false,
+                signposting: server::store::Json(
+                    server::services::partnerships::default_signposting(),
+                ),
+                ..server::store::sittings::NewSitting::new(
+                    &school,
+                    stage.parse::<survey_defs::Stage>().expect("a stage"),
+                    version_id,
+                )
             },
             per_stage,
         )
@@ -268,12 +267,12 @@ const STAFF_PASSWORD: &str = "load benchmark passphrase 42";
 async fn staff(settings: Settings, password: &str) -> anyhow::Result<()> {
     let state = server::startup::prepare(&settings).await?;
     let hash = state.staff.hash(password).await?;
-    server::db::staff::create(
+    server::store::staff::create(
         &state.db,
-        server::db::staff::NewStaff {
+        server::store::staff::NewStaff {
             email: STAFF_EMAIL.into(),
             password_hash: hash,
-            role: "admin".into(),
+            role: server::domain::Role::Admin,
             cpp_id: None,
             school_id: None,
             is_demo: false,

@@ -1,0 +1,57 @@
+//! What a staff member may do.
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: partnerships, schools, accounts, the audit log.
+    Admin,
+    /// A CPP coordinator or analyst: their own partnership's schools, settings
+    /// and exports.
+    Coordinator,
+    /// School staff: their own school's sittings only.
+    School,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::School => "school",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Role::Admin, Role::Coordinator, Role::School]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::Coordinator => "CPP coordinator or analyst",
+            Role::School => "School staff",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Role::parse(text).ok_or(UnknownName)
+    }
+}
+
+/// A stored name that is not one of the type's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a known name")]
+pub struct UnknownName;

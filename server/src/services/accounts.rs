@@ -1,0 +1,175 @@
+//! Staff accounts: create one, issue a reset link, set a new password,
+//! disable or enable, and record sign-ins. Each change is one transaction
+//! with its audit entry. Password hashing and the password rules are in
+//! [`super::auth`].
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Actor;
+use super::auth;
+use crate::domain::Role;
+use crate::secret::ServerSecret;
+use crate::store::staff::{self, NewStaff, StaffRow};
+use crate::store::{self, Db};
+
+/// How long a reset link works.
+pub const RESET_HOURS: i64 = 72;
+
+/// A new account that passed every check (see the users form's parser).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub role: Role,
+    pub cpp_id: Option<i32>,
+    pub school_id: Option<i32>,
+    pub is_demo: bool,
+}
+
+/// The keyed hash under which a reset token is stored.
+pub fn reset_token_hash(secret: &ServerSecret, token: &str) -> String {
+    hex::encode(secret.mac("staff-reset", token.as_bytes()))
+}
+
+/// Creates an account with the given password hash, and the audit entry.
+/// With `issue_reset`, also a one-time reset token, returned for the link
+/// its owner uses to choose a password (only its keyed hash is stored).
+pub async fn create(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    new: NewAccount,
+    password_hash: String,
+    issue_reset: bool,
+) -> Result<(StaffRow, Option<String>), store::Error> {
+    let detail = format!("{} as {}", new.email, new.role);
+    let tx = store::begin(db).await?;
+    let row = staff::create(
+        &tx,
+        NewStaff {
+            email: new.email,
+            password_hash,
+            role: new.role,
+            cpp_id: new.cpp_id,
+            school_id: new.school_id,
+            is_demo: new.is_demo,
+        },
+    )
+    .await?;
+    let token = if issue_reset {
+        Some(store_reset_token(&tx, secret, row.id).await?)
+    } else {
+        None
+    };
+    actor.record(&tx, "account-created", &detail).await?;
+    tx.commit().await?;
+    Ok((row, token))
+}
+
+async fn store_reset_token(
+    db: &impl store::ConnectionTrait,
+    secret: &ServerSecret,
+    user_id: i32,
+) -> Result<String, store::Error> {
+    let token = auth::random_token();
+    let expires = Utc::now() + Duration::hours(RESET_HOURS);
+    staff::set_reset_token(db, user_id, &reset_token_hash(secret, &token), expires).await?;
+    Ok(token)
+}
+
+/// Issues a new one-time reset token for an account, with the audit entry.
+pub async fn issue_reset(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    user: &StaffRow,
+) -> Result<String, store::Error> {
+    let tx = store::begin(db).await?;
+    let token = store_reset_token(&tx, secret, user.id).await?;
+    actor.record(&tx, "reset-link-issued", &user.email).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Disables or re-enables an account, with the audit entry.
+pub async fn set_active(
+    db: &Db,
+    actor: &Actor,
+    user: &StaffRow,
+    active: bool,
+) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    staff::set_active(&tx, user.id, active).await?;
+    let action = if active {
+        "account-enabled"
+    } else {
+        "account-disabled"
+    };
+    actor.record(&tx, action, &user.email).await?;
+    tx.commit().await
+}
+
+/// Sets the password chosen through a reset link, with the audit entry.
+pub async fn reset_password(db: &Db, user: &StaffRow, new_hash: &str) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    staff::set_password(&tx, user.id, new_hash).await?;
+    owner(user).record(&tx, "password-reset", "").await?;
+    tx.commit().await
+}
+
+/// Records a successful sign-in: clears failures, replaces a hash made at an
+/// older cost (`upgraded`), and adds the audit entry.
+pub async fn signed_in(
+    db: &Db,
+    user: &StaffRow,
+    upgraded: Option<&str>,
+) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    // Clearing a failure count that is already clear would only cost a
+    // durable write per sign-in.
+    if user.failed_logins != 0 || user.locked_until.is_some() {
+        staff::record_success(&tx, user.id).await?;
+    }
+    if let Some(upgraded) = upgraded {
+        staff::upgrade_password_hash(&tx, user.id, &user.password_hash, upgraded).await?;
+    }
+    owner(user).record(&tx, "login", "").await?;
+    tx.commit().await
+}
+
+/// Records a failed sign-in for the address typed: counts it against a known
+/// account (locking it after [`auth::LOCK_AFTER_FAILURES`] in a row), and
+/// adds the audit entries.
+pub async fn sign_in_failed(
+    db: &Db,
+    email: &str,
+    user: Option<&StaffRow>,
+    locked: bool,
+    now: DateTime<Utc>,
+) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    if let Some(user) = user
+        && !locked
+        && staff::record_failure(
+            &tx,
+            user.id,
+            auth::LOCK_AFTER_FAILURES,
+            now + Duration::minutes(auth::LOCK_MINUTES),
+        )
+        .await?
+    {
+        owner(user).record(&tx, "account-locked", "").await?;
+    }
+    let (actor_id, detail) = match user {
+        Some(u) => (Some(u.id), if locked { "account locked" } else { "" }),
+        None => (None, "unknown e-mail address"),
+    };
+    store::audit::record(&tx, actor_id, email, "login-failed", detail).await?;
+    tx.commit().await
+}
+
+fn owner(user: &StaffRow) -> Actor {
+    Actor::Staff {
+        id: user.id,
+        email: user.email.clone(),
+    }
+}

@@ -1,0 +1,103 @@
+//! A partnership's settings: the modules it switches off, the signposting
+//! shown at the end of the survey and its fieldwork window. Sittings copy them
+//! when they are created, so a change applies to new sittings only.
+
+use super::Actor;
+pub use crate::domain::Signpost;
+use crate::store::cpp_settings::{self, NewSetting};
+use crate::store::schools::Cpp;
+use crate::store::{self, Db};
+use chrono::NaiveDate;
+
+/// Most signposting lines a partnership can set.
+pub const MAX_SIGNPOSTS: usize = 20;
+
+/// Signposting shown at the end of the survey unless a partnership sets its own.
+pub fn default_signposting() -> Vec<Signpost> {
+    [
+        (
+            "Talk to an adult you trust",
+            "a parent or carer, a teacher, or another adult at school",
+        ),
+        (
+            "Childline",
+            "call 0800 1111 for free, any time, or visit childline.org.uk",
+        ),
+        (
+            "Breathing Space",
+            "call 0800 83 85 87 for free (for young people aged 16 and over)",
+        ),
+        ("If you are in danger now", "call 999"),
+    ]
+    .into_iter()
+    .map(|(name, detail)| Signpost {
+        name: name.to_owned(),
+        detail: detail.to_owned(),
+    })
+    .collect()
+}
+
+/// What a new sitting copies from its partnership.
+#[derive(Debug, Clone)]
+pub struct SittingDefaults {
+    pub disabled_modules: Vec<String>,
+    pub signposting: Vec<Signpost>,
+    pub fieldwork_opens: Option<NaiveDate>,
+    pub fieldwork_closes: Option<NaiveDate>,
+}
+
+/// A partnership's settings, or the defaults where it has set none.
+pub async fn settings(
+    db: &impl store::ConnectionTrait,
+    cpp_id: i32,
+) -> Result<SittingDefaults, store::Error> {
+    Ok(match cpp_settings::get(db, cpp_id).await? {
+        Some(s) => SittingDefaults {
+            disabled_modules: s.disabled_modules.0,
+            signposting: s.signposting.0,
+            fieldwork_opens: s.fieldwork_opens,
+            fieldwork_closes: s.fieldwork_closes,
+        },
+        None => SittingDefaults {
+            disabled_modules: Vec::new(),
+            signposting: default_signposting(),
+            fieldwork_opens: None,
+            fieldwork_closes: None,
+        },
+    })
+}
+
+/// Settings that passed every check (see the settings form's parser).
+#[derive(Debug, Clone)]
+pub struct NewSettings {
+    pub disabled_modules: Vec<String>,
+    pub signposting: Vec<Signpost>,
+    pub fieldwork_opens: Option<NaiveDate>,
+    pub fieldwork_closes: Option<NaiveDate>,
+}
+
+/// Saves a partnership's settings and the audit entry, in one transaction.
+pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result<(), store::Error> {
+    let detail = format!(
+        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}",
+        cpp.gss_code,
+        serde_json::to_string(&new.disabled_modules).unwrap_or_default(),
+        new.signposting.len(),
+        new.fieldwork_opens.map_or("-".into(), |d| d.to_string()),
+        new.fieldwork_closes.map_or("-".into(), |d| d.to_string()),
+    );
+    let tx = store::begin(db).await?;
+    cpp_settings::save(
+        &tx,
+        cpp.id,
+        NewSetting {
+            disabled_modules: new.disabled_modules,
+            signposting: new.signposting,
+            fieldwork_opens: new.fieldwork_opens,
+            fieldwork_closes: new.fieldwork_closes,
+        },
+    )
+    .await?;
+    actor.record(&tx, "settings-changed", &detail).await?;
+    tx.commit().await
+}

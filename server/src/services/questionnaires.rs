@@ -1,0 +1,190 @@
+//! The questionnaire catalogue: the built-in questionnaire, any extra files, and
+//! every version stored in the database, each checked against its stored content
+//! hash so a version that is in use can never silently change.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use survey_defs::Questionnaire;
+
+use crate::store::questionnaires::Registered;
+use crate::store::{self, Db};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("invalid questionnaire:\n{0}")]
+    Invalid(String),
+    #[error("cannot read the questionnaire directory {path}: {source}")]
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "questionnaire {id} version {version} in {file} differs from the stored version \
+         (hash {stored} became {new}) and sittings or responses already use it: \
+         give the changed file a new version number"
+    )]
+    ChangedInUse {
+        id: String,
+        version: u32,
+        file: String,
+        stored: String,
+        new: String,
+    },
+    #[error("cannot store questionnaire versions: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// A questionnaire version as the server knows it: its database id and model.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub version_id: i32,
+    pub questionnaire: Arc<Questionnaire>,
+}
+
+/// Every questionnaire version the server can show or export, by database id.
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    by_id: BTreeMap<i32, Entry>,
+}
+
+impl Catalogue {
+    /// Loads the built-in questionnaires and the `*.toml` files of `extra_dir`,
+    /// registers them in the database, and adds stored versions no file provides.
+    pub async fn load(db: &Db, extra_dir: Option<&Path>) -> Result<Self, CatalogueError> {
+        let mut sources: Vec<(String, String)> = survey_defs::builtin_sources()
+            .iter()
+            .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+            .collect();
+        if let Some(dir) = extra_dir {
+            sources.extend(read_dir(dir)?);
+        }
+
+        let mut problems = Vec::new();
+        let mut parsed = Vec::new();
+        for (name, text) in &sources {
+            match survey_defs::load_str(name, text) {
+                Ok(loaded) => parsed.push((name, text, loaded.questionnaire)),
+                Err(error) => problems.push(error.to_string()),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(CatalogueError::Invalid(problems.join("\n")));
+        }
+
+        let mut catalogue = Catalogue::default();
+        for (name, text, questionnaire) in parsed {
+            let id = questionnaire.id().to_string();
+            let version = questionnaire.version();
+            let registered = store::questionnaires::register(
+                db,
+                &id,
+                i32::try_from(version).unwrap_or(i32::MAX),
+                questionnaire.content_hash(),
+                questionnaire.title(questionnaire.default_locale()),
+                text,
+            )
+            .await?;
+            let version_id = match registered {
+                Registered::New(v) | Registered::Unchanged(v) | Registered::Updated(v) => v,
+                Registered::ChangedInUse { stored_hash, .. } => {
+                    return Err(CatalogueError::ChangedInUse {
+                        id,
+                        version,
+                        file: name.clone(),
+                        stored: stored_hash,
+                        new: questionnaire.content_hash().to_owned(),
+                    });
+                }
+            };
+            catalogue.insert(version_id, questionnaire);
+        }
+
+        for stored in store::questionnaires::all(db).await? {
+            if catalogue.by_id.contains_key(&stored.id) {
+                continue;
+            }
+            let name = format!("stored {}@{}", stored.questionnaire_id, stored.version);
+            match survey_defs::load_str(&name, &stored.source) {
+                Ok(loaded) => catalogue.insert(stored.id, loaded.questionnaire),
+                Err(error) => {
+                    tracing::warn!(questionnaire = %name, %error, "a stored questionnaire no longer loads; it is not offered")
+                }
+            }
+        }
+        Ok(catalogue)
+    }
+
+    fn insert(&mut self, version_id: i32, questionnaire: Questionnaire) {
+        self.by_id.insert(
+            version_id,
+            Entry {
+                version_id,
+                questionnaire: Arc::new(questionnaire),
+            },
+        );
+    }
+
+    pub fn get(&self, version_id: i32) -> Option<&Entry> {
+        self.by_id.get(&version_id)
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.by_id.values()
+    }
+
+    /// The newest version of each questionnaire id: what new sittings use by default.
+    pub fn latest(&self) -> Vec<&Entry> {
+        let mut newest: BTreeMap<String, &Entry> = BTreeMap::new();
+        for entry in self.by_id.values() {
+            let key = entry.questionnaire.id().to_string();
+            match newest.get(&key) {
+                Some(current)
+                    if current.questionnaire.version() >= entry.questionnaire.version() => {}
+                _ => {
+                    newest.insert(key, entry);
+                }
+            }
+        }
+        newest.into_values().collect()
+    }
+
+    /// Finds `ID` (newest version) or `ID@VERSION`.
+    pub fn find(&self, spec: &str) -> Option<&Entry> {
+        let (id, version) = match spec.split_once('@') {
+            Some((id, v)) => (id, Some(v.parse::<u32>().ok()?)),
+            None => (spec, None),
+        };
+        match version {
+            Some(v) => self
+                .by_id
+                .values()
+                .find(|e| e.questionnaire.id().as_str() == id && e.questionnaire.version() == v),
+            None => self
+                .latest()
+                .into_iter()
+                .find(|e| e.questionnaire.id().as_str() == id),
+        }
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, CatalogueError> {
+    let err = |source| CatalogueError::Directory {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(err)?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
+}

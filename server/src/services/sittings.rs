@@ -1,0 +1,373 @@
+//! Sittings: create one with fresh codes, add spare codes, void a lost code,
+//! open a mop-up sitting, close one. The staff pages and the command line
+//! call these same functions, so both apply the same limits and windows.
+//!
+//! Each action is one transaction that includes its audit entry: a sitting
+//! is never stored without its codes, nor codes without the entry that says
+//! who made them.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use survey_defs::Stage;
+
+use super::Actor;
+use super::partnerships;
+use super::questionnaires::Catalogue;
+use super::survey::{self, SurveyError};
+use crate::domain::AccessCode;
+use crate::secret::ServerSecret;
+use crate::store::saves::SaveQueue;
+use crate::store::schools::School;
+use crate::store::sittings::{self, NewSitting, Sitting};
+use crate::store::{self, Db, Json, Text};
+
+/// Most codes made at once (a year group in one go).
+pub const MAX_CODES: usize = 400;
+/// Longest class label, in characters.
+pub const MAX_LABEL: usize = 80;
+
+/// Why a sitting action was refused. Each reads as a sentence for a person.
+#[derive(Debug, thiserror::Error)]
+pub enum SittingError {
+    #[error("{0}")]
+    Invalid(#[from] Problems),
+    #[error("This sitting is closed: open a mop-up sitting instead.")]
+    Closed,
+    #[error(transparent)]
+    Database(#[from] store::Error),
+    #[error(transparent)]
+    Survey(#[from] SurveyError),
+}
+
+/// A field of a sitting request and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Every problem found in a request, for the form's error summary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
+pub struct Problems(pub Vec<Problem>);
+
+/// A number of codes from 1 to [`MAX_CODES`], or the problem with it.
+pub fn code_count(count: Option<usize>) -> Result<usize, Problem> {
+    count
+        .filter(|n| (1..=MAX_CODES).contains(n))
+        .ok_or_else(|| Problem {
+            field: "codes",
+            message: format!("Enter a number of codes from 1 to {MAX_CODES}"),
+        })
+}
+
+/// A request for a new sitting that passed every check.
+#[derive(Debug, Clone)]
+pub struct SittingRequest {
+    pub stage: Stage,
+    pub label: String,
+    pub codes: usize,
+    pub questionnaire_version_id: i32,
+    pub opens: Option<NaiveDate>,
+    pub closes: Option<NaiveDate>,
+}
+
+/// What a person typed or passed for a new sitting, before checking.
+#[derive(Debug, Clone)]
+pub struct SittingInput {
+    pub stage: Option<Stage>,
+    pub label: String,
+    pub codes: Option<usize>,
+    pub questionnaire_version_id: Option<i32>,
+    pub opens: Result<Option<NaiveDate>, ()>,
+    pub closes: Result<Option<NaiveDate>, ()>,
+}
+
+impl SittingRequest {
+    /// Checks a request, reporting every problem at once.
+    pub fn parse(input: SittingInput, catalogue: &Catalogue) -> Result<Self, Problems> {
+        let mut problems = Vec::new();
+        let mut problem = |field, message: &str| {
+            problems.push(Problem {
+                field,
+                message: message.to_owned(),
+            })
+        };
+        if input.stage.is_none() {
+            problem("stage", "Select the stage of the class");
+        }
+        let label = input.label.trim().to_owned();
+        if label.is_empty() {
+            problem("label", "Enter a label for the class, such as P6 Room 4");
+        } else if label.chars().count() > MAX_LABEL {
+            problem("label", "The label must be 80 characters or fewer");
+        }
+        let version = input
+            .questionnaire_version_id
+            .filter(|id| catalogue.get(*id).is_some());
+        if version.is_none() {
+            problem("version", "Select a questionnaire");
+        }
+        if input.opens.is_err() {
+            problem("opens", "The opening date must be a real date");
+        }
+        if input.closes.is_err() {
+            problem("closes", "The closing date must be a real date");
+        }
+        let (opens, closes) = (input.opens.unwrap_or(None), input.closes.unwrap_or(None));
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c < o
+        {
+            problem(
+                "closes",
+                "The closing date must be on or after the opening date",
+            );
+        }
+        let codes = code_count(input.codes).map_err(|p| problems.push(p)).ok();
+        match (input.stage, codes, version) {
+            (Some(stage), Some(codes), Some(questionnaire_version_id)) if problems.is_empty() => {
+                Ok(SittingRequest {
+                    stage,
+                    label,
+                    codes,
+                    questionnaire_version_id,
+                    opens,
+                    closes,
+                })
+            }
+            _ => Err(Problems(problems)),
+        }
+    }
+}
+
+/// The first moment of a day, in UTC.
+pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
+    date.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// The first moment after a day, in UTC: a window closing on `date` includes it.
+pub fn end_of_day(date: NaiveDate) -> DateTime<Utc> {
+    start_of_day(date) + chrono::Duration::days(1)
+}
+
+/// The keyed hash under which a code is stored: HMAC-SHA256 with the server
+/// secret, so the database alone cannot be searched for a code.
+pub fn code_hash(secret: &ServerSecret, code: &AccessCode) -> String {
+    hex::encode(secret.mac("access-code", code.canonical().as_bytes()))
+}
+
+/// Stores `count` fresh codes for a sitting and returns them, once, for
+/// printing; only their keyed hashes are stored.
+async fn add_codes(
+    db: &impl store::ConnectionTrait,
+    secret: &ServerSecret,
+    sitting_id: i32,
+    count: usize,
+) -> Result<Vec<AccessCode>, store::Error> {
+    let codes: Vec<AccessCode> = (0..count).map(|_| AccessCode::generate()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| code_hash(secret, c)).collect();
+    sittings::add_codes(db, sitting_id, &hashes).await?;
+    Ok(codes)
+}
+
+/// Creates a sitting at `school` with its codes (see [`create_with_codes`]).
+/// It copies the partnership's
+/// module switches and signposting as they are now; the partnership's
+/// fieldwork window applies where the request gives no dates.
+pub async fn create(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    school: &School,
+    request: SittingRequest,
+) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
+    let defaults = partnerships::settings(db, school.cpp_id).await?;
+    let new = NewSitting {
+        school_id: school.id,
+        cpp_id: school.cpp_id,
+        stage: Text(request.stage),
+        label: request.label,
+        questionnaire_version_id: request.questionnaire_version_id,
+        disabled_modules: Json(defaults.disabled_modules),
+        signposting: Json(defaults.signposting),
+        opens_at: request.opens.or(defaults.fieldwork_opens).map(start_of_day),
+        closes_at: request.closes.or(defaults.fieldwork_closes).map(end_of_day),
+        mop_up_of: None,
+        created_by: actor.id(),
+        is_demo: school.is_demo,
+    };
+    create_with_codes(db, secret, actor, new, request.codes).await
+}
+
+/// Stores a sitting exactly as given, with `count` fresh codes and the audit
+/// entry, in one transaction. [`create`] and [`mop_up`] fill it in from a
+/// request; the demo and test fixtures call it directly.
+pub async fn create_with_codes(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    new: NewSitting,
+    count: usize,
+) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
+    let tx = store::begin(db).await?;
+    let sitting = sittings::create(&tx, new).await?;
+    let codes = add_codes(&tx, secret, sitting.id, count).await?;
+    let mop_up = sitting
+        .mop_up_of
+        .map_or(String::new(), |id| format!(", mop-up of sitting {id}"));
+    actor
+        .record(
+            &tx,
+            "sitting-created",
+            &format!(
+                "sitting {} at school {}, stage {}, {} codes{mop_up}",
+                sitting.id,
+                sitting.school_id,
+                sitting.stage.0,
+                codes.len()
+            ),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((sitting, codes))
+}
+
+/// Adds spare codes to an open sitting.
+pub async fn add_spares(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    sitting: &Sitting,
+    count: usize,
+) -> Result<Vec<AccessCode>, SittingError> {
+    if sitting.closed_at.is_some() {
+        return Err(SittingError::Closed);
+    }
+    let count = code_count(Some(count)).map_err(|p| Problems(vec![p]))?;
+    let tx = store::begin(db).await?;
+    let codes = add_codes(&tx, secret, sitting.id, count).await?;
+    actor
+        .record(
+            &tx,
+            "codes-added",
+            &format!("sitting {}, {} spare codes", sitting.id, codes.len()),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Opens a mop-up sitting for pupils who were absent: a new sitting with its
+/// own codes, linked to `original`, with the same stage, questionnaire,
+/// module switches, signposting and closing time.
+pub async fn mop_up(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    original: &Sitting,
+    count: usize,
+) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
+    let count = code_count(Some(count)).map_err(|p| Problems(vec![p]))?;
+    let label: String = format!("{} (mop-up)", original.label)
+        .chars()
+        .take(100)
+        .collect();
+    let new = NewSitting {
+        school_id: original.school_id,
+        cpp_id: original.cpp_id,
+        stage: original.stage,
+        label,
+        questionnaire_version_id: original.questionnaire_version_id,
+        disabled_modules: original.disabled_modules.clone(),
+        signposting: original.signposting.clone(),
+        opens_at: None,
+        closes_at: original.closes_at.filter(|c| *c > Utc::now()),
+        mop_up_of: Some(original.id),
+        created_by: actor.id(),
+        is_demo: original.is_demo,
+    };
+    create_with_codes(db, secret, actor, new, count).await
+}
+
+/// Voids a lost code, if it is an unused code of this sitting. The audit log
+/// records that a code was voided, never which. Returns whether it was.
+pub async fn void_code(
+    db: &Db,
+    secret: &ServerSecret,
+    actor: &Actor,
+    sitting: &Sitting,
+    code: &AccessCode,
+) -> Result<bool, SittingError> {
+    let tx = store::begin(db).await?;
+    let voided = sittings::void_code(&tx, sitting.id, &code_hash(secret, code)).await?;
+    if voided {
+        actor
+            .record(&tx, "code-voided", &format!("sitting {}", sitting.id))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(voided)
+}
+
+/// What closing a sitting needs: ending a response may go through the
+/// SQLite file's writer.
+#[derive(Clone, Copy)]
+pub struct Closer<'a> {
+    pub db: &'a Db,
+    pub writer: Option<&'a SaveQueue>,
+    pub catalogue: &'a Catalogue,
+}
+
+/// Closes a sitting: no code works any more, and every in-progress response
+/// becomes a partial response with its link to its code cut. The sitting is
+/// marked closed, with its audit entry, in one transaction; the responses
+/// are ended after it, each in its own, since ending one is idempotent and a
+/// retried close (or the sweep below) finishes what a failure left.
+pub async fn close(
+    closer: Closer<'_>,
+    actor: &Actor,
+    sitting_id: i32,
+) -> Result<usize, SittingError> {
+    let tx = store::begin(closer.db).await?;
+    sittings::mark_closed(&tx, sitting_id).await?;
+    actor
+        .record(&tx, "sitting-closed", &format!("sitting {sitting_id}"))
+        .await?;
+    tx.commit().await?;
+    Ok(end_in_progress(closer, sitting_id).await?)
+}
+
+async fn end_in_progress(closer: Closer<'_>, sitting_id: i32) -> Result<usize, SurveyError> {
+    survey::close_in_progress(closer.db, closer.writer, closer.catalogue, sitting_id).await
+}
+
+/// Closes sittings whose close time has passed, once a minute, so answers in
+/// progress when a window ends become partial responses and are unlinked
+/// without anyone pressing Close. Safe to run on every server at once:
+/// ending a response is idempotent.
+pub fn spawn_closer(db: Db, writer: Option<SaveQueue>, catalogue: std::sync::Arc<Catalogue>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let closer = Closer {
+                db: &db,
+                writer: writer.as_ref(),
+                catalogue: &catalogue,
+            };
+            if let Err(error) = close_due(closer).await {
+                tracing::warn!(%error, "closing sittings whose window has ended failed; will retry");
+            }
+        }
+    });
+}
+
+/// Closes every sitting whose close time has passed, and ends the responses
+/// still in progress in sittings closed earlier. Returns how many sittings
+/// it closed.
+pub async fn close_due(closer: Closer<'_>) -> Result<usize, SittingError> {
+    let due = sittings::due_to_close(closer.db, Utc::now()).await?;
+    for id in &due {
+        close(closer, &Actor::Server, *id).await?;
+    }
+    Ok(due.len())
+}

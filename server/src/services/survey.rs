@@ -1,0 +1,374 @@
+//! The survey service: joins stored page saves to the questionnaire model. It
+//! merges saves into answers, plans pages, and ends responses. Handlers and the
+//! staff side call it; it calls the `db` layer.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sea_orm::DbErr;
+use survey_defs::{AnswerSet, ModuleId, ModuleSwitches, Plan, Questionnaire, Stage};
+
+use crate::services::questionnaires::Catalogue;
+use crate::store::Db;
+use crate::store::direct::DirectSqlite;
+use crate::store::pupil::{self, Completed, Ending, PageSave, Sitting};
+use crate::store::saves::SaveQueue;
+
+/// Everything needed to show a pupil their pages.
+pub struct Progress {
+    pub sitting: Sitting,
+    pub questionnaire: Arc<Questionnaire>,
+    pub stage: Stage,
+    pub switches: ModuleSwitches,
+    pub answers: AnswerSet,
+    /// Keys of pages the pupil has moved past (saved, answered or skipped).
+    pub saved_pages: Vec<String>,
+    pub locale: String,
+}
+
+impl Progress {
+    pub fn plan(&self) -> Plan {
+        survey_defs::plan(
+            &self.questionnaire,
+            self.stage,
+            &self.switches,
+            &self.answers,
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SurveyError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error("sitting {0} refers to a questionnaire version this server does not have")]
+    MissingQuestionnaire(i32),
+}
+
+/// The module switches a sitting was created with.
+pub fn switches_of(sitting: &Sitting) -> ModuleSwitches {
+    sitting
+        .disabled_modules
+        .0
+        .iter()
+        .filter_map(|id| ModuleId::from_str(id).ok())
+        .collect()
+}
+
+pub fn stage_of(sitting: &Sitting) -> Stage {
+    sitting.stage.0
+}
+
+/// Sittings as pupil pages need them, kept in memory so that a page load or
+/// save does not read the sitting again. Only fields that never change once a
+/// sitting has pupils are read through it (stage, module switches,
+/// questionnaire, partnership, school); closing a sitting ends its responses,
+/// which every page load sees in the database. Entries are refreshed after
+/// [`SittingCache::FRESH_FOR`] all the same, and the cache is emptied when it
+/// grows past [`SittingCache::MAX_ENTRIES`].
+#[derive(Default)]
+pub struct SittingCache {
+    entries: RwLock<HashMap<i32, (Instant, Arc<Sitting>)>>,
+}
+
+impl SittingCache {
+    pub const FRESH_FOR: Duration = Duration::from_secs(60);
+    pub const MAX_ENTRIES: usize = 50_000;
+
+    pub async fn get(&self, db: &Db, id: i32) -> Result<Option<Arc<Sitting>>, DbErr> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((loaded, sitting)) = entries.get(&id)
+            && loaded.elapsed() < Self::FRESH_FOR
+        {
+            return Ok(Some(sitting.clone()));
+        }
+        let Some(sitting) = pupil::sitting(db, id).await? else {
+            return Ok(None);
+        };
+        let sitting = Arc::new(sitting);
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(id, (Instant::now(), sitting.clone()));
+        }
+        Ok(Some(sitting))
+    }
+}
+
+/// Loads a pupil's progress; `None` when the response has ended.
+pub async fn progress(
+    db: &Db,
+    catalogue: &Catalogue,
+    response_id: &str,
+) -> Result<Option<Progress>, SurveyError> {
+    progress_with(db, None, catalogue, None, response_id).await
+}
+
+/// [`progress`], reading the sitting through `sittings` and the response
+/// straight from the SQLite file through `direct` when given.
+pub async fn progress_with(
+    db: &Db,
+    direct: Option<&DirectSqlite>,
+    catalogue: &Catalogue,
+    sittings: Option<&SittingCache>,
+    response_id: &str,
+) -> Result<Option<Progress>, SurveyError> {
+    let found = match direct {
+        Some(file) => file.in_progress_with_saves(response_id)?,
+        None => pupil::in_progress_with_saves(db, response_id).await?,
+    };
+    let Some((in_progress, saves)) = found else {
+        return Ok(None);
+    };
+    let sitting = match sittings {
+        Some(cache) => cache
+            .get(db, in_progress.sitting_id)
+            .await?
+            .map(|s| s.as_ref().clone()),
+        None => pupil::sitting(db, in_progress.sitting_id).await?,
+    };
+    let Some(sitting) = sitting else {
+        return Ok(None);
+    };
+    let entry = catalogue
+        .get(sitting.questionnaire_version_id)
+        .ok_or(SurveyError::MissingQuestionnaire(sitting.id))?;
+    Ok(Some(Progress {
+        stage: stage_of(&sitting),
+        switches: switches_of(&sitting),
+        questionnaire: entry.questionnaire.clone(),
+        answers: merge(&saves),
+        saved_pages: saves.into_iter().map(|s| s.page_key).collect(),
+        locale: in_progress.locale,
+        sitting,
+    }))
+}
+
+/// A stored page: the ordinals the page showed, then the answers given on it.
+/// Recording what the page showed lets a later save of the page clear an answer
+/// the pupil has taken back.
+pub fn encode_page(shown: &[u16], answers: &AnswerSet) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + shown.len() * 2);
+    push_varint(&mut out, shown.len() as u64);
+    for &ordinal in shown {
+        push_varint(&mut out, u64::from(ordinal));
+    }
+    out.extend(answers.encode());
+    out
+}
+
+/// Reads a stored page back; `None` if the bytes are damaged.
+pub fn decode_page(bytes: &[u8]) -> Option<(Vec<u16>, AnswerSet)> {
+    let mut at = 0;
+    let count = read_varint(bytes, &mut at)?;
+    let mut shown = Vec::with_capacity(usize::try_from(count).ok()?.min(256));
+    for _ in 0..count {
+        shown.push(u16::try_from(read_varint(bytes, &mut at)?).ok()?);
+    }
+    let answers = AnswerSet::decode(&bytes[at..]).ok()?;
+    Some((shown, answers))
+}
+
+/// Folds page saves, oldest first, into one set of answers: each save replaces
+/// whatever earlier saves said about the questions it showed.
+pub fn merge(saves: &[PageSave]) -> AnswerSet {
+    let mut merged = AnswerSet::new();
+    for save in saves {
+        let Some((shown, answers)) = decode_page(&save.answers) else {
+            tracing::warn!("a page save could not be decoded and was skipped");
+            continue;
+        };
+        for ordinal in shown {
+            merged.remove(ordinal);
+        }
+        for (ordinal, answer) in answers.iter() {
+            merged.insert(ordinal, *answer);
+        }
+    }
+    merged
+}
+
+/// Ends a response: completes it (`Finished`), keeps what it has as a partial
+/// response (`Partial`, when its sitting closes) or deletes it (`Withdrawn`).
+/// Answers to questions the pupil was finally not routed to are dropped.
+///
+/// `writer` is a SQLite file's writer ([`SaveQueue::start_direct`]): the
+/// ending is then written there, so SQLite's write lock is never held across
+/// an await.
+pub async fn end(
+    db: &Db,
+    writer: Option<&SaveQueue>,
+    catalogue: &Catalogue,
+    response_id: &str,
+    ending: Ending,
+) -> Result<bool, SurveyError> {
+    let completed = match (ending, progress(db, catalogue, response_id).await?) {
+        (Ending::Withdrawn, _) | (_, None) => None,
+        (_, Some(progress)) => Some(completed_from(&progress, ending == Ending::Partial)),
+    };
+    Ok(match writer {
+        Some(writer) => {
+            let response_id = response_id.to_owned();
+            writer
+                .write_direct(move |conn| {
+                    crate::store::direct::end_response(conn, &response_id, ending, completed)
+                })
+                .await?
+        }
+        None => pupil::end_response(db, response_id, ending, completed).await?,
+    })
+}
+
+fn completed_from(progress: &Progress, partial: bool) -> Completed {
+    let q = &progress.questionnaire;
+    let shown = survey_defs::routed(q, progress.stage, &progress.switches, &progress.answers);
+    let mut kept = AnswerSet::new();
+    for (ordinal, answer) in progress.answers.iter() {
+        if shown.get(usize::from(ordinal)).copied().unwrap_or(false) {
+            kept.insert(ordinal, *answer);
+        }
+    }
+    let sex = q.sex_question().and_then(|question| {
+        let answer = kept.get(question.ordinal())?;
+        let index = answer.option_indices().next()?;
+        question
+            .options()
+            .get(usize::from(index))
+            .map(|option| option.code().to_string())
+    });
+    Completed {
+        questionnaire_version_id: progress.sitting.questionnaire_version_id,
+        cpp_id: progress.sitting.cpp_id,
+        school_id: progress.sitting.school_id,
+        stage: progress.stage.as_str().to_owned(),
+        sex,
+        completed_on: Utc::now().date_naive(),
+        partial,
+        answers: kept.encode(),
+    }
+}
+
+/// Closes a sitting's in-progress responses: each becomes a partial response and
+/// its link to its code is cut. Returns how many were closed.
+pub async fn close_in_progress(
+    db: &Db,
+    writer: Option<&SaveQueue>,
+    catalogue: &Catalogue,
+    sitting_id: i32,
+) -> Result<usize, SurveyError> {
+    let mut closed = 0;
+    for in_progress in pupil::in_progress_of_sitting(db, sitting_id).await? {
+        if end(db, writer, catalogue, &in_progress.id, Ending::Partial).await? {
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use survey_defs::Answer;
+
+    fn save(seq: i64, key: &str, shown: &[u16], answers: &[(u16, Answer)]) -> PageSave {
+        let mut set = AnswerSet::new();
+        for (ordinal, answer) in answers {
+            set.insert(*ordinal, *answer);
+        }
+        PageSave {
+            response_id: "r".into(),
+            page_key: key.into(),
+            answers: encode_page(shown, &set),
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_page_round_trips() {
+        let mut set = AnswerSet::new();
+        set.insert(3, Answer::Choice(2));
+        set.insert(300, Answer::Number(-4));
+        let bytes = encode_page(&[3, 4, 300], &set);
+        assert_eq!(decode_page(&bytes), Some((vec![3, 4, 300], set)));
+    }
+
+    #[test]
+    fn a_later_save_clears_an_answer_taken_back() {
+        let merged = merge(&[
+            save(
+                1,
+                "a",
+                &[0, 1],
+                &[(0, Answer::Choice(1)), (1, Answer::Choice(0))],
+            ),
+            save(2, "a", &[0, 1], &[(0, Answer::Choice(2))]),
+        ]);
+        assert_eq!(merged.get(0), Some(&Answer::Choice(2)));
+        assert_eq!(
+            merged.get(1),
+            None,
+            "a skipped question must clear its earlier answer"
+        );
+    }
+
+    #[test]
+    fn damaged_bytes_are_skipped_not_fatal() {
+        let mut bad = save(1, "a", &[0], &[(0, Answer::Choice(1))]);
+        bad.answers = vec![0xff, 0xff];
+        let good = save(2, "b", &[1], &[(1, Answer::Choice(0))]);
+        let merged = merge(&[bad, good]);
+        assert_eq!(merged.len(), 1);
+    }
+
+    #[test]
+    fn a_page_damaged_after_its_shown_list_takes_nothing_back() {
+        let first = save(
+            1,
+            "a",
+            &[0, 1],
+            &[(0, Answer::Choice(1)), (1, Answer::Choice(2))],
+        );
+        for damage in [0x7f_u8, 0xff] {
+            let mut bad = save(2, "a", &[0, 1], &[(0, Answer::Choice(0))]);
+            // The shown list (a count and two ordinals, one byte each) is
+            // intact; the answers' version byte is not, or they end mid-value.
+            if damage == 0xff {
+                bad.answers.push(0xff);
+            } else {
+                bad.answers[3] = damage;
+            }
+            let merged = merge(&[first.clone(), bad.clone()]);
+            assert_eq!(merged.get(0), Some(&Answer::Choice(1)), "{:?}", bad.answers);
+            assert_eq!(merged.get(1), Some(&Answer::Choice(2)), "{:?}", bad.answers);
+        }
+    }
+}

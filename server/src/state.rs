@@ -1,0 +1,71 @@
+//! [`AppState`]: what every request handler and subcommand shares.
+
+use std::sync::Arc;
+
+use crate::domain::AccessCode;
+use crate::secret::ServerSecret;
+use crate::services::locales::Locales;
+use crate::services::questionnaires::Catalogue;
+use crate::services::sittings;
+use crate::services::throttle::{Limit, Throttle};
+use crate::settings::Settings;
+use crate::store::Db;
+use crate::store::saves::SaveQueue;
+
+/// What every part of the server shares: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub secret: ServerSecret,
+    pub catalogue: Arc<Catalogue>,
+    pub settings: Arc<Settings>,
+    pub locales: Arc<Locales>,
+    pub saves: SaveQueue,
+    /// The pupil pages' progress reads on a SQLite file (see [`crate::store::direct`]).
+    pub direct: Option<Arc<crate::store::direct::DirectSqlite>>,
+    /// Failed code entries per client address.
+    pub code_throttle: Arc<Throttle>,
+    /// Sittings read by pupil pages (see [`crate::services::survey::SittingCache`]).
+    pub sittings: Arc<crate::services::survey::SittingCache>,
+    /// Staff password hashing and login failure budgets.
+    pub staff: Arc<crate::services::auth::StaffGuard>,
+}
+
+/// Misses (well-formed codes that do not exist) allowed per address: a burst
+/// of 100, then one every 30 seconds. Typing mistakes are caught by the check
+/// character and cost nothing, so a school behind one address never meets the
+/// limit. See the README's "Why codes resist guessing".
+pub const CODE_FAILURE_LIMIT: Limit = Limit {
+    burst: 100.0,
+    per_second: 1.0 / 30.0,
+};
+
+impl AppState {
+    /// The SQLite file's writer, for writes of the pupil journey that must
+    /// not hold the write lock across an await (see
+    /// [`crate::store::saves::SaveQueue::write_direct`]); `None` on PostgreSQL.
+    pub fn direct_writer(&self) -> Option<&SaveQueue> {
+        self.direct.as_ref().map(|_| &self.saves)
+    }
+
+    /// Writes what is queued, then closes every connection to the database.
+    pub async fn close(&self) -> Result<(), sea_orm::DbErr> {
+        self.saves.stop().await;
+        self.db.clone().close().await
+    }
+
+    /// The keyed hash under which a code is stored (see
+    /// [`sittings::code_hash`]).
+    pub fn code_hash(&self, code: &AccessCode) -> String {
+        sittings::code_hash(&self.secret, code)
+    }
+
+    /// What closing a sitting needs.
+    pub fn closer(&self) -> sittings::Closer<'_> {
+        sittings::Closer {
+            db: &self.db,
+            writer: self.direct_writer(),
+            catalogue: &self.catalogue,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The `cpp_setting` table.
+
+use sea_orm::entity::prelude::*;
+
+use crate::domain::Signpost;
+use crate::store::Json;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "cpp_setting")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub cpp_id: i32,
+    pub disabled_modules: Json<Vec<String>>,
+    pub signposting: Json<Vec<Signpost>>,
+    pub fieldwork_opens: Option<Date>,
+    pub fieldwork_closes: Option<Date>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

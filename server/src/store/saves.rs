@@ -1,0 +1,281 @@
+//! Group commit for page saves.
+//!
+//! Every pupil's Next is answered only after the page is durably stored. With one
+//! fsync per transaction, SQLite tops out at a few thousand commits a second, so
+//! saves that arrive together are written by one writer task as one multi-row
+//! upsert (one statement, one transaction) and acknowledged together once it
+//! commits. Under light load a batch holds one
+//! save and nothing waits; under heavy load batches grow and the fsync cost is
+//! shared.
+//!
+//! If a batch fails (for example one save belongs to a response that was just
+//! withdrawn), each save in it is retried in a transaction of its own, so one bad
+//! save never fails the others.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::direct::{self, DirectSqlite};
+use crate::store::pupil::{self, PageSave};
+
+/// The most saves committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// How often the checkpoint thread copies the write-ahead log back.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// How often the writer finishes a checkpoint itself (see `start_direct`).
+const FINISH_LOG_EVERY: Duration = Duration::from_millis(250);
+
+type Reply = oneshot::Sender<Result<(), DbErr>>;
+
+/// Other writes run by a SQLite file's writer thread between batches: each
+/// does its work (in a savepoint) and returns how to answer once the
+/// transaction they share has committed, or failed to.
+type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Option<DbErr>) + Send>;
+
+enum Job {
+    Save(PageSave, Reply),
+    Direct(DirectWrite),
+    /// Finish what is queued before this, close the connections, then reply.
+    Stop(oneshot::Sender<()>),
+}
+
+/// A handle for queueing page saves; cheap to clone.
+#[derive(Clone)]
+pub struct SaveQueue {
+    sender: mpsc::Sender<Job>,
+}
+
+impl SaveQueue {
+    /// Starts `writers` writer tasks on the current runtime. SQLite allows one
+    /// writer at a time, so it gets one; PostgreSQL benefits from a few.
+    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>(8192);
+        let receiver = std::sync::Arc::new(tokio::sync::Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            let db = db.clone();
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut receiver = receiver.lock().await;
+                        let Some(first) = receiver.recv().await else {
+                            break;
+                        };
+                        let mut batch = Vec::new();
+                        // Only saves come here: direct writes are queued only
+                        // on a SQLite file's writer (see `write_direct`).
+                        match first {
+                            Job::Save(save, reply) => batch.push((save, reply)),
+                            Job::Stop(done) => {
+                                let _ = done.send(());
+                            }
+                            Job::Direct(_) => {}
+                        }
+                        while batch.len() < MAX_BATCH {
+                            match receiver.try_recv() {
+                                Ok(Job::Save(save, reply)) => batch.push((save, reply)),
+                                // Nothing to close here: the pool is sea-orm's.
+                                Ok(Job::Stop(done)) => {
+                                    let _ = done.send(());
+                                }
+                                Ok(Job::Direct(_)) => {}
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    if !batch.is_empty() {
+                        write_batch(&db, batch).await;
+                    }
+                }
+            });
+        }
+        Self { sender }
+    }
+
+    /// Starts the writer for a SQLite database file: one thread of its own
+    /// with its own connection, so a batch costs no hop to a driver thread.
+    /// Batches form the same way, and a failed batch is retried save by save.
+    ///
+    /// Checkpoints (copying the write-ahead log back into the database file)
+    /// run on a thread of their own, ten times a second, rather than inside
+    /// whichever commit crosses SQLite's threshold: a checkpoint writes and
+    /// syncs the database file, and saves queued behind it would all wait.
+    ///
+    /// That thread can never finish the log while saves keep arriving, and
+    /// SQLite starts the log again from its beginning only after a checkpoint
+    /// that copied all of it; otherwise the log grows without end (hundreds of
+    /// megabytes a minute under load, each append extending the file). So
+    /// every quarter of a second the writer itself copies what is left, which
+    /// is little, between two batches.
+    pub fn start_direct(target: DirectSqlite) -> Result<Self, DbErr> {
+        let mut conn = target.open()?;
+        direct::leave_checkpoints_to_others(&conn)?;
+        let checkpoints = target.open()?;
+        let (alive, writer_gone) = std::sync::mpsc::channel::<()>();
+        let checkpointer = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    writer_gone.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(error) = direct::checkpoint(&checkpoints) {
+                        tracing::warn!(%error, "checkpoint failed; will try again");
+                    }
+                }
+                // The writer has stopped: one last checkpoint on the way out.
+                let _ = direct::checkpoint(&checkpoints);
+            })
+            .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
+        let (sender, mut receiver) = mpsc::channel::<Job>(8192);
+        std::thread::Builder::new()
+            .name("page-saves".into())
+            .spawn(move || {
+                let mut stopped: Option<oneshot::Sender<()>> = None;
+                let mut log_finished = Instant::now();
+                while let Some(first) = receiver.blocking_recv() {
+                    let mut batch = Vec::new();
+                    let mut others: Vec<DirectWrite> = Vec::new();
+                    let mut next = Some(first);
+                    while let Some(job) = next.take() {
+                        match job {
+                            Job::Save(save, reply) => batch.push((save, reply)),
+                            Job::Direct(write) => others.push(write),
+                            Job::Stop(done) => stopped = Some(done),
+                        }
+                        if stopped.is_none() && batch.len() + others.len() < MAX_BATCH {
+                            next = receiver.try_recv().ok();
+                        }
+                    }
+                    if !others.is_empty() {
+                        // One commit (one fsync) for all of them; each answer
+                        // waits for it, so nothing is acknowledged unwritten.
+                        let grouped = direct::begin_group(&conn);
+                        let answers: Vec<Answer> =
+                            others.into_iter().map(|write| write(&mut conn)).collect();
+                        let failed = if grouped {
+                            direct::commit_group(&conn)
+                        } else {
+                            None
+                        };
+                        for answer in answers {
+                            answer(failed.clone());
+                        }
+                    }
+                    if !batch.is_empty() {
+                        write_direct_batch(&mut conn, batch);
+                    }
+                    if log_finished.elapsed() >= FINISH_LOG_EVERY {
+                        // Busy (the other thread is checkpointing) or not all
+                        // copied: try again after the next batch.
+                        if let Ok(true) = direct::checkpoint(&conn) {
+                            log_finished = Instant::now();
+                        }
+                    }
+                    if stopped.is_some() {
+                        break;
+                    }
+                }
+                // Stopped, or every handle is gone: the checkpoint thread makes
+                // its last checkpoint and ends, then the connections close.
+                drop(alive);
+                let _ = checkpointer.join();
+                drop(conn);
+                if let Some(done) = stopped {
+                    let _ = done.send(());
+                }
+            })
+            .map_err(|e| DbErr::Custom(format!("cannot start the page-save writer: {e}")))?;
+        Ok(Self { sender })
+    }
+
+    /// Stops the writer once everything queued before has been written, and
+    /// waits until its connections are closed (for a clean shutdown, or
+    /// before the database file is replaced). Saves queued afterwards fail.
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.sender.send(Job::Stop(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
+    }
+
+    /// Runs `write` on a SQLite file's writer thread, with its connection,
+    /// and returns what it returns. A write made there never waits for the
+    /// write lock behind an `await` elsewhere, and never holds it across one.
+    /// Only for a queue made by [`SaveQueue::start_direct`].
+    pub async fn write_direct<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> Result<T, DbErr> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        let (reply, done) = oneshot::channel();
+        let job: DirectWrite = Box::new(move |conn| {
+            let result = write(conn);
+            Box::new(move |failed: Option<DbErr>| {
+                let _ = reply.send(match failed {
+                    Some(error) => Err(error),
+                    None => result,
+                });
+            })
+        });
+        self.sender
+            .send(Job::Direct(job))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+
+    /// Queues a save and waits until it is committed.
+    pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
+        let (reply, done) = oneshot::channel();
+        self.sender
+            .send(Job::Save(save, reply))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+}
+
+/// Answers every save of a batch with the batch's result; a batch of several
+/// that failed is handed back instead, to be retried save by save, so one
+/// bad save never fails the others.
+fn settle(result: Result<(), DbErr>, batch: Vec<(PageSave, Reply)>) -> Vec<(PageSave, Reply)> {
+    match result {
+        Err(_) if batch.len() > 1 => batch,
+        result => {
+            for (_, reply) in batch {
+                let _ = reply.send(result.clone());
+            }
+            Vec::new()
+        }
+    }
+}
+
+async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
+    let result = try_batch(db, &batch).await;
+    for (save, reply) in settle(result, batch) {
+        let result = try_batch(db, &[(save, oneshot::channel().0)]).await;
+        let _ = reply.send(result);
+    }
+}
+
+/// One multi-row upsert: a single statement is its own transaction, so the
+/// batch costs one round trip to the database and one commit (one fsync).
+async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
+    pupil::save_pages(db, batch.iter().map(|(save, _)| save.clone()).collect()).await
+}
+
+/// A SQLite file writer's batch: one transaction, or, if that fails, one
+/// transaction per save.
+fn write_direct_batch(conn: &mut rusqlite::Connection, batch: Vec<(PageSave, Reply)>) {
+    let result = direct::write_saves(conn, batch.iter().map(|(save, _)| save));
+    for (save, reply) in settle(result, batch) {
+        let _ = reply.send(direct::write_saves(conn, [&save]));
+    }
+}

@@ -1,0 +1,237 @@
+//! Staff accounts, their failure counters and reset tokens; school upserts for
+//! imports; and the counts staff may see of responses.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::{response, school, staff_user};
+use super::schools::{NewSchool, School};
+use crate::domain::Role;
+use crate::store::Text;
+
+pub use staff_user::Model as StaffRow;
+
+/// A staff account to create. E-mail addresses are stored lower-cased.
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub cpp_id: Option<i32>,
+    pub school_id: Option<i32>,
+    pub is_demo: bool,
+}
+
+pub async fn create(db: &impl ConnectionTrait, new: NewStaff) -> Result<StaffRow, DbErr> {
+    staff_user::ActiveModel {
+        email: Set(new.email.trim().to_lowercase()),
+        password_hash: Set(new.password_hash),
+        role: Set(Text(new.role)),
+        cpp_id: Set(new.cpp_id),
+        school_id: Set(new.school_id),
+        active: Set(true),
+        is_demo: Set(new.is_demo),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        reset_token_hash: Set(None),
+        reset_expires_at: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<StaffRow>, DbErr> {
+    staff_user::Entity::find()
+        .filter(staff_user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await
+}
+
+pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<StaffRow>, DbErr> {
+    staff_user::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StaffRow>, DbErr> {
+    staff_user::Entity::find()
+        .order_by_asc(staff_user::Column::Email)
+        .all(db)
+        .await
+}
+
+/// Counts a failed login; after `lock_after` in a row the account is locked
+/// until `lock_until` and the count starts again. Returns whether it locked.
+pub async fn record_failure(
+    db: &impl ConnectionTrait,
+    id: i32,
+    lock_after: i32,
+    lock_until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(
+            staff_user::Column::FailedLogins,
+            Expr::col(staff_user::Column::FailedLogins).add(1),
+        )
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    let locked = staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
+        .col_expr(staff_user::Column::LockedUntil, Expr::value(lock_until))
+        .filter(staff_user::Column::Id.eq(id))
+        .filter(staff_user::Column::FailedLogins.gte(lock_after))
+        .exec(db)
+        .await?;
+    Ok(locked.rows_affected == 1)
+}
+
+/// A successful login clears the failure count and any lock.
+pub async fn record_success(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            staff_user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets a new password hash; any reset link and lock are cleared with it.
+pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: &str) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            staff_user::Column::ResetTokenHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            staff_user::Column::ResetExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            staff_user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a password hash with one of the same password at the current
+/// cost, unless the password has been changed since `old` was read.
+pub async fn upgrade_password_hash(
+    db: &impl ConnectionTrait,
+    id: i32,
+    old: &str,
+    new: &str,
+) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::PasswordHash, Expr::value(new))
+        .filter(staff_user::Column::Id.eq(id))
+        .filter(staff_user::Column::PasswordHash.eq(old))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores the hash of a one-time reset token and when it stops working.
+pub async fn set_reset_token(
+    db: &impl ConnectionTrait,
+    id: i32,
+    token_hash: &str,
+    expires: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::ResetTokenHash, Expr::value(token_hash))
+        .col_expr(staff_user::Column::ResetExpiresAt, Expr::value(expires))
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The active account a reset token belongs to, if it has not expired.
+pub async fn by_reset_token(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StaffRow>, DbErr> {
+    staff_user::Entity::find()
+        .filter(staff_user::Column::ResetTokenHash.eq(token_hash))
+        .filter(staff_user::Column::ResetExpiresAt.gt(now))
+        .filter(staff_user::Column::Active.eq(true))
+        .one(db)
+        .await
+}
+
+pub async fn set_active(db: &impl ConnectionTrait, id: i32, active: bool) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::Active, Expr::value(active))
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Creates a school, or updates the one with the same SEED code. Returns
+/// whether it was new.
+pub async fn upsert_school(db: &impl ConnectionTrait, new: NewSchool) -> Result<bool, DbErr> {
+    let existing = school::Entity::find()
+        .filter(school::Column::SeedCode.eq(new.seed_code.as_str()))
+        .one(db)
+        .await?;
+    let Some(existing) = existing else {
+        super::schools::create_school(db, new).await?;
+        return Ok(true);
+    };
+    let [p5, p6, p7, s1, s2, s3, s4] = new.rolls;
+    let mut model: school::ActiveModel = existing.into();
+    model.cpp_id = Set(new.cpp_id);
+    model.name = Set(new.name);
+    model.sector = Set(new.sector);
+    model.roll_p5 = Set(p5);
+    model.roll_p6 = Set(p6);
+    model.roll_p7 = Set(p7);
+    model.roll_s1 = Set(s1);
+    model.roll_s2 = Set(s2);
+    model.roll_s3 = Set(s3);
+    model.roll_s4 = Set(s4);
+    model.update(db).await?;
+    Ok(false)
+}
+
+pub async fn all_schools(db: &impl ConnectionTrait) -> Result<Vec<School>, DbErr> {
+    school::Entity::find()
+        .order_by_asc(school::Column::Name)
+        .all(db)
+        .await
+}
+
+/// Completed responses per stage at a school, as (stage, partial, count):
+/// counts only, never an answer.
+pub async fn responses_by_stage(
+    db: &impl ConnectionTrait,
+    school_id: i32,
+) -> Result<Vec<(String, bool, i64)>, DbErr> {
+    response::Entity::find()
+        .select_only()
+        .column(response::Column::Stage)
+        .column(response::Column::Partial)
+        .column_as(response::Column::Id.count(), "n")
+        .filter(response::Column::SchoolId.eq(school_id))
+        .group_by(response::Column::Stage)
+        .group_by(response::Column::Partial)
+        .into_tuple::<(String, bool, i64)>()
+        .all(db)
+        .await
+}

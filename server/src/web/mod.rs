@@ -1,0 +1,15 @@
+//! Everything HTTP: routes (one folder or file per feature, each with a
+//! `config` function), forms, templates, middleware and the error pages.
+
+pub mod assets;
+pub mod client;
+pub mod csrf;
+pub mod dates;
+pub mod error;
+pub mod forms;
+pub mod health;
+pub mod middleware;
+pub mod pieces;
+pub mod pupil;
+pub mod staff;
+pub mod templates;

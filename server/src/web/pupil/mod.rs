@@ -1,0 +1,637 @@
+//! The pupil's journey: code entry, welcome and assent, the planned pages, the
+//! finish, stop and withdraw endings. Every response here is sent with
+//! `Cache-Control: no-store` (see `startup`), and every form is a POST that
+//! answers with a redirect, so a reload never sends anything twice.
+
+mod session;
+mod views;
+
+use std::str::FromStr;
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Deserialize;
+use survey_defs::{AnswerSet, Locale, Stage};
+
+use crate::domain::{AccessCode, CodeError};
+use crate::domain::{CodeState, Signpost};
+use crate::services::survey::{self, Progress};
+use crate::state::AppState;
+use crate::store::pupil::{self as store, Ending, PageSave, Window};
+use crate::web::client::client_ip;
+use crate::web::error::AppError;
+pub use session::{Prefs, PupilSession};
+use views::{Chrome, render};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// The code with this keyed hash and its sitting. On a SQLite file this and
+/// the two reads below go straight to the file, as page loads do (see
+/// `db::direct`): a pupil starting makes five of them.
+async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, store::Sitting)>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.find_code(hash)?,
+        None => store::find_code(&state.db, hash).await?,
+    })
+}
+
+async fn code_by_id(state: &AppState, id: i32) -> Result<Option<store::Code>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.code_by_id(id)?,
+        None => store::code_by_id(&state.db, id).await?,
+    })
+}
+
+async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
+    Ok(match state.direct.as_deref() {
+        Some(file) => file.sitting(id)?,
+        None => store::sitting(&state.db, id).await?,
+    })
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    code: Option<String>,
+    notice: Option<String>,
+}
+
+/// The code screen. `?code=` pre-fills the field (from a slip's QR code).
+#[get("/")]
+async fn code_page(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<CodeQuery>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let notice = match query.notice.as_deref() {
+        Some("timeout") => Some("code.timeout"),
+        _ => None,
+    };
+    let code = query.code.as_deref().unwrap_or("");
+    let chrome = Chrome::new(&state, &session, None, "/")?;
+    render(
+        "pupil/code.html",
+        chrome.with(context! { code => code, notice => notice }),
+    )
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// Checks a typed code. A typo (the check character fails) is told apart from a
+/// code that does not exist; nothing said reveals anything about other codes.
+#[post("/code")]
+async fn enter_code(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    session.check_csrf(&form.csrf)?;
+    let ip = client_ip(&req, state.settings.trust_proxy);
+    let show_error = |error: &str| -> Result<HttpResponse> {
+        let chrome = Chrome::new(&state, &session, None, "/")?;
+        let html = views::render_string(
+            "pupil/code.html",
+            chrome.with(context! { code => form.code.trim(), error => error }),
+        )?;
+        Ok(HttpResponse::UnprocessableEntity()
+            .content_type("text/html; charset=utf-8")
+            .body(html))
+    };
+    if !state.code_throttle.allows(&ip) {
+        return show_error("slow_down");
+    }
+    let code = match AccessCode::parse(&form.code) {
+        Ok(code) => code,
+        Err(CodeError::Empty) => return show_error("empty"),
+        Err(_) => return show_error("typo"),
+    };
+    let hash = state.code_hash(&code);
+    let Some((found, sitting)) = find_code(&state, &hash).await? else {
+        state.code_throttle.fail(&ip, "access code");
+        return show_error("not_found");
+    };
+    match store::sitting_window(&sitting, Utc::now()) {
+        Window::Closed => return show_error("closed"),
+        Window::NotYetOpen => return show_error("not_open"),
+        Window::Open => {}
+    }
+    match found.state.0 {
+        CodeState::Unused => {
+            session.set_code_id(found.id)?;
+            session.touch(state.settings.pupil_idle_minutes)?;
+            Ok(redirect("/welcome"))
+        }
+        CodeState::Started => match found.response_id {
+            Some(rid) => {
+                session.set_response_id(&rid)?;
+                session.touch(state.settings.pupil_idle_minutes)?;
+                Ok(redirect("/survey"))
+            }
+            None => show_error("finished"),
+        },
+        CodeState::Voided => {
+            state.code_throttle.fail(&ip, "access code");
+            show_error("not_found")
+        }
+        _ => show_error("finished"),
+    }
+}
+
+#[derive(Deserialize)]
+struct WelcomeQuery {
+    lang: Option<String>,
+}
+
+/// Welcome and assent, in the band's words, with a language choice.
+#[get("/welcome")]
+async fn welcome(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<WelcomeQuery>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let Some(code_id) = session.code_id() else {
+        return Ok(redirect("/"));
+    };
+    if !session.touch(state.settings.pupil_idle_minutes)? {
+        return Ok(redirect("/?notice=timeout"));
+    }
+    let Some(code) = code_by_id(&state, code_id).await? else {
+        return Ok(redirect("/"));
+    };
+    if code.state.0 != CodeState::Unused {
+        session.clear();
+        return Ok(redirect("/"));
+    }
+    let sitting = sitting(&state, code.sitting_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let entry = state
+        .catalogue
+        .get(sitting.questionnaire_version_id)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
+    let languages = views::languages(&state, &entry.questionnaire);
+    if let Some(lang) = &query.lang {
+        if languages.iter().any(|l| &l.code == lang) {
+            session.set_lang(lang)?;
+        }
+        return Ok(redirect("/welcome"));
+    }
+    let stage = survey::stage_of(&sitting);
+    let chrome = Chrome::new(&state, &session, Some(&entry.questionnaire), "/welcome")?;
+    render(
+        "pupil/welcome.html",
+        chrome.with(context! {
+            band => stage.band().as_str(),
+            languages => Serde(languages),
+            idle_seconds => state.settings.pupil_idle_minutes * 60,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct WelcomeForm {
+    csrf: String,
+    action: String,
+}
+
+#[post("/welcome")]
+async fn welcome_answer(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<WelcomeForm>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    session.check_csrf(&form.csrf)?;
+    let Some(code_id) = session.code_id() else {
+        // Start pressed again after it already worked: carry on.
+        if session.response_id().is_some() {
+            return Ok(redirect("/survey"));
+        }
+        return Ok(redirect("/"));
+    };
+    let Some(code) = code_by_id(&state, code_id).await? else {
+        return Ok(redirect("/"));
+    };
+    match form.action.as_str() {
+        "start" => {
+            let sitting = sitting(&state, code.sitting_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if store::sitting_window(&sitting, Utc::now()) != Window::Open {
+                session.clear();
+                return Ok(redirect("/"));
+            }
+            let entry = state
+                .catalogue
+                .get(sitting.questionnaire_version_id)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
+            let lang = views::pupil_locale(&session, &entry.questionnaire);
+            let started = match state.direct_writer() {
+                // On a SQLite file, through the writer thread: the write lock
+                // is then never held across an await (see `write_direct`).
+                Some(writer) => {
+                    let (code_id, sitting_id, lang) = (code.id, sitting.id, lang.clone());
+                    writer
+                        .write_direct(move |conn| {
+                            crate::store::direct::start_response(conn, code_id, sitting_id, &lang)
+                        })
+                        .await?
+                }
+                None => store::start_response(&state.db, code.id, sitting.id, &lang).await?,
+            };
+            match started {
+                Some(rid) => {
+                    session.set_response_id(&rid)?;
+                    Ok(redirect("/survey"))
+                }
+                None => {
+                    session.clear();
+                    Ok(redirect("/"))
+                }
+            }
+        }
+        "decline" => {
+            store::decline(&state.db, code.id).await?;
+            let chrome = Chrome::new(&state, &session, None, "/")?;
+            session.clear();
+            ended_page(chrome, "declined", None)
+        }
+        _ => Err(AppError::BadRequest("unknown choice".into())),
+    }
+}
+
+/// Loads the pupil's progress, or says where to send them instead.
+async fn current(
+    state: &AppState,
+    session: &PupilSession,
+) -> Result<std::result::Result<(String, Progress), HttpResponse>> {
+    let Some(rid) = session.response_id() else {
+        return Ok(Err(redirect("/")));
+    };
+    if !session.touch(state.settings.pupil_idle_minutes)? {
+        return Ok(Err(redirect("/?notice=timeout")));
+    }
+    match survey::progress_with(
+        &state.db,
+        state.direct.as_deref(),
+        &state.catalogue,
+        Some(&state.sittings),
+        &rid,
+    )
+    .await
+    .map_err(AppError::internal)?
+    {
+        Some(progress) => Ok(Ok((rid, progress))),
+        None => {
+            // Finished elsewhere, withdrawn, or the sitting closed.
+            session.clear();
+            Ok(Err(redirect("/")))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    p: Option<String>,
+}
+
+/// Shows one planned page: the one asked for, or the first the pupil has not
+/// moved past yet (which is where a resumed survey continues).
+#[get("/survey")]
+async fn show_page(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let (_, progress) = match current(&state, &session).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let plan = progress.plan();
+    let index = match query.p.as_deref().and_then(|key| plan.page_index(key)) {
+        Some(index) => index,
+        None => match plan
+            .pages
+            .iter()
+            .position(|page| !progress.saved_pages.contains(&page.key))
+        {
+            Some(index) => index,
+            None => return Ok(redirect("/review")),
+        },
+    };
+    let chrome = Chrome::new(&state, &session, Some(&progress.questionnaire), "/survey")?;
+    let html = views::page(
+        &state,
+        chrome,
+        &progress,
+        &plan,
+        index,
+        &progress.answers,
+        &[],
+    )?;
+    Ok(views::html(actix_web::http::StatusCode::OK, html))
+}
+
+/// Saves a page, then moves on, back, or stops. The save is one upsert keyed
+/// by response and page, committed before the next page is shown.
+#[post("/survey")]
+async fn save_page(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    session.check_csrf(field("csrf").unwrap_or(""))?;
+    let (rid, progress) = match current(&state, &session).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let plan = progress.plan();
+    let key = field("page").unwrap_or("");
+    let Some(index) = plan.page_index(key) else {
+        // A page that routing has since removed: show where the pupil is now.
+        return Ok(redirect("/survey"));
+    };
+    let page = &plan.pages[index];
+    let q = &progress.questionnaire;
+
+    let mut page_answers = AnswerSet::new();
+    let mut invalid = Vec::new();
+    for &ordinal in &page.questions {
+        let Some(question) = q.question_by_ordinal(ordinal) else {
+            continue;
+        };
+        let name = format!("q_{}", question.id());
+        let values: Vec<&str> = form
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match question.parse_answer(&values) {
+            Ok(Some(answer)) => {
+                page_answers.insert(ordinal, answer);
+            }
+            Ok(None) => {}
+            Err(_) => invalid.push((ordinal, values.join(","))),
+        }
+    }
+    if !invalid.is_empty() {
+        // Show the page again with the problem named; nothing typed is lost.
+        let mut shown = progress.answers.clone();
+        for &ordinal in &page.questions {
+            shown.remove(ordinal);
+        }
+        for (ordinal, answer) in page_answers.iter() {
+            shown.insert(ordinal, *answer);
+        }
+        let chrome = Chrome::new(&state, &session, Some(q), "/survey")?;
+        let html = views::page(&state, chrome, &progress, &plan, index, &shown, &invalid)?;
+        return Ok(views::html(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            html,
+        ));
+    }
+
+    let saved = state
+        .saves
+        .save(PageSave {
+            response_id: rid.clone(),
+            page_key: page.key.clone(),
+            answers: survey::encode_page(&page.questions, &page_answers),
+            seq: Utc::now().timestamp_micros(),
+        })
+        .await;
+    if let Err(error) = saved {
+        // The response ended while this page was on its way (finished on
+        // another device, withdrawn, or its sitting closed): send the pupil to
+        // the start rather than show an error.
+        if store::in_progress(&state.db, &rid).await?.is_none() {
+            session.clear();
+            return Ok(redirect("/"));
+        }
+        return Err(AppError::internal(error));
+    }
+
+    // Plan again with the new answers: routing applies as answers come in.
+    let mut answers = progress.answers.clone();
+    for &ordinal in &page.questions {
+        answers.remove(ordinal);
+    }
+    for (ordinal, answer) in page_answers.iter() {
+        answers.insert(ordinal, *answer);
+    }
+    let plan = survey_defs::plan(q, progress.stage, &progress.switches, &answers);
+    let here = plan.page_index(&page.key).unwrap_or(index);
+    match field("nav").unwrap_or("next") {
+        "back" => match here.checked_sub(1).and_then(|i| plan.pages.get(i)) {
+            Some(previous) => Ok(redirect(&format!("/survey?p={}", previous.key))),
+            None => Ok(redirect(&format!("/survey?p={}", page.key))),
+        },
+        "stop" => {
+            let chrome = Chrome::new(&state, &session, Some(q), "/")?;
+            session.clear();
+            ended_page(chrome, "stopped", None)
+        }
+        _ => match plan.pages.get(here + 1) {
+            Some(next) => Ok(redirect(&format!("/survey?p={}", next.key))),
+            None => Ok(redirect("/review")),
+        },
+    }
+}
+
+/// The end of the pages: a last chance to go back before sending.
+#[get("/review")]
+async fn review(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let (_, progress) = match current(&state, &session).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let plan = progress.plan();
+    let last_page = plan.pages.last().map(|p| p.key.clone()).unwrap_or_default();
+    let chrome = Chrome::new(&state, &session, Some(&progress.questionnaire), "/review")?;
+    render(
+        "pupil/review.html",
+        chrome.with(context! {
+            last_page => last_page,
+            idle_seconds => state.settings.pupil_idle_minutes * 60,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// Sends the answers: the response is stored under a new random id, the code is
+/// spent, and the browser session is emptied.
+#[post("/finish")]
+async fn finish(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    session.check_csrf(&form.csrf)?;
+    let Some(rid) = session.response_id() else {
+        return Ok(redirect("/"));
+    };
+    let sitting_id = store::in_progress(&state.db, &rid)
+        .await?
+        .map(|r| r.sitting_id);
+    let signposting = match sitting_id {
+        Some(id) => sitting(&state, id).await?.map(|s| s.signposting.0.clone()),
+        None => None,
+    };
+    let chrome = Chrome::new(&state, &session, None, "/")?;
+    // A second click finds the response already ended and shows the same page.
+    end_response(&state, &rid, Ending::Finished).await?;
+    session.clear();
+    ended_page(chrome, "finished", signposting.as_deref())
+}
+
+/// Ends the pupil's response (see [`survey::end`]); false if it had ended already.
+async fn end_response(state: &AppState, rid: &str, ending: Ending) -> Result<bool> {
+    survey::end(
+        &state.db,
+        state.direct_writer(),
+        &state.catalogue,
+        rid,
+        ending,
+    )
+    .await
+    .map_err(AppError::internal)
+}
+
+#[get("/withdraw")]
+async fn withdraw_confirm(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let (_, progress) = match current(&state, &session).await? {
+        Ok(found) => found,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let chrome = Chrome::new(&state, &session, Some(&progress.questionnaire), "/withdraw")?;
+    render(
+        "pupil/withdraw.html",
+        chrome.with(context! { band => progress.stage.band().as_str() }),
+    )
+}
+
+/// Deletes every answer of this response; the code is marked withdrawn.
+#[post("/withdraw")]
+async fn withdraw(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    session.check_csrf(&form.csrf)?;
+    let Some(rid) = session.response_id() else {
+        return Ok(redirect("/"));
+    };
+    end_response(&state, &rid, Ending::Withdrawn).await?;
+    let chrome = Chrome::new(&state, &session, None, "/")?;
+    session.clear();
+    ended_page(chrome, "withdrawn", None)
+}
+
+/// Where an idle page goes: the session is emptied, saved answers are kept.
+#[get("/timeout")]
+async fn timeout(session: Session) -> HttpResponse {
+    PupilSession(session).clear();
+    redirect("/?notice=timeout")
+}
+
+#[derive(Deserialize)]
+struct PrefsForm {
+    csrf: String,
+    toggle: String,
+    back: String,
+}
+
+/// Text size and contrast toggles: plain form buttons, so they work without
+/// JavaScript. Kept in the session only, and forgotten with it.
+#[post("/prefs")]
+async fn prefs(session: Session, form: web::Form<PrefsForm>) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    session.check_csrf(&form.csrf)?;
+    let mut prefs = session.prefs();
+    match form.toggle.as_str() {
+        "large" => prefs.large = !prefs.large,
+        "contrast" => prefs.contrast = !prefs.contrast,
+        _ => return Err(AppError::BadRequest("unknown display setting".into())),
+    }
+    session.set_prefs(prefs)?;
+    // Only ever go back to one of our own pupil pages.
+    let back = match form.back.as_str() {
+        "/welcome" | "/survey" | "/review" | "/withdraw" => form.back.as_str(),
+        _ => "/",
+    };
+    Ok(redirect(back))
+}
+
+fn ended_page(
+    chrome: Chrome,
+    kind: &str,
+    signposting: Option<&[Signpost]>,
+) -> Result<HttpResponse> {
+    let html = views::render_string(
+        "pupil/ended.html",
+        chrome
+            .without_session()
+            .with(context! { kind => kind, signposting => Serde(signposting) }),
+    )?;
+    Ok(HttpResponse::Ok()
+        // Ask the browser to drop anything it kept for this site.
+        .insert_header(("Clear-Site-Data", "\"cache\", \"storage\""))
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// Parses a stage name from a sitting, for templates.
+pub fn band_of(stage: &str) -> &'static str {
+    Stage::from_str(stage).map_or("secondary", |s| s.band().as_str())
+}
+
+pub fn default_locale() -> Locale {
+    Locale::from_str("en").unwrap_or_else(|_| unreachable!("\"en\" is a valid locale"))
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(code_page)
+        .service(enter_code)
+        .service(welcome)
+        .service(welcome_answer)
+        .service(show_page)
+        .service(save_page)
+        .service(review)
+        .service(finish)
+        .service(withdraw_confirm)
+        .service(withdraw)
+        .service(timeout)
+        .service(prefs);
+}

@@ -1,0 +1,228 @@
+//! Turning the questionnaire model and a pupil's answers into template context.
+
+use std::str::FromStr;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+use survey_defs::{AnswerSet, Locale, Plan, QuestionKind, Questionnaire};
+
+use super::PupilSession;
+use crate::services::survey::Progress;
+use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::templates;
+
+/// What every pupil page shares: words, language, form token, display prefs.
+pub struct Chrome {
+    base: Value,
+}
+
+impl Chrome {
+    pub fn new(
+        state: &AppState,
+        session: &PupilSession,
+        questionnaire: Option<&Questionnaire>,
+        here: &str,
+    ) -> Result<Self, AppError> {
+        let lang = match questionnaire {
+            Some(q) => pupil_locale(session, q),
+            None => session
+                .lang()
+                .filter(|l| state.locales.has(l))
+                .unwrap_or_else(|| "en".to_owned()),
+        };
+        let strings = state.locales.get(&lang);
+        Ok(Self {
+            base: context! {
+                t => strings.value.clone(),
+                lang => strings.code.clone(),
+                dir => strings.dir.clone(),
+                csrf => session.csrf()?,
+                prefs => Serde(session.prefs()),
+                here => here,
+            },
+        })
+    }
+
+    /// The same words, for a page shown after the session is emptied: no form
+    /// token, so no forms.
+    pub fn without_session(self) -> Self {
+        Self {
+            base: context! { csrf => Value::from(()), ..self.base },
+        }
+    }
+
+    pub fn with(self, extra: Value) -> Value {
+        context! { ..extra, ..self.base }
+    }
+}
+
+/// The pupil's language: their choice if the questionnaire has it, otherwise
+/// the questionnaire's default.
+pub fn pupil_locale(session: &PupilSession, q: &Questionnaire) -> String {
+    session
+        .lang()
+        .filter(|l| {
+            Locale::from_str(l)
+                .ok()
+                .is_some_and(|locale| q.locale_info(&locale).is_some())
+        })
+        .unwrap_or_else(|| q.default_locale().to_string())
+}
+
+#[derive(Serialize)]
+pub struct Language {
+    pub code: String,
+    pub name: String,
+    pub dir: &'static str,
+}
+
+/// Languages offered: those the questionnaire has text for.
+pub fn languages(_state: &AppState, q: &Questionnaire) -> Vec<Language> {
+    q.locales()
+        .iter()
+        .map(|info| Language {
+            code: info.locale().to_string(),
+            name: info.name().to_owned(),
+            dir: info.dir(),
+        })
+        .collect()
+}
+
+pub fn render_string(name: &str, ctx: Value) -> Result<String, AppError> {
+    Ok(templates::render(name, ctx)?)
+}
+
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+pub fn render(name: &str, ctx: Value) -> Result<HttpResponse, AppError> {
+    Ok(html(StatusCode::OK, render_string(name, ctx)?))
+}
+
+#[derive(Serialize)]
+struct OptionView {
+    code: String,
+    label: String,
+    read_aloud: String,
+    emoji: Option<String>,
+    checked: bool,
+    special: bool,
+}
+
+#[derive(Serialize)]
+struct QuestionView {
+    id: String,
+    name: String,
+    kind: &'static str,
+    text: String,
+    read_aloud: String,
+    help: Option<String>,
+    options: Vec<OptionView>,
+    has_emoji: bool,
+    value: String,
+    number_hint: String,
+    error: bool,
+}
+
+/// The context for page `index` of `plan`, showing `answers`; `invalid` lists
+/// questions whose submitted values did not fit, with what was typed.
+pub fn page(
+    state: &AppState,
+    chrome: Chrome,
+    progress: &Progress,
+    plan: &Plan,
+    index: usize,
+    answers: &AnswerSet,
+    invalid: &[(u16, String)],
+) -> Result<String, AppError> {
+    let q = &progress.questionnaire;
+    let lang = Locale::from_str(&progress.locale).unwrap_or_else(|_| q.default_locale().clone());
+    let strings = state.locales.get(lang.as_str());
+    let page = &plan.pages[index];
+    let mut questions = Vec::new();
+    for &ordinal in &page.questions {
+        let Some(question) = q.question_by_ordinal(ordinal) else {
+            continue;
+        };
+        let answer = answers.get(ordinal);
+        let chosen: Vec<u8> = answer
+            .map(|a| a.option_indices().collect())
+            .unwrap_or_default();
+        let typed = invalid
+            .iter()
+            .find(|(o, _)| *o == ordinal)
+            .map(|(_, v)| v.clone());
+        let (kind, value, number_hint) = match question.kind() {
+            QuestionKind::Number { min, max } => (
+                "number",
+                typed.clone().unwrap_or_else(|| match answer {
+                    Some(survey_defs::Answer::Number(n)) => n.to_string(),
+                    _ => String::new(),
+                }),
+                strings
+                    .get("survey.number_hint")
+                    .replace("{min}", &min.to_string())
+                    .replace("{max}", &max.to_string()),
+            ),
+            QuestionKind::MultipleChoice => ("multiple", String::new(), String::new()),
+            QuestionKind::Scale => ("scale", String::new(), String::new()),
+            _ => ("single", String::new(), String::new()),
+        };
+        let options: Vec<OptionView> = question
+            .options()
+            .iter()
+            .enumerate()
+            .map(|(i, option)| OptionView {
+                code: option.code().to_string(),
+                label: option.label(&lang).to_owned(),
+                read_aloud: option.read_aloud(&lang).to_owned(),
+                emoji: option.emoji().map(str::to_owned),
+                checked: chosen.contains(&(i as u8)),
+                special: option.is_prefer_not_to_say() || option.is_dont_know(),
+            })
+            .collect();
+        questions.push(QuestionView {
+            id: question.id().to_string(),
+            name: format!("q_{}", question.id()),
+            kind,
+            text: question.text(&lang).to_owned(),
+            read_aloud: question.read_aloud(&lang).to_owned(),
+            help: question.help(&lang).map(str::to_owned),
+            has_emoji: options.iter().any(|o| o.emoji.is_some()),
+            options,
+            value,
+            number_hint,
+            error: typed.is_some(),
+        });
+    }
+    let total = plan.pages.len();
+    let progress_text = strings
+        .get("survey.progress")
+        .replace("{n}", &(index + 1).to_string())
+        .replace("{total}", &total.to_string());
+    let section = q
+        .sections()
+        .get(page.section)
+        .map(|s| s.title(&lang).to_owned())
+        .unwrap_or_default();
+    render_string(
+        "pupil/page.html",
+        chrome.with(context! {
+            questions => Serde(questions),
+            has_errors => !invalid.is_empty(),
+            page_key => page.key.clone(),
+            number => index + 1,
+            total => total,
+            progress_text => progress_text,
+            section => section,
+            idle_seconds => state.settings.pupil_idle_minutes * 60,
+        }),
+    )
+}

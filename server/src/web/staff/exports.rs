@@ -1,0 +1,211 @@
+//! Analysts' downloads: aggregated, suppressed and audited tables for one
+//! partnership (coordinators and analysts of that CPP), or for every
+//! partnership and Scotland (administrators, as national analysts). These
+//! files are all that ever leaves the system about pupils.
+
+use actix_web::http::StatusCode;
+use actix_web::middleware::Compress;
+use actix_web::{HttpResponse, get, web};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::Serialize;
+
+use super::{Result, Staff};
+use crate::state::AppState;
+use crate::store::{audit, schools};
+use crate::web::error::{AppError, error_page};
+
+#[derive(Serialize)]
+struct VersionView {
+    id: i32,
+    title: String,
+    version: u32,
+    hash: String,
+}
+
+fn versions(state: &AppState) -> Vec<VersionView> {
+    state
+        .catalogue
+        .entries()
+        .map(|entry| {
+            let q = &entry.questionnaire;
+            VersionView {
+                id: entry.version_id,
+                title: q.title(q.default_locale()).to_owned(),
+                version: q.version(),
+                hash: q.content_hash()[..12].to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The export page of one partnership: a link per file per questionnaire version.
+#[get("/cpps/{id}/export")]
+async fn cpp_exports(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+) -> Result<HttpResponse> {
+    let cpp = schools::cpp(&state.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !staff.user.may_use_cpp(cpp.id) {
+        return Err(AppError::Forbidden);
+    }
+    staff.page(
+        "staff/exports.html",
+        context! {
+            scope_name => cpp.name,
+            base => format!("/staff/cpps/{}/export", cpp.id),
+            versions => Serde(versions(&state)),
+            files => Serde(exporter::output::FILES),
+            threshold => exporter::Rule::default().threshold,
+        },
+    )
+}
+
+/// The national export page (administrators only).
+#[get("/export")]
+async fn national_exports(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
+    if !staff.user.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    staff.page(
+        "staff/exports.html",
+        context! {
+            scope_name => "Scotland: every partnership",
+            base => "/staff/export",
+            versions => Serde(versions(&state)),
+            files => Serde(exporter::output::FILES),
+            threshold => exporter::Rule::default().threshold,
+        },
+    )
+}
+
+// Downloads are aggregates with no secret in them, and can run to a hundred
+// megabytes: they are compressed for clients that accept it.
+#[get("/cpps/{id}/export/{version}/{file}", wrap = "Compress::default()")]
+async fn cpp_download(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(i32, i32, String)>,
+) -> Result<HttpResponse> {
+    let (cpp_id, version_id, file) = path.into_inner();
+    let cpp = schools::cpp(&state.db, cpp_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !staff.user.may_use_cpp(cpp.id) {
+        return Err(AppError::Forbidden);
+    }
+    download(
+        &state,
+        &staff,
+        exporter::Scope::Cpps(vec![cpp.id]),
+        &cpp.gss_code,
+        version_id,
+        &file,
+    )
+    .await
+}
+
+#[get("/export/{version}/{file}", wrap = "Compress::default()")]
+async fn national_download(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(i32, String)>,
+) -> Result<HttpResponse> {
+    if !staff.user.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let (version_id, file) = path.into_inner();
+    download(
+        &state,
+        &staff,
+        exporter::Scope::National,
+        "scotland",
+        version_id,
+        &file,
+    )
+    .await
+}
+
+/// Builds the export and sends one of its files. The whole export is
+/// suppressed and audited before any byte is sent; an audit failure sends
+/// nothing but a plain error.
+async fn download(
+    state: &AppState,
+    staff: &Staff,
+    scope: exporter::Scope,
+    scope_code: &str,
+    version_id: i32,
+    file: &str,
+) -> Result<HttpResponse> {
+    let Some(name) = exporter::output::FILES.iter().find(|f| **f == file) else {
+        return Err(AppError::NotFound);
+    };
+    let entry = state.catalogue.get(version_id).ok_or(AppError::NotFound)?;
+    let request = exporter::ExportRequest {
+        version_id,
+        questionnaire: entry.questionnaire.clone(),
+        scope,
+        rule: exporter::Rule::default(),
+    };
+    let export = match exporter::export(&state.db, &request).await {
+        Ok(export) => export,
+        Err(exporter::ExportError::NoData) => {
+            return Ok(error_page(
+                StatusCode::NOT_FOUND,
+                "There are no responses to this questionnaire for this partnership yet.",
+            ));
+        }
+        Err(exporter::ExportError::UnknownCpp(_)) => return Err(AppError::NotFound),
+        Err(exporter::ExportError::Disclosure(error)) => {
+            tracing::error!(%error, "an export failed its disclosure audit; nothing was sent");
+            return Ok(error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "This export failed its disclosure check, so nothing was released. Please report it.",
+            ));
+        }
+        Err(exporter::ExportError::Database(error)) => return Err(error.into()),
+        Err(error @ exporter::ExportError::Offload(_)) => return Err(AppError::internal(error)),
+    };
+    // A national frequency table runs to a hundred megabytes of CSV: render it
+    // on the blocking pool, not on the thread serving pupils' pages.
+    let (bytes, export) = {
+        let name = name.to_owned();
+        web::block(move || (export.file(name), export))
+            .await
+            .map_err(AppError::internal)?
+    };
+    let bytes = bytes.map_err(AppError::internal)?;
+    audit::record(
+        &state.db,
+        Some(staff.user.id),
+        &staff.user.email,
+        "export",
+        &format!(
+            "{scope_code}: {name} of questionnaire version {version_id} ({} responses)",
+            export.responses()
+        ),
+    )
+    .await?;
+    let content_type = match name.rsplit('.').next() {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("json") => "application/json",
+        _ => "text/html; charset=utf-8",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{scope_code}-v{version_id}-{name}\""),
+        ))
+        .body(bytes))
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(cpp_exports)
+        .service(national_exports)
+        .service(cpp_download)
+        .service(national_download);
+}

@@ -1,0 +1,445 @@
+//! Everything school staff, partnership coordinators and administrators do,
+//! under `/staff`. Staff see counts, never a pupil's answers.
+//!
+//! Every handler takes a [`Staff`] (which refuses anyone not signed in) and
+//! checks the role and the scope (which partnership, which school) of what it
+//! touches before reading it. Every form carries the session's CSRF token.
+
+mod admin;
+mod exports;
+mod school_form;
+mod session;
+mod sittings;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post, web};
+use chrono::Utc;
+use minijinja::context;
+use minijinja::value::{Serde, Value};
+use serde::Deserialize;
+
+use crate::services::Actor;
+use crate::services::accounts;
+use crate::services::auth::{self, Role, StaffUser};
+use crate::state::AppState;
+use crate::store::{audit, staff as store};
+use crate::web::client::client_ip;
+use crate::web::error::AppError;
+use crate::web::templates;
+pub use session::StaffSession;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Sent to the login page: not signed in, or the session went idle.
+#[derive(Debug, thiserror::Error)]
+enum SignIn {
+    #[error("please sign in")]
+    Required,
+    #[error("signed out after inactivity")]
+    TimedOut,
+}
+
+impl ResponseError for SignIn {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::SEE_OTHER
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            SignIn::Required => redirect("/staff/login"),
+            SignIn::TimedOut => redirect("/staff/login?notice=timeout"),
+        }
+    }
+}
+
+/// A signed-in staff member with their session. Extracting it refuses anyone
+/// not signed in, an account since disabled, or a session idle for too long.
+pub struct Staff {
+    pub user: StaffUser,
+    pub session: StaffSession,
+}
+
+impl FromRequest for Staff {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = std::result::Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = StaffSession(req.get_session());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Automatic refreshes of the progress page carry `auto=`.
+        let automatic = req
+            .query_string()
+            .split('&')
+            .any(|pair| pair.starts_with("auto="));
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
+            let Some(id) = session.user_id() else {
+                return Err(SignIn::Required.into());
+            };
+            if !session.touch(state.settings.staff_idle_minutes, !automatic)? {
+                session.end();
+                return Err(SignIn::TimedOut.into());
+            }
+            let row = store::by_id(&state.db, id).await.map_err(AppError::from)?;
+            let user = row.filter(|r| r.active).and_then(|r| {
+                Some(StaffUser {
+                    id: r.id,
+                    role: r.role.0,
+                    email: r.email,
+                    cpp_id: r.cpp_id,
+                    school_id: r.school_id,
+                })
+            });
+            match user {
+                Some(user) => Ok(Staff { user, session }),
+                None => {
+                    session.end();
+                    Err(SignIn::Required.into())
+                }
+            }
+        })
+    }
+}
+
+impl Staff {
+    /// Checks the form token, or refuses the request.
+    pub fn check_csrf(&self, submitted: &str) -> Result<()> {
+        self.session.check_csrf(submitted)
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        if self.user.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Renders a staff page with the signed-in chrome (who, role, form token).
+    pub fn page(&self, name: &str, ctx: Value) -> Result<HttpResponse> {
+        self.page_with_status(actix_web::http::StatusCode::OK, name, ctx)
+    }
+
+    pub fn page_with_status(
+        &self,
+        status: actix_web::http::StatusCode,
+        name: &str,
+        ctx: Value,
+    ) -> Result<HttpResponse> {
+        let chrome = context! {
+            me => Serde(&self.user),
+            role_name => self.user.role.describe(),
+            csrf => self.session.csrf()?,
+        };
+        html(
+            status,
+            &templates::render(name, context! { ..chrome, ..ctx })?,
+        )
+    }
+
+    /// This staff member, as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            id: self.user.id,
+            email: self.user.email.clone(),
+        }
+    }
+
+    /// Appends to the audit log as this staff member (for actions that write
+    /// nothing else; a service records its own entry with its writes).
+    pub async fn audit(&self, state: &AppState, action: &str, detail: &str) -> Result<()> {
+        audit::record(
+            &state.db,
+            Some(self.user.id),
+            &self.user.email,
+            action,
+            detail,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn html(status: actix_web::http::StatusCode, body: &str) -> Result<HttpResponse> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body.to_owned()))
+}
+
+/// A page for someone not signed in (login, password reset).
+fn public_page(
+    session: &StaffSession,
+    status: actix_web::http::StatusCode,
+    name: &str,
+    ctx: Value,
+) -> Result<HttpResponse> {
+    let csrf = session.csrf()?;
+    html(
+        status,
+        &templates::render(name, context! { csrf => csrf, ..ctx })?,
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    notice: Option<String>,
+}
+
+#[get("/login")]
+async fn login_page(session: Session, query: web::Query<LoginQuery>) -> Result<HttpResponse> {
+    let session = StaffSession(session);
+    let notice = match query.notice.as_deref() {
+        Some("timeout") => Some("You were signed out because the page was left idle."),
+        Some("out") => Some("You have signed out."),
+        Some("reset") => Some("Your password has been changed. Sign in with the new one."),
+        _ => None,
+    };
+    public_page(
+        &session,
+        actix_web::http::StatusCode::OK,
+        "staff/login.html",
+        context! { notice => notice },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+/// The one message for every failed login, so it never tells which accounts exist.
+const LOGIN_FAILED: &str = "The e-mail address or password is not right";
+const LOGIN_THROTTLED: &str = "Too many attempts to sign in. Wait a few minutes and try again, or ask an administrator to reset your password.";
+
+/// Signs in. An unknown address costs the same hash as a wrong password and
+/// gets the same answer. Failures drain a budget per address and per account
+/// typed; a known account is also locked in the database after
+/// [`auth::LOCK_AFTER_FAILURES`] failures in a row.
+#[post("/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse> {
+    let session = StaffSession(session);
+    session.check_csrf(&form.csrf)?;
+    let email = form.email.trim().to_lowercase();
+    let ip = client_ip(&req, state.settings.trust_proxy);
+    let failed = |message: &str, status: actix_web::http::StatusCode| {
+        public_page(
+            &session,
+            status,
+            "staff/login.html",
+            context! { error => message, email => form.email.trim() },
+        )
+    };
+    let guard = &state.staff;
+    if email.is_empty() || form.password.is_empty() {
+        return failed(
+            "Enter your e-mail address and password",
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    if !guard.address_failures.allows(&ip) || !guard.account_failures.allows(&email) {
+        return failed(
+            LOGIN_THROTTLED,
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let row = store::by_email(&state.db, &email).await?;
+    let now = Utc::now();
+    let locked = row
+        .as_ref()
+        .and_then(|r| r.locked_until)
+        .is_some_and(|until| until > now);
+    let matches = guard
+        .verify(
+            &form.password,
+            row.as_ref().map(|r| r.password_hash.as_str()),
+        )
+        .await
+        .map_err(AppError::internal)?;
+    match row {
+        Some(row) if matches && row.active && !locked => {
+            // A hash made at an older cost is replaced now that the password
+            // is known to be right.
+            let upgraded = if auth::needs_rehash(&row.password_hash) {
+                Some(
+                    guard
+                        .hash(&form.password)
+                        .await
+                        .map_err(AppError::internal)?,
+                )
+            } else {
+                None
+            };
+            accounts::signed_in(&state.db, &row, upgraded.as_deref()).await?;
+            session.start(row.id)?;
+            Ok(redirect("/staff"))
+        }
+        row => {
+            guard.address_failures.fail(&ip, "staff login");
+            guard.account_failures.fail(&email, "staff login");
+            accounts::sign_in_failed(&state.db, &email, row.as_ref(), locked, now).await?;
+            if locked {
+                failed(
+                    LOGIN_THROTTLED,
+                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                )
+            } else {
+                failed(
+                    LOGIN_FAILED,
+                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                )
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[post("/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    staff.audit(&state, "logout", "").await?;
+    staff.session.end();
+    Ok(redirect("/staff/login?notice=out"))
+}
+
+/// The start page: what this person can reach.
+#[get("")]
+async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
+    match staff.user.role {
+        Role::School => match staff.user.school_id {
+            Some(id) => Ok(redirect(&format!("/staff/schools/{id}"))),
+            None => Err(AppError::Forbidden),
+        },
+        Role::Coordinator => match staff.user.cpp_id {
+            Some(id) => Ok(redirect(&format!("/staff/cpps/{id}"))),
+            None => Err(AppError::Forbidden),
+        },
+        Role::Admin => admin::overview(&state, &staff).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct ResetQuery {
+    token: String,
+}
+
+fn reset_token_hash(state: &AppState, token: &str) -> String {
+    accounts::reset_token_hash(&state.secret, token)
+}
+
+/// The page a one-time reset link opens: choose a new password.
+#[get("/reset")]
+async fn reset_page(
+    state: web::Data<AppState>,
+    session: Session,
+    query: web::Query<ResetQuery>,
+) -> Result<HttpResponse> {
+    let session = StaffSession(session);
+    let hash = reset_token_hash(&state, &query.token);
+    if store::by_reset_token(&state.db, &hash, Utc::now())
+        .await?
+        .is_none()
+    {
+        return public_page(
+            &session,
+            actix_web::http::StatusCode::NOT_FOUND,
+            "staff/reset.html",
+            context! { expired => true },
+        );
+    }
+    public_page(
+        &session,
+        actix_web::http::StatusCode::OK,
+        "staff/reset.html",
+        context! { token => &query.token },
+    )
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    token: String,
+    password: String,
+    confirm: String,
+}
+
+#[post("/reset")]
+async fn reset(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse> {
+    let session = StaffSession(session);
+    session.check_csrf(&form.csrf)?;
+    let hash = reset_token_hash(&state, &form.token);
+    let Some(row) = store::by_reset_token(&state.db, &hash, Utc::now()).await? else {
+        return public_page(
+            &session,
+            actix_web::http::StatusCode::NOT_FOUND,
+            "staff/reset.html",
+            context! { expired => true },
+        );
+    };
+    let problem = if form.password != form.confirm {
+        Some("The two passwords do not match".to_owned())
+    } else {
+        auth::check_password(&form.password, &row.email)
+            .err()
+            .map(|p| p.to_string())
+    };
+    if let Some(problem) = problem {
+        return public_page(
+            &session,
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "staff/reset.html",
+            context! { token => &form.token, error => problem },
+        );
+    }
+    let new_hash = state
+        .staff
+        .hash(&form.password)
+        .await
+        .map_err(AppError::internal)?;
+    accounts::reset_password(&state.db, &row, &new_hash).await?;
+    session.end();
+    Ok(redirect("/staff/login?notice=reset"))
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_page)
+        .service(login)
+        .service(logout)
+        .service(reset_page)
+        .service(reset)
+        .service(home);
+    sittings::config(cfg);
+    admin::config(cfg);
+    exports::config(cfg);
+    school_form::config(cfg);
+}
