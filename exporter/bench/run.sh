@@ -4,7 +4,7 @@
 #
 #   bash exporter/bench/run.sh
 #
-# Builds in release mode, fills a temporary SQLite database once with
+# Builds with the production profile, fills a temporary SQLite database once with
 # `server synth`, runs the export RUNS times (default 5) and prints the median
 # wall time and peak memory (from /usr/bin/time -v). Then compares the
 # exporter's read-and-count step with DuckDB's GROUP BY over the same answers
@@ -24,10 +24,10 @@ DB="$BENCH_DIR/bench.sqlite"
 URL="sqlite://$DB?mode=rwc"
 
 cd "$ROOT"
-echo "== building (release)"
-cargo build --release -q -p server -p exporter
-SERVER="$TARGET/release/server"
-EXPORTER="$TARGET/release/exporter"
+echo "== building (production profile)"
+cargo build --profile production -q -p server -p exporter
+SERVER="$TARGET/production/server"
+EXPORTER="$TARGET/production/exporter"
 
 if [ ! -s "$DB" ]; then
   echo "== synthesising $PUPILS pupils into $DB"

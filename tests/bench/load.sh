@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The load benchmark: simulated pupils against a release build of the server on
-# loopback. Each configuration runs RUNS times on a fresh database; the table at
+# The load benchmark: simulated pupils against a production build (whole-program
+# optimised) of the server on loopback. Each configuration runs RUNS times on a fresh database; the table at
 # the end gives the median of each measure. After every saves run the server is
 # killed with SIGKILL and the database is checked for every acknowledged save.
 #
@@ -55,11 +55,11 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 if [ "${SKIP_BUILD:-}" != 1 ]; then
-  log "building release binaries"
-  cargo build --release -p server -p tests --bin server --bin loadgen >&2
+  log "building production binaries (--profile production)"
+  cargo build --profile production -p server -p tests --bin server --bin loadgen >&2
 fi
-server_bin="${SERVER_BIN:-$target/release/server}"
-loadgen="$target/release/loadgen"
+server_bin="${SERVER_BIN:-$target/production/server}"
+loadgen="$target/production/loadgen"
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work="$(mktemp -d /tmp/survey-bench.XXXXXX)"
