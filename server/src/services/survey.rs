@@ -173,8 +173,19 @@ pub fn decode_page(bytes: &[u8]) -> Option<(Vec<u16>, AnswerSet)> {
     Some((shown, answers))
 }
 
-/// Folds page saves, oldest first, into one set of answers: each save replaces
-/// whatever earlier saves said about the questions it showed.
+/// Applies one page to `answers`: the page's answers replace whatever was
+/// said before about the questions it showed, so a question shown and left
+/// blank loses its earlier answer.
+pub fn apply_page(answers: &mut AnswerSet, shown: &[u16], page: &AnswerSet) {
+    for &ordinal in shown {
+        answers.remove(ordinal);
+    }
+    for (ordinal, answer) in page.iter() {
+        answers.insert(ordinal, *answer);
+    }
+}
+
+/// Folds page saves, oldest first, into one set of answers (see [`apply_page`]).
 pub fn merge(saves: &[PageSave]) -> AnswerSet {
     let mut merged = AnswerSet::new();
     for save in saves {
@@ -182,12 +193,7 @@ pub fn merge(saves: &[PageSave]) -> AnswerSet {
             tracing::warn!("a page save could not be decoded and was skipped");
             continue;
         };
-        for ordinal in shown {
-            merged.remove(ordinal);
-        }
-        for (ordinal, answer) in answers.iter() {
-            merged.insert(ordinal, *answer);
-        }
+        apply_page(&mut merged, &shown, &answers);
     }
     merged
 }

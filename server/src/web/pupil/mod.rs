@@ -401,12 +401,7 @@ async fn save_page(
     if !invalid.is_empty() {
         // Show the page again with the problem named; nothing typed is lost.
         let mut shown = progress.answers.clone();
-        for &ordinal in &page.questions {
-            shown.remove(ordinal);
-        }
-        for (ordinal, answer) in page_answers.iter() {
-            shown.insert(ordinal, *answer);
-        }
+        survey::apply_page(&mut shown, &page.questions, &page_answers);
         let chrome = Chrome::new(&state, &session, Some(q), "/survey")?;
         let html = views::page(&state, chrome, &progress, &plan, index, &shown, &invalid)?;
         return Ok(views::html(
@@ -437,12 +432,7 @@ async fn save_page(
 
     // Plan again with the new answers: routing applies as answers come in.
     let mut answers = progress.answers.clone();
-    for &ordinal in &page.questions {
-        answers.remove(ordinal);
-    }
-    for (ordinal, answer) in page_answers.iter() {
-        answers.insert(ordinal, *answer);
-    }
+    survey::apply_page(&mut answers, &page.questions, &page_answers);
     let plan = survey_defs::plan(q, progress.stage, &progress.switches, &answers);
     let here = plan.page_index(&page.key).unwrap_or(index);
     match field("nav").unwrap_or("next") {

@@ -90,14 +90,12 @@ impl FromRequest for Staff {
                 return Err(SignIn::TimedOut.into());
             }
             let row = store::by_id(&state.db, id).await.map_err(AppError::from)?;
-            let user = row.filter(|r| r.active).and_then(|r| {
-                Some(StaffUser {
-                    id: r.id,
-                    role: r.role.0,
-                    email: r.email,
-                    cpp_id: r.cpp_id,
-                    school_id: r.school_id,
-                })
+            let user = row.filter(|r| r.active).map(|r| StaffUser {
+                id: r.id,
+                role: r.role.0,
+                email: r.email,
+                cpp_id: r.cpp_id,
+                school_id: r.school_id,
             });
             match user {
                 Some(user) => Ok(Staff { user, session }),
