@@ -6,6 +6,8 @@
 //! that cannot be invalid, or reports every problem with its line.
 
 mod answers;
+#[cfg(feature = "fuzz")]
+pub mod fuzz;
 mod ids;
 mod load;
 mod model;

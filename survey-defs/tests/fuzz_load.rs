@@ -16,10 +16,9 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use survey_defs::fuzz::fuzz;
 
 /// Fragments that steer mutations towards the parser's interesting corners.
 const FRAGMENTS: &[&str] = &[
@@ -174,39 +173,6 @@ fn input() -> impl Strategy<Value = String> {
         1 => prop::collection::vec(prop::sample::select(FRAGMENTS), 0..40)
             .prop_map(|parts| parts.concat()),
     ]
-}
-
-/// Runs `test` over `strategy`: PROPTEST_CASES cases, or batches until
-/// FUZZ_SECONDS have passed. Panics name the smallest failing input.
-fn fuzz<S>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S: Strategy,
-    S::Value: std::fmt::Debug,
-{
-    let env = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
-    let seconds = env("FUZZ_SECONDS");
-    let cases = env("PROPTEST_CASES").unwrap_or(256);
-    let started = Instant::now();
-    let mut total = 0u64;
-    loop {
-        let batch = if seconds.is_some() { 2_000 } else { cases };
-        let mut runner = TestRunner::new(Config {
-            cases: u32::try_from(batch).unwrap_or(u32::MAX),
-            failure_persistence: None,
-            ..Config::default()
-        });
-        if let Err(failure) = runner.run(&strategy, &test) {
-            panic!("fuzz target {name} failed after {total} cases: {failure}");
-        }
-        total += batch;
-        if seconds.is_none_or(|s| started.elapsed().as_secs() >= s) {
-            break;
-        }
-    }
-    println!(
-        "fuzz target {name}: {total} cases in {:.0} s, no failures",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 #[test]

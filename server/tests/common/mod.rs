@@ -1,5 +1,6 @@
-//! Helpers shared by the server's own integration tests: the fuzz driver, fresh
-//! databases on SQLite or PostgreSQL, and the server binary as a child process.
+//! Helpers shared by the server's own integration tests: the fuzz driver (from
+//! `survey_defs::fuzz`), fresh databases on SQLite or PostgreSQL, and the
+//! server binary as a child process.
 
 #![allow(dead_code)] // Each test file uses a different part.
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
@@ -8,8 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use proptest::strategy::Strategy;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sea_orm::{ConnectionTrait, Database};
 use tempfile::TempDir;
 
@@ -19,39 +18,8 @@ fn package_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
-/// Runs `test` over `strategy`: `PROPTEST_CASES` cases (256 by default), or,
-/// with `FUZZ_SECONDS=S`, batches of cases until S seconds have passed. A
-/// failure (a panic included) names the smallest failing input.
-pub fn fuzz<S>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S: Strategy,
-    S::Value: std::fmt::Debug,
-{
-    let env = |key: &str| std::env::var(key).ok().and_then(|v| v.parse::<u64>().ok());
-    let seconds = env("FUZZ_SECONDS");
-    let cases = env("PROPTEST_CASES").unwrap_or(256);
-    let started = Instant::now();
-    let mut total = 0u64;
-    loop {
-        let batch = if seconds.is_some() { 1_000 } else { cases };
-        let mut runner = TestRunner::new(Config {
-            cases: u32::try_from(batch).unwrap_or(u32::MAX),
-            failure_persistence: None,
-            ..Config::default()
-        });
-        if let Err(failure) = runner.run(&strategy, &test) {
-            panic!("fuzz target {name} failed after {total} cases: {failure}");
-        }
-        total += batch;
-        if seconds.is_none_or(|s| started.elapsed().as_secs() >= s) {
-            break;
-        }
-    }
-    println!(
-        "fuzz target {name}: {total} cases in {:.0} s, no failures",
-        started.elapsed().as_secs_f64()
-    );
-}
+#[allow(unused_imports)] // Only the fuzz suites use it.
+pub use survey_defs::fuzz::fuzz;
 
 /// The regression corpus of one fuzz target: every file under
 /// `tests/fuzz/corpus/<target>/`, as bytes, with its name.
