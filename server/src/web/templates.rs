@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use minijinja::{Environment, Value};
+use minijinja::{Environment, UndefinedBehavior, Value};
 
 macro_rules! embed {
     ($env:ident, $($name:literal),* $(,)?) => {
@@ -17,11 +17,15 @@ macro_rules! embed {
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+    // A misspelt name fails the render (a 500 page; the log names the template
+    // and line) instead of quietly showing nothing. A value a handler may leave
+    // out is tested with `is defined` in the template.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
     embed!(
         env,
         "base.html",
         "error.html",
+        "partials/error_summary.html",
         "partials/prefs.html",
         "partials/question.html",
         "pupil/code.html",
@@ -58,4 +62,39 @@ pub fn environment() -> &'static Environment<'static> {
 /// error the caller turns into a 500 page.
 pub fn render(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
     ENV.get_template(name)?.render(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use minijinja::{ErrorKind, context};
+
+    use super::*;
+
+    #[test]
+    fn a_misspelt_variable_is_an_error() {
+        let result = render(
+            "error.html",
+            context! { status => 404, mesage => "Not found", lang => "en", dir => "ltr" },
+        );
+        let err = result.expect_err("rendering without `message` should fail");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::UndefinedError,
+            "expected an undefined-variable error, got {err:#}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_variable_in_a_condition_is_an_error() {
+        let result = environment().render_str(
+            "{% if notise %}<p>{{ notice }}</p>{% endif %}",
+            context! { notice => "Saved" },
+        );
+        let err = result.expect_err("testing an undefined `notise` should fail");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::UndefinedError,
+            "expected an undefined-variable error, got {err:#}"
+        );
+    }
 }
