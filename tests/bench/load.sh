@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load benchmark: simulated pupils against a production build (whole-program
-# optimised) of the server on loopback. Each configuration runs RUNS times on a fresh database; the table at
-# the end gives the median of each measure. After every saves run the server is
+# optimised) of the server on loopback. Each configuration runs RUNS times on a
+# fresh database; the table at the end gives the median of each measure. After every saves run the server is
 # killed with SIGKILL and the database is checked for every acknowledged save.
 #
 #   bash tests/bench/load.sh                      # everything (about 40 minutes)

@@ -6,6 +6,7 @@ pub mod client;
 pub mod csrf;
 pub mod dates;
 pub mod error;
+pub mod form_errors;
 pub mod forms;
 pub mod health;
 pub mod middleware;

@@ -26,6 +26,7 @@ use crate::store::schools;
 use crate::store::staff as store;
 use crate::web::dates::optional_date;
 use crate::web::error::AppError;
+use crate::web::form_errors::{self, FieldError};
 
 /// Largest CSV of schools accepted by the upload form.
 pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024;
@@ -132,18 +133,11 @@ async fn settings_page(
     cpp: &schools::Cpp,
     disabled: &[String],
     view: SettingsView,
-    errors: Vec<(&'static str, String)>,
+    errors: Vec<FieldError>,
     saved: bool,
 ) -> Result<HttpResponse> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let errors: Vec<_> = errors
-        .into_iter()
-        .map(|(field, message)| context! { field => field, message => message })
-        .collect();
+    let status = form_errors::status(&errors);
+    let errors = Serde(errors);
     staff.page_with_status(
         status,
         "staff/settings.html",
@@ -195,33 +189,43 @@ async fn settings(
     .await
 }
 
-/// Saves a partnership's settings. They apply to sittings created from now on.
-#[post("/cpps/{id}/settings")]
-async fn save_settings(
-    state: web::Data<AppState>,
-    staff: Staff,
-    path: web::Path<i32>,
-    form: web::Form<Vec<(String, String)>>,
-) -> Result<HttpResponse> {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    staff.check_csrf(field("csrf"))?;
-    let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
-    let known: Vec<String> = module_choices(&state, &[])
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    let disabled: Vec<String> = form
-        .iter()
-        .filter(|(k, v)| k == "off" && known.contains(v))
-        .map(|(_, v)| v.clone())
-        .collect();
-    let mut errors = Vec::new();
+/// The settings form as sent: several `off` boxes can be ticked, so it is
+/// read from the list of pairs.
+struct SettingsForm {
+    csrf: String,
+    off: Vec<String>,
+    signposting: String,
+    opens: String,
+    closes: String,
+}
+
+impl From<Vec<(String, String)>> for SettingsForm {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let mut form = SettingsForm {
+            csrf: String::new(),
+            off: Vec::new(),
+            signposting: String::new(),
+            opens: String::new(),
+            closes: String::new(),
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "csrf" => form.csrf = value,
+                "off" => form.off.push(value),
+                "signposting" => form.signposting = value,
+                "opens" => form.opens = value,
+                "closes" => form.closes = value,
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// Signposting is one line per place, `name | detail`.
+fn parse_signposting(text: &str, errors: &mut Vec<FieldError>) -> Vec<Signpost> {
     let mut signposts = Vec::new();
-    for (n, line) in field("signposting").lines().enumerate() {
+    for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
@@ -229,7 +233,7 @@ async fn save_settings(
         let (name, detail) = line.split_once('|').unwrap_or((line, ""));
         let (name, detail) = (name.trim(), detail.trim());
         if name.is_empty() || name.chars().count() > 100 || detail.chars().count() > 300 {
-            errors.push((
+            errors.push(FieldError::new(
                 "signposting",
                 format!(
                     "Line {} of the signposting must have a name of up to 100 characters, then |, then up to 300 characters of detail",
@@ -244,40 +248,83 @@ async fn save_settings(
         }
     }
     if signposts.len() > MAX_SIGNPOSTS {
-        errors.push((
+        errors.push(FieldError::new(
             "signposting",
             format!("Give at most {MAX_SIGNPOSTS} signposting lines"),
         ));
     }
-    let mut date = |name: &'static str, label: &str| {
-        optional_date(field(name)).unwrap_or_else(|()| {
-            errors.push((name, format!("The {label} date must be a real date")));
-            None
-        })
-    };
-    let opens = date("opens", "opening");
-    let closes = date("closes", "closing");
-    if let (Some(o), Some(c)) = (opens, closes)
-        && c < o
-    {
-        errors.push((
-            "closes",
-            "The closing date must be on or after the opening date".into(),
-        ));
-    }
-    if !errors.is_empty() {
-        let view = SettingsView {
-            signposting: field("signposting").to_owned(),
-            opens: field("opens").to_owned(),
-            closes: field("closes").to_owned(),
+    signposts
+}
+
+impl TryFrom<&SettingsForm> for NewSettings {
+    type Error = Vec<FieldError>;
+
+    /// The settings, or every problem with the form. Module ids are kept as
+    /// sent; the handler keeps only those of loaded questionnaires.
+    fn try_from(form: &SettingsForm) -> std::result::Result<Self, Self::Error> {
+        let mut errors = Vec::new();
+        let signposting = parse_signposting(&form.signposting, &mut errors);
+        let mut date = |name: &'static str, text: &str, label: &str| {
+            optional_date(text).unwrap_or_else(|()| {
+                errors.push(FieldError::new(
+                    name,
+                    format!("The {label} date must be a real date"),
+                ));
+                None
+            })
         };
-        return settings_page(&state, &staff, &cpp, &disabled, view, errors, false).await;
+        let opens = date("opens", &form.opens, "opening");
+        let closes = date("closes", &form.closes, "closing");
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c < o
+        {
+            errors.push(FieldError::new(
+                "closes",
+                "The closing date must be on or after the opening date",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(NewSettings {
+                disabled_modules: form.off.clone(),
+                signposting,
+                fieldwork_opens: opens,
+                fieldwork_closes: closes,
+            })
+        } else {
+            Err(errors)
+        }
     }
-    let new = NewSettings {
-        disabled_modules: disabled,
-        signposting: signposts,
-        fieldwork_opens: opens,
-        fieldwork_closes: closes,
+}
+
+/// Saves a partnership's settings. They apply to sittings created from now on.
+#[post("/cpps/{id}/settings")]
+async fn save_settings(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    let form = SettingsForm::from(form.into_inner());
+    staff.check_csrf(&form.csrf)?;
+    let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
+    let known: Vec<String> = module_choices(&state, &[])
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let new = match NewSettings::try_from(&form) {
+        Ok(mut new) => {
+            new.disabled_modules.retain(|id| known.contains(id));
+            new
+        }
+        Err(errors) => {
+            let disabled = form.off.clone();
+            let view = SettingsView {
+                signposting: form.signposting,
+                opens: form.opens,
+                closes: form.closes,
+            };
+            return settings_page(&state, &staff, &cpp, &disabled, view, errors, false).await;
+        }
     };
     partnerships::save(&state.db, &staff.actor(), &cpp, new).await?;
     Ok(redirect(&format!(
@@ -419,7 +466,7 @@ async fn users_page(
     state: &AppState,
     staff: &Staff,
     form: &UserForm,
-    errors: Vec<(&'static str, String)>,
+    errors: Vec<FieldError>,
     reset_link: Option<(String, String)>,
 ) -> Result<HttpResponse> {
     let cpps = schools::all_cpps(&state.db).await?;
@@ -450,15 +497,8 @@ async fn users_page(
             }
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let errors: Vec<_> = errors
-        .into_iter()
-        .map(|(field, message)| context! { field => field, message => message })
-        .collect();
+    let status = form_errors::status(&errors);
+    let errors = Serde(errors);
     staff.page_with_status(
         status,
         "staff/users.html",
@@ -496,21 +536,21 @@ async fn create_user(
     let mut errors = Vec::new();
     let email = form.email.trim().to_lowercase();
     if !is_email(&email) {
-        errors.push((
+        errors.push(FieldError::new(
             "email",
-            "Enter an e-mail address, like name@school.scot".into(),
+            "Enter an e-mail address, like name@school.scot",
         ));
     } else if store::by_email(&state.db, &email).await?.is_some() {
-        errors.push((
+        errors.push(FieldError::new(
             "email",
-            "An account with this e-mail address exists already".into(),
+            "An account with this e-mail address exists already",
         ));
     }
     let role = Role::parse(&form.role);
     let scope = form.scope.trim();
     let (cpp_id, school_id) = match role {
         None => {
-            errors.push(("role", "Select a role".into()));
+            errors.push(FieldError::new("role", "Select a role"));
             (None, None)
         }
         Some(Role::Admin) => (None, None),
@@ -525,9 +565,9 @@ async fn create_user(
             match cpp {
                 Some(c) => (Some(c.id), None),
                 None => {
-                    errors.push((
+                    errors.push(FieldError::new(
                         "scope",
-                        "Enter the GSS code or name of the coordinator's partnership".into(),
+                        "Enter the GSS code or name of the coordinator's partnership",
                     ));
                     (None, None)
                 }
@@ -537,9 +577,9 @@ async fn create_user(
             match schools::school_by_seed(&state.db, &scope.to_uppercase()).await? {
                 Some(s) => (Some(s.cpp_id), Some(s.id)),
                 None => {
-                    errors.push((
+                    errors.push(FieldError::new(
                         "scope",
-                        "Enter the SEED code of the staff member's school".into(),
+                        "Enter the SEED code of the staff member's school",
                     ));
                     (None, None)
                 }

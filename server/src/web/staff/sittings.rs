@@ -7,7 +7,6 @@
 
 use std::str::FromStr;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use minijinja::context;
 use minijinja::value::Serde;
@@ -19,15 +18,14 @@ use super::{Result, Staff, redirect};
 use crate::domain::AccessCode;
 use crate::domain::CodeState;
 use crate::services::questionnaires::Catalogue;
-use crate::services::sittings::{
-    self, MAX_CODES, Problem, SittingInput, SittingRequest, code_count,
-};
+use crate::services::sittings::{self, MAX_CODES, SittingInput, SittingRequest, code_count};
 use crate::state::AppState;
 use crate::store::schools::{self, School};
 use crate::store::sittings::{self as store, Sitting};
 use crate::store::staff as staff_store;
 use crate::web::dates::optional_date;
 use crate::web::error::AppError;
+use crate::web::form_errors::{self, FieldError};
 
 /// Seconds between automatic updates of the progress page.
 pub const REFRESH_SECONDS: u32 = 20;
@@ -216,42 +214,31 @@ struct SittingForm {
     closes: String,
 }
 
-/// A form field and what is wrong with it, for the error summary.
-#[derive(Serialize)]
-struct FieldError {
-    field: &'static str,
-    message: String,
-}
-
-impl From<Problem> for FieldError {
-    fn from(p: Problem) -> Self {
-        Self {
-            field: p.field,
-            message: p.message,
-        }
-    }
-}
-
 /// A number typed into a form, if it is one.
 fn number(text: &str) -> Option<usize> {
     text.trim().parse().ok()
 }
 
+/// What the form says, read into typed values; whether they make a valid
+/// sitting is the service's check ([`SittingRequest::parse`]).
+impl From<&SittingForm> for SittingInput {
+    fn from(form: &SittingForm) -> Self {
+        SittingInput {
+            stage: Stage::from_str(form.stage.trim()).ok(),
+            label: form.label.clone(),
+            codes: number(&form.codes),
+            questionnaire_version_id: form.version.trim().parse().ok(),
+            opens: optional_date(&form.opens),
+            closes: optional_date(&form.closes),
+        }
+    }
+}
+
 impl SittingForm {
     /// The request this form makes, or every problem with it.
     fn parse(&self, catalogue: &Catalogue) -> std::result::Result<SittingRequest, Vec<FieldError>> {
-        SittingRequest::parse(
-            SittingInput {
-                stage: Stage::from_str(self.stage.trim()).ok(),
-                label: self.label.clone(),
-                codes: number(&self.codes),
-                questionnaire_version_id: self.version.trim().parse().ok(),
-                opens: optional_date(&self.opens),
-                closes: optional_date(&self.closes),
-            },
-            catalogue,
-        )
-        .map_err(|problems| problems.0.into_iter().map(FieldError::from).collect())
+        SittingRequest::parse(self.into(), catalogue)
+            .map_err(|problems| problems.0.into_iter().map(FieldError::from).collect())
     }
 }
 
@@ -262,11 +249,7 @@ fn new_sitting_page(
     form: &SittingForm,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_errors::status(&errors);
     staff.page_with_status(
         status,
         "staff/sitting_new.html",
