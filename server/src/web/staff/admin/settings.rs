@@ -1,0 +1,269 @@
+//! A partnership's settings page: modules switched off, signposting and
+//! the fieldwork window.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+
+use super::super::{Result, Staff, redirect};
+use crate::domain::Signpost;
+use crate::services::partnerships::{self, MAX_SIGNPOSTS, NewSettings};
+use crate::state::AppState;
+use crate::store::schools;
+use crate::web::dates::optional_date;
+use crate::web::form_errors::{self, FieldError};
+
+use super::cpp_for;
+#[derive(Serialize)]
+struct ModuleChoice {
+    id: String,
+    title: String,
+    sensitive: bool,
+    off: bool,
+}
+
+#[derive(Serialize, Default)]
+struct SettingsView {
+    signposting: String,
+    opens: String,
+    closes: String,
+}
+
+fn signposting_text(signposts: &[Signpost]) -> String {
+    signposts
+        .iter()
+        .map(|s| format!("{} | {}", s.name, s.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every module of the questionnaires new sittings use, by id.
+fn module_choices(state: &AppState, disabled: &[String]) -> Vec<ModuleChoice> {
+    let mut seen = BTreeMap::new();
+    for entry in state.catalogue.latest() {
+        let q = &entry.questionnaire;
+        for module in q.modules() {
+            let id = module.id().to_string();
+            seen.entry(id.clone()).or_insert_with(|| ModuleChoice {
+                off: disabled.contains(&id),
+                title: module.title(q.default_locale()).to_owned(),
+                sensitive: module.sensitive(),
+                id,
+            });
+        }
+    }
+    seen.into_values().collect()
+}
+
+async fn settings_page(
+    state: &AppState,
+    staff: &Staff,
+    cpp: &schools::Cpp,
+    disabled: &[String],
+    view: SettingsView,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> Result<HttpResponse> {
+    let status = form_errors::status(&errors);
+    let errors = Serde(errors);
+    staff.page_with_status(
+        status,
+        "staff/settings.html",
+        context! {
+            cpp => context! { id => cpp.id, name => cpp.name.clone() },
+            modules => Serde(module_choices(state, disabled)),
+            form => Serde(view),
+            errors => errors,
+            saved => saved,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+#[get("/cpps/{id}/settings")]
+async fn settings(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    query: web::Query<SavedQuery>,
+) -> Result<HttpResponse> {
+    let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
+    let current = partnerships::settings(&state.db, cpp.id).await?;
+    let view = SettingsView {
+        signposting: signposting_text(&current.signposting),
+        opens: current
+            .fieldwork_opens
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        closes: current
+            .fieldwork_closes
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    };
+    let disabled = current.disabled_modules;
+    settings_page(
+        &state,
+        &staff,
+        &cpp,
+        &disabled,
+        view,
+        Vec::new(),
+        query.saved.is_some(),
+    )
+    .await
+}
+
+/// The settings form as sent: several `off` boxes can be ticked, so it is
+/// read from the list of pairs.
+struct SettingsForm {
+    csrf: String,
+    off: Vec<String>,
+    signposting: String,
+    opens: String,
+    closes: String,
+}
+
+impl From<Vec<(String, String)>> for SettingsForm {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let mut form = SettingsForm {
+            csrf: String::new(),
+            off: Vec::new(),
+            signposting: String::new(),
+            opens: String::new(),
+            closes: String::new(),
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "csrf" => form.csrf = value,
+                "off" => form.off.push(value),
+                "signposting" => form.signposting = value,
+                "opens" => form.opens = value,
+                "closes" => form.closes = value,
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// Signposting is one line per place, `name | detail`.
+fn parse_signposting(text: &str, errors: &mut Vec<FieldError>) -> Vec<Signpost> {
+    let mut signposts = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (name, detail) = line.split_once('|').unwrap_or((line, ""));
+        let (name, detail) = (name.trim(), detail.trim());
+        if name.is_empty() || name.chars().count() > 100 || detail.chars().count() > 300 {
+            errors.push(FieldError::new(
+                "signposting",
+                format!(
+                    "Line {} of the signposting must have a name of up to 100 characters, then |, then up to 300 characters of detail",
+                    n + 1
+                ),
+            ));
+        } else {
+            signposts.push(Signpost {
+                name: name.to_owned(),
+                detail: detail.to_owned(),
+            });
+        }
+    }
+    if signposts.len() > MAX_SIGNPOSTS {
+        errors.push(FieldError::new(
+            "signposting",
+            format!("Give at most {MAX_SIGNPOSTS} signposting lines"),
+        ));
+    }
+    signposts
+}
+
+impl TryFrom<&SettingsForm> for NewSettings {
+    type Error = Vec<FieldError>;
+
+    /// The settings, or every problem with the form. Module ids are kept as
+    /// sent; the handler keeps only those of loaded questionnaires.
+    fn try_from(form: &SettingsForm) -> std::result::Result<Self, Self::Error> {
+        let mut errors = Vec::new();
+        let signposting = parse_signposting(&form.signposting, &mut errors);
+        let mut date = |name: &'static str, text: &str, label: &str| {
+            optional_date(text).unwrap_or_else(|()| {
+                errors.push(FieldError::new(
+                    name,
+                    format!("The {label} date must be a real date"),
+                ));
+                None
+            })
+        };
+        let opens = date("opens", &form.opens, "opening");
+        let closes = date("closes", &form.closes, "closing");
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c < o
+        {
+            errors.push(FieldError::new(
+                "closes",
+                "The closing date must be on or after the opening date",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(NewSettings {
+                disabled_modules: form.off.clone(),
+                signposting,
+                fieldwork_opens: opens,
+                fieldwork_closes: closes,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Saves a partnership's settings. They apply to sittings created from now on.
+#[post("/cpps/{id}/settings")]
+async fn save_settings(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    let form = SettingsForm::from(form.into_inner());
+    staff.check_csrf(&form.csrf)?;
+    let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
+    let known: Vec<String> = module_choices(&state, &[])
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let new = match NewSettings::try_from(&form) {
+        Ok(mut new) => {
+            new.disabled_modules.retain(|id| known.contains(id));
+            new
+        }
+        Err(errors) => {
+            let disabled = form.off.clone();
+            let view = SettingsView {
+                signposting: form.signposting,
+                opens: form.opens,
+                closes: form.closes,
+            };
+            return settings_page(&state, &staff, &cpp, &disabled, view, errors, false).await;
+        }
+    };
+    partnerships::save(&state.db, &staff.actor(), &cpp, new).await?;
+    Ok(redirect(&format!(
+        "/staff/cpps/{}/settings?saved=1",
+        cpp.id
+    )))
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(settings).service(save_settings);
+}

@@ -1,0 +1,256 @@
+//! Staff accounts: the list, creating one, reset links, disabling.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+
+use super::super::{Result, Staff, redirect};
+use crate::services::accounts::{self, NewAccount};
+use crate::services::auth::{self, Role};
+use crate::state::AppState;
+use crate::store::schools;
+use crate::store::staff as store;
+use crate::web::error::AppError;
+use crate::web::form_errors::{self, FieldError};
+
+#[derive(Serialize)]
+struct UserRow {
+    id: i32,
+    email: String,
+    role: &'static str,
+    scope: String,
+    active: bool,
+    locked: bool,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn users_page(
+    state: &AppState,
+    staff: &Staff,
+    form: &UserForm,
+    errors: Vec<FieldError>,
+    reset_link: Option<(String, String)>,
+) -> Result<HttpResponse> {
+    let cpps = schools::all_cpps(&state.db).await?;
+    let all_schools = store::all_schools(&state.db).await?;
+    let now = Utc::now();
+    let rows: Vec<UserRow> = store::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let scope = match (u.cpp_id, u.school_id) {
+                (_, Some(id)) => all_schools
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map_or(String::new(), |s| format!("{} ({})", s.name, s.seed_code)),
+                (Some(id), None) => cpps
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or(String::new(), |c| c.name.clone()),
+                _ => "All partnerships".to_owned(),
+            };
+            UserRow {
+                id: u.id,
+                role: u.role.0.describe(),
+                email: u.email,
+                scope,
+                active: u.active,
+                locked: u.locked_until.is_some_and(|t| t > now),
+            }
+        })
+        .collect();
+    let status = form_errors::status(&errors);
+    let errors = Serde(errors);
+    staff.page_with_status(
+        status,
+        "staff/users.html",
+        context! {
+            users => Serde(rows),
+            form => Serde(form),
+            errors => errors,
+            reset_link => reset_link.map(|(email, link)| context! { email => email, link => link }),
+            reset_hours => accounts::RESET_HOURS,
+        },
+    )
+}
+
+#[get("/admin/users")]
+async fn users(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
+    staff.require_admin()?;
+    users_page(&state, &staff, &UserForm::default(), Vec::new(), None).await
+}
+
+/// The one-time reset link for a token.
+fn reset_link(state: &AppState, token: &str) -> String {
+    format!("{}/staff/reset?token={token}", state.settings.public_url())
+}
+
+/// Creates an account with a random password nobody knows, and shows a
+/// one-time link with which its owner chooses their own.
+#[post("/admin/users")]
+async fn create_user(
+    state: web::Data<AppState>,
+    staff: Staff,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require_admin()?;
+    let mut errors = Vec::new();
+    let email = form.email.trim().to_lowercase();
+    if !is_email(&email) {
+        errors.push(FieldError::new(
+            "email",
+            "Enter an e-mail address, like name@school.scot",
+        ));
+    } else if store::by_email(&state.db, &email).await?.is_some() {
+        errors.push(FieldError::new(
+            "email",
+            "An account with this e-mail address exists already",
+        ));
+    }
+    let role = Role::parse(&form.role);
+    let scope = form.scope.trim();
+    let (cpp_id, school_id) = match role {
+        None => {
+            errors.push(FieldError::new("role", "Select a role"));
+            (None, None)
+        }
+        Some(Role::Admin) => (None, None),
+        Some(Role::Coordinator) => {
+            let cpp = match schools::cpp_by_code(&state.db, scope).await? {
+                Some(c) => Some(c),
+                None => schools::all_cpps(&state.db)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(scope)),
+            };
+            match cpp {
+                Some(c) => (Some(c.id), None),
+                None => {
+                    errors.push(FieldError::new(
+                        "scope",
+                        "Enter the GSS code or name of the coordinator's partnership",
+                    ));
+                    (None, None)
+                }
+            }
+        }
+        Some(Role::School) => {
+            match schools::school_by_seed(&state.db, &scope.to_uppercase()).await? {
+                Some(s) => (Some(s.cpp_id), Some(s.id)),
+                None => {
+                    errors.push(FieldError::new(
+                        "scope",
+                        "Enter the SEED code of the staff member's school",
+                    ));
+                    (None, None)
+                }
+            }
+        }
+    };
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return users_page(&state, &staff, &form, errors, None).await;
+    };
+    let hash = state
+        .staff
+        .hash(&auth::generate_password())
+        .await
+        .map_err(AppError::internal)?;
+    let new = NewAccount {
+        email: email.clone(),
+        role,
+        cpp_id,
+        school_id,
+        is_demo: false,
+    };
+    let (_, token) =
+        accounts::create(&state.db, &state.secret, &staff.actor(), new, hash, true).await?;
+    let link = reset_link(&state, token.as_deref().unwrap_or_default());
+    users_page(
+        &state,
+        &staff,
+        &UserForm::default(),
+        Vec::new(),
+        Some((email, link)),
+    )
+    .await
+}
+
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && text.len() <= 254
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>')
+}
+
+#[derive(Deserialize)]
+struct UserAction {
+    #[serde(default)]
+    csrf: String,
+    action: String,
+}
+
+/// Issues a reset link, or disables or re-enables an account.
+#[post("/admin/users/{id}")]
+async fn user_action(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<UserAction>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require_admin()?;
+    let user = store::by_id(&state.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match form.action.as_str() {
+        "reset" => {
+            let token =
+                accounts::issue_reset(&state.db, &state.secret, &staff.actor(), &user).await?;
+            let link = reset_link(&state, &token);
+            users_page(
+                &state,
+                &staff,
+                &UserForm::default(),
+                Vec::new(),
+                Some((user.email, link)),
+            )
+            .await
+        }
+        "disable" | "enable" => {
+            if user.id == staff.user.id {
+                return Err(AppError::BadRequest(
+                    "You cannot disable your own account.".into(),
+                ));
+            }
+            let active = form.action == "enable";
+            accounts::set_active(&state.db, &staff.actor(), &user, active).await?;
+            Ok(redirect("/staff/admin/users"))
+        }
+        _ => Err(AppError::BadRequest("Unknown action.".into())),
+    }
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(users).service(create_user).service(user_action);
+}

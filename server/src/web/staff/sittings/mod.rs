@@ -1,0 +1,207 @@
+//! A school's sittings: create one and print its code slips, add spare codes,
+//! void a lost code, open a mop-up sitting, watch progress, close it.
+//!
+//! Codes are shown once, on the page that answers the form that made them,
+//! with a CSV of the same codes embedded in that page; only their keyed
+//! hashes are stored.
+
+mod actions;
+mod new;
+mod progress;
+mod slips;
+
+use std::str::FromStr;
+
+use actix_web::{HttpResponse, get, post, web};
+use minijinja::context;
+use minijinja::value::Serde;
+use qrcode::{EcLevel, QrCode};
+use serde::{Deserialize, Serialize};
+use survey_defs::Stage;
+
+use super::{Result, Staff, redirect};
+use crate::domain::AccessCode;
+use crate::domain::CodeState;
+use crate::services::questionnaires::Catalogue;
+use crate::services::sittings::{self, MAX_CODES, SittingInput, SittingRequest, code_count};
+use crate::state::AppState;
+use crate::store::schools::{self, School};
+use crate::store::sittings::{self as store, Sitting};
+use crate::store::staff as staff_store;
+use crate::web::dates::optional_date;
+use crate::web::error::AppError;
+use crate::web::form_errors::{self, FieldError};
+use slips::slips_page;
+
+/// Seconds between automatic updates of the progress page.
+pub const REFRESH_SECONDS: u32 = 20;
+
+const STAGES: [&str; 7] = ["P5", "P6", "P7", "S1", "S2", "S3", "S4"];
+
+/// A school this person may use, or 404/403.
+async fn school_for(state: &AppState, staff: &Staff, id: i32) -> Result<School> {
+    let school = schools::school(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if staff.user.may_use_school(&school) {
+        Ok(school)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// A sitting at a school this person may use, with that school.
+async fn sitting_for(state: &AppState, staff: &Staff, id: i32) -> Result<(Sitting, School)> {
+    let sitting = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let school = school_for(state, staff, sitting.school_id).await?;
+    Ok((sitting, school))
+}
+
+#[derive(Serialize)]
+struct StageRate {
+    stage: &'static str,
+    roll: i32,
+    finished: i64,
+    partial: i64,
+    /// Finished responses as a share of the roll, in whole percent.
+    percent: Option<i64>,
+}
+
+fn rolls(school: &School) -> [i32; 7] {
+    [
+        school.roll_p5,
+        school.roll_p6,
+        school.roll_p7,
+        school.roll_s1,
+        school.roll_s2,
+        school.roll_s3,
+        school.roll_s4,
+    ]
+}
+
+#[derive(Serialize)]
+struct SittingRow {
+    id: i32,
+    label: String,
+    stage: String,
+    created: String,
+    closed: bool,
+    mop_up_of: Option<i32>,
+}
+
+/// The school's page: its sittings and its response rate per stage.
+#[get("/schools/{id}")]
+async fn school_page(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+) -> Result<HttpResponse> {
+    let school = school_for(&state, &staff, path.into_inner()).await?;
+    let counts = staff_store::responses_by_stage(&state.db, school.id).await?;
+    let rates: Vec<StageRate> = STAGES
+        .iter()
+        .zip(rolls(&school))
+        .map(|(stage, roll)| {
+            let count = |partial: bool| {
+                counts
+                    .iter()
+                    .filter(|(s, p, _)| s == stage && *p == partial)
+                    .map(|(_, _, n)| *n)
+                    .sum::<i64>()
+            };
+            let finished = count(false);
+            StageRate {
+                stage,
+                roll,
+                finished,
+                partial: count(true),
+                percent: (roll > 0).then(|| finished * 100 / i64::from(roll)),
+            }
+        })
+        .filter(|rate| rate.roll > 0 || rate.finished > 0 || rate.partial > 0)
+        .collect();
+    let rows: Vec<SittingRow> = store::of_school(&state.db, school.id)
+        .await?
+        .into_iter()
+        .map(|s| SittingRow {
+            id: s.id,
+            label: s.label,
+            stage: s.stage.0.to_string(),
+            created: s.created_at.format("%d %b %Y").to_string(),
+            closed: s.closed_at.is_some(),
+            mop_up_of: s.mop_up_of,
+        })
+        .collect();
+    staff.page(
+        "staff/school.html",
+        context! {
+            school => Serde(&SchoolView::from(&school)),
+            sittings => Serde(rows),
+            rates => Serde(rates),
+        },
+    )
+}
+
+#[derive(Serialize)]
+pub(in crate::web::staff) struct SchoolView {
+    id: i32,
+    cpp_id: i32,
+    name: String,
+    seed_code: String,
+    sector: String,
+}
+
+impl From<&School> for SchoolView {
+    fn from(s: &School) -> Self {
+        Self {
+            id: s.id,
+            cpp_id: s.cpp_id,
+            name: s.name.clone(),
+            seed_code: s.seed_code.clone(),
+            sector: s.sector.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SittingView {
+    id: i32,
+    school_id: i32,
+    stage: String,
+    label: String,
+    closed: bool,
+    mop_up_of: Option<i32>,
+    opens: Option<String>,
+    closes: Option<String>,
+}
+
+impl From<&Sitting> for SittingView {
+    fn from(s: &Sitting) -> Self {
+        Self {
+            id: s.id,
+            school_id: s.school_id,
+            stage: s.stage.0.to_string(),
+            label: s.label.clone(),
+            closed: s.closed_at.is_some(),
+            mop_up_of: s.mop_up_of,
+            opens: s.opens_at.map(|t| t.format("%d %b %Y").to_string()),
+            closes: s.closes_at.map(|t| {
+                (t - chrono::Duration::seconds(1))
+                    .format("%d %b %Y")
+                    .to_string()
+            }),
+        }
+    }
+}
+
+/// A number typed into a form, if it is one.
+fn number(text: &str) -> Option<usize> {
+    text.trim().parse().ok()
+}
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(school_page);
+    new::config(cfg);
+    progress::config(cfg);
+    actions::config(cfg);
+}
