@@ -60,7 +60,7 @@ async fn fill(state: &AppState, ages: &[u64]) {
             questionnaire_version_id: Set(version),
             cpp_id: Set(cpp.id),
             school_id: Set(school.id),
-            stage: Set("S3".into()),
+            stage: Set(server::store::Text(Stage::S3)),
             sex: Set(None),
             completed_on: Set(today.checked_sub_days(Days::new(*age)).unwrap()),
             partial: Set(false),

@@ -44,7 +44,7 @@ async fn a_p5_pupil_completes_the_survey_and_the_link_to_the_code_is_cut() {
     let stored = response::Entity::find().all(&app.state.db).await.unwrap();
     assert_eq!(stored.len(), 1, "expected exactly one completed response");
     let r = &stored[0];
-    assert_eq!(r.stage, "P5");
+    assert_eq!(r.stage.0, survey_defs::Stage::P5);
     assert!(!r.partial);
     assert_eq!(r.completed_on, Utc::now().date_naive());
     assert_eq!(r.id.len(), 32, "response ids are 128 random bits");
@@ -105,7 +105,7 @@ async fn an_s4_pupil_completes_the_survey_with_grouped_pages() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.stage, "S4");
+    assert_eq!(stored.stage.0, survey_defs::Stage::S4);
     let answers = survey_defs::AnswerSet::decode(&stored.answers).unwrap();
     assert!(
         answers.len() >= 60,

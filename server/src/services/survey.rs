@@ -1,6 +1,6 @@
 //! The survey service: joins stored page saves to the questionnaire model. It
 //! merges saves into answers, plans pages, and ends responses. Handlers and the
-//! staff side call it; it calls the `db` layer.
+//! staff side call it; it calls the store.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -250,7 +250,7 @@ fn completed_from(progress: &Progress, partial: bool) -> Completed {
         questionnaire_version_id: progress.sitting.questionnaire_version_id,
         cpp_id: progress.sitting.cpp_id,
         school_id: progress.sitting.school_id,
-        stage: progress.stage.as_str().to_owned(),
+        stage: progress.stage,
         sex,
         completed_on: Utc::now().date_naive(),
         partial,

@@ -190,7 +190,7 @@ pub async fn synthesise(
                         questionnaire_version_id: version_id,
                         cpp_id: school.cpp_id,
                         school_id: school.id,
-                        stage: stage.as_str().to_owned(),
+                        stage,
                         sex,
                         completed_on: fieldwork + chrono::Days::new(day),
                         partial,

@@ -458,7 +458,7 @@ pub fn end_response(
                 c.questionnaire_version_id,
                 c.cpp_id,
                 c.school_id,
-                c.stage,
+                c.stage.as_str(),
                 c.sex,
                 c.completed_on.format("%Y-%m-%d").to_string(),
                 c.partial,

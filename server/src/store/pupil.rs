@@ -12,8 +12,11 @@ use sea_orm::{
     Set, TransactionSession, TransactionTrait,
 };
 
+use survey_defs::Stage;
+
 use super::entities::{access_code, page_save, response, response_in_progress, sitting};
 use crate::domain::CodeState;
+use crate::store::Text;
 
 pub use access_code::Model as Code;
 pub use page_save::Model as PageSave;
@@ -212,7 +215,7 @@ pub struct Completed {
     pub questionnaire_version_id: i32,
     pub cpp_id: i32,
     pub school_id: i32,
-    pub stage: String,
+    pub stage: Stage,
     pub sex: Option<String>,
     pub completed_on: NaiveDate,
     pub partial: bool,
@@ -269,7 +272,7 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
             questionnaire_version_id: Set(c.questionnaire_version_id),
             cpp_id: Set(c.cpp_id),
             school_id: Set(c.school_id),
-            stage: Set(c.stage),
+            stage: Set(Text(c.stage)),
             sex: Set(c.sex),
             completed_on: Set(c.completed_on),
             partial: Set(c.partial),
@@ -297,7 +300,7 @@ pub async fn store_completed(
         questionnaire_version_id: Set(c.questionnaire_version_id),
         cpp_id: Set(c.cpp_id),
         school_id: Set(c.school_id),
-        stage: Set(c.stage),
+        stage: Set(Text(c.stage)),
         sex: Set(c.sex),
         completed_on: Set(c.completed_on),
         partial: Set(c.partial),

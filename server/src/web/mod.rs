@@ -14,3 +14,14 @@ pub mod pieces;
 pub mod pupil;
 pub mod staff;
 pub mod templates;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
+/// 303 See Other to `to`: the answer to every form that worked, so a reload
+/// or Back never posts it again.
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}

@@ -1,6 +1,9 @@
 //! The `response` table.
 
 use sea_orm::entity::prelude::*;
+use survey_defs::Stage;
+
+use crate::store::Text;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "response")]
@@ -10,7 +13,7 @@ pub struct Model {
     pub questionnaire_version_id: i32,
     pub cpp_id: i32,
     pub school_id: i32,
-    pub stage: String,
+    pub stage: Text<Stage>,
     pub sex: Option<String>,
     pub completed_on: Date,
     pub partial: bool,

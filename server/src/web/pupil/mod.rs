@@ -9,7 +9,6 @@ mod views;
 use std::str::FromStr;
 
 use actix_session::Session;
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use minijinja::context;
@@ -24,20 +23,15 @@ use crate::state::AppState;
 use crate::store::pupil::{self as store, Ending, PageSave, Window};
 use crate::web::client::client_ip;
 use crate::web::error::AppError;
+use crate::web::redirect;
 pub use session::{Prefs, PupilSession};
 use views::{Chrome, render};
 
 type Result<T> = std::result::Result<T, AppError>;
 
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
-
 /// The code with this keyed hash and its sitting. On a SQLite file this and
 /// the two reads below go straight to the file, as page loads do (see
-/// `db::direct`): a pupil starting makes five of them.
+/// `store::direct`): a pupil starting makes five of them.
 async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, store::Sitting)>> {
     Ok(match state.direct.as_deref() {
         Some(file) => file.find_code(hash)?,

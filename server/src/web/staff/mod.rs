@@ -13,7 +13,6 @@ mod sittings;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post, web};
 use chrono::Utc;
 use minijinja::context;
@@ -27,16 +26,11 @@ use crate::state::AppState;
 use crate::store::{audit, staff as store};
 use crate::web::client::client_ip;
 use crate::web::error::AppError;
+use crate::web::redirect;
 use crate::web::templates;
 pub use session::StaffSession;
 
 type Result<T> = std::result::Result<T, AppError>;
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
 
 /// Sent to the login page: not signed in, or the session went idle.
 #[derive(Debug, thiserror::Error)]
