@@ -96,7 +96,7 @@ pub enum SittingCommand {
         /// First day codes work, YYYY-MM-DD (default: the partnership's fieldwork window).
         #[arg(long)]
         opens: Option<String>,
-        /// Last day codes work, YYYY-MM-DD (default: the partnership's fieldwork window).
+        /// Last day codes work, YYYY-MM-DD (default: the partnership's fieldwork window, else 14 days on).
         #[arg(long)]
         closes: Option<String>,
     },

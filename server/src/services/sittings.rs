@@ -24,6 +24,10 @@ use crate::store::{self, Db, Json, Text};
 pub const MAX_CODES: usize = 400;
 /// Longest class label, in characters.
 pub const MAX_LABEL: usize = 80;
+/// How long a sitting stays open when neither the request nor the
+/// partnership's fieldwork window gives its last day. Every sitting ends, so
+/// every response still in progress is ended and cut from its code in time.
+pub const DEFAULT_WINDOW_DAYS: u64 = 14;
 
 /// Why a sitting action was refused. Each reads as a sentence for a person.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +143,16 @@ impl SittingRequest {
     }
 }
 
+/// The last day of a sitting: the one given, else [`DEFAULT_WINDOW_DAYS`]
+/// after it opens (or after today, when it opens now or opened already).
+pub fn last_day(given: Option<NaiveDate>, opens: Option<NaiveDate>) -> NaiveDate {
+    given.unwrap_or_else(|| {
+        let today = Utc::now().date_naive();
+        let from = opens.filter(|o| *o > today).unwrap_or(today);
+        from + chrono::Days::new(DEFAULT_WINDOW_DAYS - 1)
+    })
+}
+
 /// The first moment of a day, in UTC.
 pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::MIN).and_utc()
@@ -172,7 +186,8 @@ async fn add_codes(
 /// Creates a sitting at `school` with its codes (see [`create_with_codes`]).
 /// It copies the partnership's
 /// module switches and signposting as they are now; the partnership's
-/// fieldwork window applies where the request gives no dates.
+/// fieldwork window applies where the request gives no dates, and a sitting
+/// with no last day from either closes [`DEFAULT_WINDOW_DAYS`] after it opens.
 pub async fn create(
     db: &Db,
     secret: &ServerSecret,
@@ -181,6 +196,8 @@ pub async fn create(
     request: SittingRequest,
 ) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
     let defaults = partnerships::settings(db, school.cpp_id).await?;
+    let opens = request.opens.or(defaults.fieldwork_opens);
+    let closes = last_day(request.closes.or(defaults.fieldwork_closes), opens);
     let new = NewSitting {
         school_id: school.id,
         cpp_id: school.cpp_id,
@@ -189,8 +206,8 @@ pub async fn create(
         questionnaire_version_id: request.questionnaire_version_id,
         disabled_modules: Json(defaults.disabled_modules),
         signposting: Json(defaults.signposting),
-        opens_at: request.opens.or(defaults.fieldwork_opens).map(start_of_day),
-        closes_at: request.closes.or(defaults.fieldwork_closes).map(end_of_day),
+        opens_at: opens.map(start_of_day),
+        closes_at: Some(end_of_day(closes)),
         mop_up_of: None,
         created_by: actor.id(),
         is_demo: school.is_demo,
@@ -258,7 +275,8 @@ pub async fn add_spares(
 
 /// Opens a mop-up sitting for pupils who were absent: a new sitting with its
 /// own codes, linked to `original`, with the same stage, questionnaire,
-/// module switches, signposting and closing time.
+/// module switches, signposting and closing time (or, when that has passed,
+/// [`DEFAULT_WINDOW_DAYS`] from today).
 pub async fn mop_up(
     db: &Db,
     secret: &ServerSecret,
@@ -280,7 +298,12 @@ pub async fn mop_up(
         disabled_modules: original.disabled_modules.clone(),
         signposting: original.signposting.clone(),
         opens_at: None,
-        closes_at: original.closes_at.filter(|c| *c > Utc::now()),
+        closes_at: Some(
+            original
+                .closes_at
+                .filter(|c| *c > Utc::now())
+                .unwrap_or_else(|| end_of_day(last_day(None, None))),
+        ),
         mop_up_of: Some(original.id),
         created_by: actor.id(),
         is_demo: original.is_demo,
@@ -370,4 +393,22 @@ pub async fn close_due(closer: Closer<'_>) -> Result<usize, SittingError> {
         close(closer, &Actor::Server, *id).await?;
     }
     Ok(due.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sitting_has_a_last_day() {
+        let today = Utc::now().date_naive();
+        let given = today + chrono::Days::new(3);
+        assert_eq!(last_day(Some(given), None), given);
+        assert_eq!(last_day(None, None), today + chrono::Days::new(13));
+        let later = today + chrono::Days::new(30);
+        assert_eq!(last_day(None, Some(later)), later + chrono::Days::new(13));
+        // A window that opened in the past runs from today.
+        let past = today - chrono::Days::new(30);
+        assert_eq!(last_day(None, Some(past)), today + chrono::Days::new(13));
+    }
 }
