@@ -205,6 +205,25 @@ struct WelcomeForm {
     action: String,
 }
 
+/// What the pupil chose on the welcome page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WelcomeChoice {
+    Start,
+    Decline,
+}
+
+impl TryFrom<&WelcomeForm> for WelcomeChoice {
+    type Error = AppError;
+
+    fn try_from(form: &WelcomeForm) -> Result<Self> {
+        match form.action.as_str() {
+            "start" => Ok(WelcomeChoice::Start),
+            "decline" => Ok(WelcomeChoice::Decline),
+            _ => Err(AppError::BadRequest("unknown choice".into())),
+        }
+    }
+}
+
 #[post("/welcome")]
 async fn welcome_answer(
     state: web::Data<AppState>,
@@ -213,6 +232,7 @@ async fn welcome_answer(
 ) -> Result<HttpResponse> {
     let session = PupilSession(session);
     session.check_csrf(&form.csrf)?;
+    let choice = WelcomeChoice::try_from(&*form)?;
     let Some(code_id) = session.code_id() else {
         // Start pressed again after it already worked: carry on.
         if session.response_id().is_some() {
@@ -223,8 +243,8 @@ async fn welcome_answer(
     let Some(code) = code_by_id(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
-    match form.action.as_str() {
-        "start" => {
+    match choice {
+        WelcomeChoice::Start => {
             let sitting = sitting(&state, code.sitting_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -261,13 +281,12 @@ async fn welcome_answer(
                 }
             }
         }
-        "decline" => {
+        WelcomeChoice::Decline => {
             store::decline(&state.db, code.id).await?;
             let chrome = Chrome::new(&state, &session, None, "/")?;
             session.clear();
             ended_page(chrome, "declined", None)
         }
-        _ => Err(AppError::BadRequest("unknown choice".into())),
     }
 }
 
@@ -557,25 +576,45 @@ struct PrefsForm {
     back: String,
 }
 
+/// A display setting to switch, and the pupil page to go back to (only ever
+/// one of ours).
+struct PrefsToggle {
+    large: bool,
+    back: &'static str,
+}
+
+impl TryFrom<&PrefsForm> for PrefsToggle {
+    type Error = AppError;
+
+    fn try_from(form: &PrefsForm) -> Result<Self> {
+        let large = match form.toggle.as_str() {
+            "large" => true,
+            "contrast" => false,
+            _ => return Err(AppError::BadRequest("unknown display setting".into())),
+        };
+        let back = ["/welcome", "/survey", "/review", "/withdraw"]
+            .into_iter()
+            .find(|page| *page == form.back)
+            .unwrap_or("/");
+        Ok(PrefsToggle { large, back })
+    }
+}
+
 /// Text size and contrast toggles: plain form buttons, so they work without
 /// JavaScript. Kept in the session only, and forgotten with it.
 #[post("/prefs")]
 async fn prefs(session: Session, form: web::Form<PrefsForm>) -> Result<HttpResponse> {
     let session = PupilSession(session);
     session.check_csrf(&form.csrf)?;
+    let toggle = PrefsToggle::try_from(&*form)?;
     let mut prefs = session.prefs();
-    match form.toggle.as_str() {
-        "large" => prefs.large = !prefs.large,
-        "contrast" => prefs.contrast = !prefs.contrast,
-        _ => return Err(AppError::BadRequest("unknown display setting".into())),
+    if toggle.large {
+        prefs.large = !prefs.large;
+    } else {
+        prefs.contrast = !prefs.contrast;
     }
     session.set_prefs(prefs)?;
-    // Only ever go back to one of our own pupil pages.
-    let back = match form.back.as_str() {
-        "/welcome" | "/survey" | "/review" | "/withdraw" => form.back.as_str(),
-        _ => "/",
-    };
-    Ok(redirect(back))
+    Ok(redirect(toggle.back))
 }
 
 fn ended_page(

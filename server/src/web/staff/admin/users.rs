@@ -108,26 +108,23 @@ async fn create_user(
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     staff.require_admin()?;
-    let mut errors = Vec::new();
-    let email = form.email.trim().to_lowercase();
-    if !is_email(&email) {
-        errors.push(FieldError::new(
-            "email",
-            "Enter an e-mail address, like name@school.scot",
-        ));
-    } else if store::by_email(&state.db, &email).await?.is_some() {
-        errors.push(FieldError::new(
-            "email",
-            "An account with this e-mail address exists already",
-        ));
+    let typed = UserRequest::from(&*form);
+    let mut errors = typed.problems;
+    let email = typed.email;
+    let email_ok = !errors.iter().any(|e| e.field == "email");
+    if email_ok && store::by_email(&state.db, &email).await?.is_some() {
+        errors.insert(
+            0,
+            FieldError::new(
+                "email",
+                "An account with this e-mail address exists already",
+            ),
+        );
     }
-    let role = Role::parse(&form.role);
-    let scope = form.scope.trim();
+    let role = typed.role;
+    let scope = typed.scope.as_str();
     let (cpp_id, school_id) = match role {
-        None => {
-            errors.push(FieldError::new("role", "Select a role"));
-            (None, None)
-        }
+        None => (None, None),
         Some(Role::Admin) => (None, None),
         Some(Role::Coordinator) => {
             let cpp = match schools::cpp_by_code(&state.db, scope).await? {
@@ -189,6 +186,39 @@ async fn create_user(
     .await
 }
 
+/// The users form read into typed values, with the problems found without
+/// the database (whether the address is taken, and whether the scope names a
+/// partnership or school, are checked against it by the handler).
+struct UserRequest {
+    email: String,
+    role: Option<Role>,
+    scope: String,
+    problems: Vec<FieldError>,
+}
+
+impl From<&UserForm> for UserRequest {
+    fn from(form: &UserForm) -> Self {
+        let mut problems = Vec::new();
+        let email = form.email.trim().to_lowercase();
+        if !is_email(&email) {
+            problems.push(FieldError::new(
+                "email",
+                "Enter an e-mail address, like name@school.scot",
+            ));
+        }
+        let role = Role::parse(&form.role);
+        if role.is_none() {
+            problems.push(FieldError::new("role", "Select a role"));
+        }
+        UserRequest {
+            email,
+            role,
+            scope: form.scope.trim().to_owned(),
+            problems,
+        }
+    }
+}
+
 fn is_email(text: &str) -> bool {
     let Some((local, domain)) = text.split_once('@') else {
         return false;
@@ -210,6 +240,26 @@ struct UserAction {
     action: String,
 }
 
+/// What an administrator asked to do to an account.
+enum Action {
+    Reset,
+    /// Enable (`true`) or disable (`false`).
+    SetActive(bool),
+}
+
+impl TryFrom<&UserAction> for Action {
+    type Error = AppError;
+
+    fn try_from(form: &UserAction) -> Result<Self> {
+        match form.action.as_str() {
+            "reset" => Ok(Action::Reset),
+            "enable" => Ok(Action::SetActive(true)),
+            "disable" => Ok(Action::SetActive(false)),
+            _ => Err(AppError::BadRequest("Unknown action.".into())),
+        }
+    }
+}
+
 /// Issues a reset link, or disables or re-enables an account.
 #[post("/admin/users/{id}")]
 async fn user_action(
@@ -220,11 +270,12 @@ async fn user_action(
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     staff.require_admin()?;
+    let action = Action::try_from(&*form)?;
     let user = store::by_id(&state.db, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
-    match form.action.as_str() {
-        "reset" => {
+    match action {
+        Action::Reset => {
             let token =
                 accounts::issue_reset(&state.db, &state.secret, &staff.actor(), &user).await?;
             let link = reset_link(&state, &token);
@@ -237,17 +288,15 @@ async fn user_action(
             )
             .await
         }
-        "disable" | "enable" => {
+        Action::SetActive(active) => {
             if user.id == staff.user.id {
                 return Err(AppError::BadRequest(
                     "You cannot disable your own account.".into(),
                 ));
             }
-            let active = form.action == "enable";
             accounts::set_active(&state.db, &staff.actor(), &user, active).await?;
             Ok(redirect("/staff/admin/users"))
         }
-        _ => Err(AppError::BadRequest("Unknown action.".into())),
     }
 }
 

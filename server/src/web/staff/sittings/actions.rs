@@ -10,6 +10,19 @@ struct CountForm {
     codes: String,
 }
 
+/// A number of codes from 1 to [`MAX_CODES`].
+struct CodeCount(usize);
+
+impl TryFrom<&CountForm> for CodeCount {
+    type Error = AppError;
+
+    fn try_from(form: &CountForm) -> Result<Self> {
+        code_count(number(&form.codes))
+            .map(CodeCount)
+            .map_err(|p| AppError::BadRequest(format!("{}.", p.message)))
+    }
+}
+
 /// Adds spare codes to an open sitting and shows them, once.
 #[post("/sittings/{id}/spares")]
 async fn spares(
@@ -20,7 +33,7 @@ async fn spares(
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let (sitting, school) = sitting_for(&state, &staff, path.into_inner()).await?;
-    let count = code_count(number(&form.codes)).map_err(|p| AppError::BadRequest(p.message))?;
+    let CodeCount(count) = CodeCount::try_from(&*form)?;
     let codes =
         sittings::add_spares(&state.db, &state.secret, &staff.actor(), &sitting, count).await?;
     slips_page(&state, &staff, &sitting, &school, &codes, "spares")
@@ -70,7 +83,7 @@ async fn mop_up(
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let (original, school) = sitting_for(&state, &staff, path.into_inner()).await?;
-    let count = code_count(number(&form.codes)).map_err(|p| AppError::BadRequest(p.message))?;
+    let CodeCount(count) = CodeCount::try_from(&*form)?;
     let (sitting, codes) =
         sittings::mop_up(&state.db, &state.secret, &staff.actor(), &original, count).await?;
     slips_page(&state, &staff, &sitting, &school, &codes, "mop-up")
