@@ -21,6 +21,7 @@ async function signIn(page, who) {
 async function finishSurvey(browser, code) {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${base}/?code=${encodeURIComponent(code)}`);
+  expect(!page.url().includes('code='), `the code stayed in the address: ${page.url()}`);
   await submit(page, 'button[type=submit].button');
   await submit(page, 'button[name=action][value=start]');
   let pages = 0;

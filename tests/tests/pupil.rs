@@ -681,3 +681,46 @@ async fn direct_reads_of_codes_and_sittings_agree_with_sea_orm() {
     assert_eq!(direct.code_by_id(-1).unwrap(), None);
     assert_eq!(direct.sitting(-1).unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_qr_code_link_leaves_no_code_in_the_address_or_the_next_page() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 1).await;
+    let code = &sitting.codes[0];
+    let client = app.client();
+
+    // The slip's address is answered with a redirect to the bare code page.
+    let scanned = client
+        .get(app.url(&format!("/?code={code}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scanned.status(), 303, "expected a redirect from /?code=");
+    let location = scanned.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, "/", "the redirect must not carry the code");
+    let cookie = scanned.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        !cookie.contains(code.as_str()),
+        "the code must travel encrypted, not in clear: {cookie}"
+    );
+
+    // The bare page shows the code in the field, once.
+    let page = client.get(app.url("/")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(&format!(r#"value="{code}""#)),
+        "expected the code page to be filled in with {code}"
+    );
+    let again = client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !again.contains(code.as_str()),
+        "the next load of the code page (the next pupil) must not show the code"
+    );
+}

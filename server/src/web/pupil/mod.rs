@@ -3,6 +3,7 @@
 //! `Cache-Control: no-store` (see `startup`), and every form is a POST that
 //! answers with a redirect, so a reload never sends anything twice.
 
+mod prefill;
 mod session;
 mod views;
 
@@ -59,24 +60,34 @@ struct CodeQuery {
     notice: Option<String>,
 }
 
-/// The code screen. `?code=` pre-fills the field (from a slip's QR code).
+/// The code screen. `?code=` (a slip's QR code) is answered with a redirect
+/// to the bare address, and the code then pre-fills the field (see
+/// [`prefill`]).
 #[get("/")]
 async fn code_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse> {
+    if let Some(code) = query.code.as_deref() {
+        return Ok(prefill::redirect_with(&state, code));
+    }
     let session = PupilSession(session);
     let notice = match query.notice.as_deref() {
         Some("timeout") => Some("code.timeout"),
         _ => None,
     };
-    let code = query.code.as_deref().unwrap_or("");
+    let code = prefill::take(&state, &req);
     let chrome = Chrome::new(&state, &session, None, "/")?;
-    render(
+    let mut page = render(
         "pupil/code.html",
-        chrome.with(context! { code => code, notice => notice }),
-    )
+        chrome.with(context! { code => code.as_deref().unwrap_or(""), notice => notice }),
+    )?;
+    if code.is_some() {
+        prefill::forget(&mut page);
+    }
+    Ok(page)
 }
 
 #[derive(Deserialize)]
