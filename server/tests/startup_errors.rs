@@ -276,4 +276,19 @@ fn each_request_logs_one_line_with_its_route_and_never_its_path() {
         !log.contains("KT7Q"),
         "a path or query reached the log:\n{log}"
     );
+    // Stamped to the minute only, never the second.
+    let to_the_minute = |line: &str| {
+        let shape = "dddd-dd-ddTdd:ddZ ";
+        line.len() > shape.len()
+            && line.chars().zip(shape.chars()).all(|(c, s)| match s {
+                'd' => c.is_ascii_digit(),
+                _ => c == s,
+            })
+    };
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            to_the_minute(line),
+            "expected a line stamped to the minute (YYYY-MM-DDTHH:MMZ), saw: {line}"
+        );
+    }
 }
