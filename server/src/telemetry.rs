@@ -15,12 +15,27 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
 
-/// UTC to the minute, as `2026-12-01T09:05Z`.
+/// UTC to the minute, as `2026-12-01T09:05Z`. Every request writes a line,
+/// so each thread formats the minute once and reuses the text until the
+/// minute changes.
 struct ToTheMinute;
+
+thread_local! {
+    static MINUTE: std::cell::RefCell<(i64, String)> =
+        const { std::cell::RefCell::new((i64::MIN, String::new())) };
+}
 
 impl FormatTime for ToTheMinute {
     fn format_time(&self, w: &mut Writer<'_>) -> std::fmt::Result {
-        write!(w, "{}", chrono::Utc::now().format("%Y-%m-%dT%H:%MZ"))
+        let now = chrono::Utc::now();
+        let minute = now.timestamp().div_euclid(60);
+        MINUTE.with_borrow_mut(|(cached, text)| {
+            if *cached != minute {
+                *cached = minute;
+                *text = now.format("%Y-%m-%dT%H:%MZ").to_string();
+            }
+            w.write_str(text)
+        })
     }
 }
 
