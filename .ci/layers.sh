@@ -26,7 +26,7 @@ for layer in "${!forbidden[@]}"; do
   [ -f "$layer.rs" ] && files+=("$layer.rs")
   for path in ${forbidden[$layer]}; do
     # Only code counts: lines that are comments (`//`, `///`, `//!`) are skipped.
-    if hits=$(grep -nE "(^|[^a-z_])${path//::/::}" "${files[@]}" | grep -vE '^[^:]+:[0-9]+:\s*//'); then
+    if hits=$(grep -nE "(^|[^a-z_])$path" "${files[@]}" | grep -vE '^[^:]+:[0-9]+:\s*//'); then
       echo "error: the $layer layer must not use $path:" >&2
       echo "$hits" >&2
       status=1

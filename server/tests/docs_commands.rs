@@ -2,105 +2,26 @@
 //! command it lists exists (its `--help` exits 0) and takes the flags the line
 //! names, and every subcommand the binary has is listed.
 //!
-//! The list is the fenced block under "## Command line" in README.md, one
-//! command a line: the command, then two or more spaces, then what it does.
-//! A command's subcommand words are the lower-case words after the program
+//! The list is read by `readme/mod.rs`. A command's subcommand words are the lower-case words after the program
 //! name, up to the first flag or placeholder. `exporter` lines are checked by
 //! `exporter/tests/docs_commands.rs`; `survey-defs` has no test binary here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::Command;
+mod readme;
+
+use readme::{command_part, flags, mentions_flag, subcommand_words};
 
 const PROGRAM: &str = "server";
 
 /// Programs the list may name; a line for any other is a mistake.
 const KNOWN_PROGRAMS: [&str; 3] = ["server", "exporter", "survey-defs"];
 
-fn readme_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("README.md")
-}
-
-/// The lines of the fenced block under "## Command line".
 fn command_lines() -> Vec<String> {
-    let path = readme_path();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = text
-        .lines()
-        .skip_while(|line| line.trim_end() != "## Command line")
-        .skip(1)
-        .take_while(|line| !line.starts_with("## "));
-    let opened = lines.by_ref().any(|line| line.starts_with("```"));
-    assert!(
-        opened,
-        "expected a fenced block under \"## Command line\" in {}",
-        path.display()
-    );
-    let block: Vec<String> = lines
-        .take_while(|line| !line.starts_with("```"))
-        .filter(|line| !line.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
-    assert!(
-        !block.is_empty(),
-        "the block under \"## Command line\" in {} is empty",
-        path.display()
-    );
-    block
+    readme::command_lines(&readme::readme_path(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// The command part of a line: everything before the first run of two spaces.
-fn command_part(line: &str) -> &str {
-    line.trim().split("  ").next().unwrap_or_default()
-}
-
-/// The subcommand words of a command: lower-case words after the program
-/// name, up to the first flag or placeholder.
-fn subcommand_words(command: &str) -> Vec<String> {
-    command
-        .split_whitespace()
-        .skip(1)
-        .take_while(|word| {
-            !word.starts_with('-') && word.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The flags a command names, brackets and values left off: `[--cpp` gives `--cpp`.
-fn flags(command: &str) -> Vec<String> {
-    command
-        .split_whitespace()
-        .map(|word| word.trim_start_matches('['))
-        .filter(|word| word.starts_with("--"))
-        .map(|word| {
-            word.split(['=', ']', '['])
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
-/// Runs `server WORDS... --help` and returns whether it succeeded and what it printed.
 fn help(words: &[String]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(words)
-        .arg("--help")
-        .current_dir(std::env::temp_dir())
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("running the server binary");
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
+    readme::help(env!("CARGO_BIN_EXE_server"), words)
 }
 
 /// The subcommand names in the "Commands:" section of clap's help, `help` left out.
@@ -114,16 +35,6 @@ fn commands_in_help(printed: &str) -> Vec<String> {
         .filter(|name| *name != "help")
         .map(str::to_owned)
         .collect()
-}
-
-/// True when `printed` names `flag` whole: `--co` is not named by `--codes`.
-fn mentions_flag(printed: &str, flag: &str) -> bool {
-    printed.match_indices(flag).any(|(at, _)| {
-        !printed[at + flag.len()..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
-    })
 }
 
 #[test]

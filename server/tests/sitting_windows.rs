@@ -11,32 +11,12 @@ mod common;
 use chrono::{Days, Utc};
 use server::services::Actor;
 use server::services::sittings::{self, DEFAULT_WINDOW_DAYS, SittingRequest, end_of_day};
-use server::store::schools::{self, NewSchool};
 use survey_defs::Stage;
 
 #[tokio::test]
 async fn a_sitting_with_no_last_day_anywhere_closes_after_the_default_window() {
-    let (url, dir) = common::fresh_database().await;
-    let state = server::startup::prepare(&common::settings(&url, dir.path(), 0))
-        .await
-        .unwrap();
-    let cpp = schools::cpp_by_code(&state.db, "S12000036")
-        .await
-        .unwrap()
-        .unwrap();
-    let school = schools::create_school(
-        &state.db,
-        NewSchool {
-            cpp_id: cpp.id,
-            seed_code: "7719999".into(),
-            name: "Window Primary".into(),
-            sector: "primary".into(),
-            rolls: [30; 7],
-            is_demo: false,
-        },
-    )
-    .await
-    .unwrap();
+    let (state, _dir) = common::prepared_state().await;
+    let school = common::school(&state, "7719999", "Window Primary").await;
     let request = SittingRequest {
         stage: Stage::P6,
         label: "P6".into(),

@@ -14,34 +14,8 @@ use server::services::partnerships::{self, NewSettings};
 use server::services::sittings::{self, SittingRequest};
 use server::services::{Actor, schools_import};
 use server::state::AppState;
-use server::store::schools::{self, NewSchool, School};
+use server::store::schools;
 use survey_defs::Stage;
-
-async fn app() -> (AppState, tempfile::TempDir) {
-    let (url, dir) = common::fresh_database().await;
-    let settings = common::settings(&url, dir.path(), 0);
-    (server::startup::prepare(&settings).await.unwrap(), dir)
-}
-
-async fn school(state: &AppState) -> School {
-    let cpp = schools::cpp_by_code(&state.db, "S12000036")
-        .await
-        .unwrap()
-        .unwrap();
-    schools::create_school(
-        &state.db,
-        NewSchool {
-            cpp_id: cpp.id,
-            seed_code: "7712345".into(),
-            name: "Transaction Primary".into(),
-            sector: "primary".into(),
-            rolls: [30; 7],
-            is_demo: false,
-        },
-    )
-    .await
-    .unwrap()
-}
 
 async fn count(state: &AppState, table: &str) -> i64 {
     let row = state
@@ -102,8 +76,8 @@ const ADMIN: Actor = Actor::Cli;
 
 #[tokio::test]
 async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
-    let (state, _dir) = app().await;
-    let school = school(&state).await;
+    let (state, _dir) = common::prepared_state().await;
+    let school = common::school(&state, "7712345", "Transaction Primary").await;
 
     // Failing at the codes, after the sitting's own insert.
     fail_inserts_into(&state, "access_code").await;
@@ -201,8 +175,8 @@ async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
 
 #[tokio::test]
 async fn accounts_settings_and_imports_are_never_stored_unaudited() {
-    let (state, _dir) = app().await;
-    let school = school(&state).await;
+    let (state, _dir) = common::prepared_state().await;
+    let school = common::school(&state, "7712345", "Transaction Primary").await;
     let cpp = schools::cpp(&state.db, school.cpp_id)
         .await
         .unwrap()

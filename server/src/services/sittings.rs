@@ -356,11 +356,7 @@ pub async fn close(
         .record(&tx, "sitting-closed", &format!("sitting {sitting_id}"))
         .await?;
     tx.commit().await?;
-    Ok(end_in_progress(closer, sitting_id).await?)
-}
-
-async fn end_in_progress(closer: Closer<'_>, sitting_id: i32) -> Result<usize, SurveyError> {
-    survey::close_in_progress(closer.db, closer.writer, closer.catalogue, sitting_id).await
+    Ok(survey::close_in_progress(closer.db, closer.writer, closer.catalogue, sitting_id).await?)
 }
 
 /// Closes sittings whose close time has passed, once a minute, so answers in

@@ -58,10 +58,6 @@ pub fn switches_of(sitting: &Sitting) -> ModuleSwitches {
         .collect()
 }
 
-pub fn stage_of(sitting: &Sitting) -> Stage {
-    sitting.stage.0
-}
-
 /// Sittings as pupil pages need them, kept in memory so that a page load or
 /// save does not read the sitting again. Only fields that never change once a
 /// sitting has pupils are read through it (stage, module switches,
@@ -138,7 +134,7 @@ pub async fn progress_with(
         .get(sitting.questionnaire_version_id)
         .ok_or(SurveyError::MissingQuestionnaire(sitting.id))?;
     Ok(Some(Progress {
-        stage: stage_of(&sitting),
+        stage: sitting.stage.0,
         switches: switches_of(&sitting),
         questionnaire: entry.questionnaire.clone(),
         answers: merge(&saves),

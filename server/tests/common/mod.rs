@@ -71,6 +71,38 @@ pub async fn fresh_database() -> (String, TempDir) {
     (url, dir)
 }
 
+/// A prepared server state (migrated, reference data and questionnaires
+/// loaded) on a fresh database, without a listener.
+pub async fn prepared_state() -> (server::state::AppState, TempDir) {
+    let (url, dir) = fresh_database().await;
+    let settings = settings(&url, dir.path(), 0);
+    (server::startup::prepare(&settings).await.unwrap(), dir)
+}
+
+/// A primary school in the City of Edinburgh partnership.
+pub async fn school(
+    state: &server::state::AppState,
+    seed: &str,
+    name: &str,
+) -> server::store::schools::School {
+    let db = &state.db;
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
+        .await
+        .unwrap()
+        .unwrap();
+    let new = server::store::schools::NewSchool {
+        cpp_id: cpp.id,
+        seed_code: seed.into(),
+        name: name.into(),
+        sector: "primary".into(),
+        rolls: [30; 7],
+        is_demo: false,
+    };
+    server::store::schools::create_school(db, new)
+        .await
+        .unwrap()
+}
+
 /// Settings for a server on `port` with this database and data directory.
 pub fn settings(database_url: &str, data_dir: &Path, port: u16) -> server::settings::Settings {
     let mut settings =

@@ -198,7 +198,7 @@ async fn welcome(
         }
         return Ok(redirect("/welcome"));
     }
-    let stage = survey::stage_of(&sitting);
+    let stage = sitting.stage.0;
     let chrome = Chrome::new(&state, &session, Some(&entry.questionnaire), "/welcome")?;
     render(
         "pupil/welcome.html",
