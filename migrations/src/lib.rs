@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261129_000001_page_save_clustered;
+mod m20261201_000001_unlinkable_completion;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261129_000001_page_save_clustered::Migration),
+            Box::new(m20261201_000001_unlinkable_completion::Migration),
         ]
     }
 }

@@ -40,6 +40,18 @@ pub struct Settings {
     )]
     pub durability: Durability,
 
+    /// Finished responses are written to the results table at least this
+    /// many of a sitting at a time, shuffled (all that remain when the
+    /// sitting closes). At least 2.
+    #[arg(
+        long,
+        env = "RELEASE_BATCH",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u16).range(2..),
+        global = true
+    )]
+    pub release_batch: u16,
+
     /// Address printed on code slips and in QR codes (defaults to http://BIND).
     #[arg(long, env = "PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
@@ -109,6 +121,7 @@ impl Settings {
             questionnaires: None,
             secret_key_file: None,
             durability: Durability::Full,
+            release_batch: 5,
             public_url: None,
             pupil_idle_minutes: 20,
             staff_idle_minutes: 30,

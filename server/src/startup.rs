@@ -22,7 +22,7 @@ use crate::services::throttle::Throttle;
 use crate::settings::{Settings, redact_url};
 use crate::state::{AppState, CODE_FAILURE_LIMIT};
 use crate::store;
-use crate::store::saves::SaveQueue;
+use crate::store::journey::Store;
 use crate::web as site;
 use crate::web::middleware::{request_log, send_in_pieces};
 
@@ -75,19 +75,17 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         .map_err(StartupError::Reference)?;
     let catalogue = Catalogue::load(&db, settings.questionnaires.as_deref()).await?;
     let locales = Locales::load(settings.locales.as_deref())?;
-    let direct = crate::store::direct::DirectSqlite::for_connection(&db, settings.durability);
-    let saves = match &direct {
-        Some(target) => {
-            SaveQueue::start_direct(target.clone()).map_err(|source| StartupError::Database {
+    warn_about_commit_timestamps(&db).await;
+    let file = crate::store::direct::DirectSqlite::for_connection(&db, settings.durability);
+    let store =
+        Store::open(db.clone(), file, usize::from(settings.release_batch)).map_err(|source| {
+            StartupError::Database {
                 url: redact_url(&url),
                 source,
-            })?
-        }
-        None => SaveQueue::start(db.clone(), if is_sqlite { 1 } else { 4 }),
-    };
+            }
+        })?;
     Ok(AppState {
-        saves,
-        direct: direct.map(Arc::new),
+        store,
         db,
         secret,
         catalogue: Arc::new(catalogue),
@@ -97,6 +95,18 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         sittings: Arc::new(crate::services::survey::SittingCache::default()),
         staff: Arc::new(crate::services::auth::StaffGuard::new()),
     })
+}
+
+/// With `track_commit_timestamp` on, PostgreSQL records when every row was
+/// written, which would date each code's use to the second. Warns at
+/// start-up (see docs/security.md).
+async fn warn_about_commit_timestamps(db: &store::Db) {
+    if let Ok(true) = store::commit_timestamps_tracked(db).await {
+        tracing::warn!(
+            "PostgreSQL's track_commit_timestamp is on: it records when each code was used; \
+             turn it off (see docs/security.md)"
+        );
+    }
 }
 
 fn ensure_writable_dir(path: &std::path::Path) -> Result<(), StartupError> {
@@ -181,7 +191,7 @@ impl Application {
         let state = prepare(&settings).await?;
         crate::services::sittings::spawn_closer(
             state.db.clone(),
-            state.direct_writer().cloned(),
+            state.store.clone(),
             state.catalogue.clone(),
         );
         Self::with_state(state)

@@ -10,7 +10,7 @@ use crate::services::sittings;
 use crate::services::throttle::{Limit, Throttle};
 use crate::settings::Settings;
 use crate::store::Db;
-use crate::store::saves::SaveQueue;
+use crate::store::journey::Store;
 
 /// What every part of the server shares: cheap to clone.
 #[derive(Clone)]
@@ -20,9 +20,8 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     pub settings: Arc<Settings>,
     pub locales: Arc<Locales>,
-    pub saves: SaveQueue,
-    /// The pupil pages' progress reads on a SQLite file (see [`crate::store::direct`]).
-    pub direct: Option<Arc<crate::store::direct::DirectSqlite>>,
+    /// The pupil journey's reads and writes (see [`crate::store::journey`]).
+    pub store: Store,
     /// Failed code entries per client address.
     pub code_throttle: Arc<Throttle>,
     /// Sittings read by pupil pages (see [`crate::services::survey::SittingCache`]).
@@ -41,16 +40,9 @@ pub const CODE_FAILURE_LIMIT: Limit = Limit {
 };
 
 impl AppState {
-    /// The SQLite file's writer, for writes of the pupil journey that must
-    /// not hold the write lock across an await (see
-    /// [`crate::store::saves::SaveQueue::write_direct`]); `None` on PostgreSQL.
-    pub fn direct_writer(&self) -> Option<&SaveQueue> {
-        self.direct.as_ref().map(|_| &self.saves)
-    }
-
     /// Writes what is queued, then closes every connection to the database.
     pub async fn close(&self) -> Result<(), sea_orm::DbErr> {
-        self.saves.stop().await;
+        self.store.stop().await;
         self.db.clone().close().await
     }
 
@@ -64,7 +56,7 @@ impl AppState {
     pub fn closer(&self) -> sittings::Closer<'_> {
         sittings::Closer {
             db: &self.db,
-            writer: self.direct_writer(),
+            store: &self.store,
             catalogue: &self.catalogue,
         }
     }

@@ -232,6 +232,13 @@ async fn two_devices_with_one_code_never_corrupt_a_response() {
     }
 
     let db = &app.state.db;
+    server::services::sittings::close(
+        app.state.closer(),
+        &server::services::Actor::Cli,
+        sitting.id,
+    )
+    .await
+    .unwrap();
     let stored = response::Entity::find().all(db).await.unwrap();
     assert_eq!(
         stored.len(),
@@ -259,7 +266,7 @@ async fn two_devices_with_one_code_never_corrupt_a_response() {
     }
     for code in &sitting.codes {
         let row = code_row(&app, code).await;
-        assert_eq!(row.state.0, server::domain::CodeState::Finished);
+        assert_eq!(row.state.0, server::domain::CodeState::Used);
         assert_eq!(row.response_id, None, "the link to the code is cut");
     }
     assert_eq!(

@@ -271,9 +271,9 @@ async fn a_database_failure_mid_request_shows_a_plain_error_page() {
     let sitting = app.sitting("P7", 1).await;
     let pupil = Pupil::new(&app).await;
     assert_eq!(pupil.enter_code(&sitting.codes[0]).await.status(), 303);
-    // The database goes away between two requests. (On a SQLite file the
-    // code screen reads the file directly; declining writes through the pool.)
-    app.state.db.clone().close().await.unwrap();
+    // The database goes away between two requests: the pool closes and the
+    // pupil journey's writer stops.
+    app.state.close().await.unwrap();
     let response = pupil
         .post("/welcome", &[("csrf", &pupil.csrf), ("action", "decline")])
         .await;

@@ -164,7 +164,7 @@ async fn page_saves_keep_every_row_through_the_key_order_migration_and_back() {
         "a page save was lost or changed"
     );
 
-    Migrator::down(&db, Some(1)).await.unwrap();
+    Migrator::down(&db, Some(2)).await.unwrap();
     assert!(!page_save_definition(&db).await.contains("WITHOUT ROWID"));
     assert_eq!(
         page_saves(&db).await,

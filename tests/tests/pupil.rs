@@ -5,11 +5,27 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::store::entities::{access_code, page_save, response, response_in_progress};
+use server::store::entities::{
+    access_code, page_save, response, response_held, response_in_progress,
+};
 use tests::{Pupil, SittingOptions, spawn_app};
 
+/// Responses stored, released or still held with others of their sitting.
 async fn count_responses(app: &tests::TestApp) -> u64 {
-    response::Entity::find().count(&app.state.db).await.unwrap()
+    let db = &app.state.db;
+    response::Entity::find().count(db).await.unwrap()
+        + response_held::Entity::find().count(db).await.unwrap()
+}
+
+/// Closes a sitting, which releases every response it holds.
+async fn close(app: &tests::TestApp, sitting_id: i32) {
+    server::services::sittings::close(
+        app.state.closer(),
+        &server::services::Actor::Cli,
+        sitting_id,
+    )
+    .await
+    .unwrap();
 }
 
 async fn code_row(app: &tests::TestApp, code: &str) -> access_code::Model {
@@ -41,17 +57,35 @@ async fn a_p5_pupil_completes_the_survey_and_the_link_to_the_code_is_cut() {
         "expected signposting on the finish page"
     );
 
+    // Held, unlinked, until enough of the sitting have finished or it closes.
+    assert_eq!(
+        response::Entity::find().count(&app.state.db).await.unwrap(),
+        0
+    );
+    assert_eq!(count_responses(&app).await, 1);
+
+    // The spent code cannot be used again, and says so kindly.
+    let again = Pupil::new(&app).await;
+    let retry = again.enter_code(&sitting.codes[0]).await;
+    assert_eq!(retry.status(), 422);
+    assert!(retry.text().await.unwrap().contains("already been used"));
+
+    close(&app, sitting.id).await;
     let stored = response::Entity::find().all(&app.state.db).await.unwrap();
     assert_eq!(stored.len(), 1, "expected exactly one completed response");
     let r = &stored[0];
     assert_eq!(r.stage.0, survey_defs::Stage::P5);
     assert!(!r.partial);
-    assert_eq!(r.completed_on, Utc::now().date_naive());
+    assert_eq!(
+        r.completed_on,
+        server::store::pupil::week_of(Utc::now().date_naive()),
+        "a response is dated to its week, no finer"
+    );
     assert_eq!(r.id.len(), 32, "response ids are 128 random bits");
 
     // Nothing anywhere refers to the code any more.
     let code = code_row(&app, &sitting.codes[0]).await;
-    assert_eq!(code.state.0.as_str(), "finished");
+    assert_eq!(code.state.0.as_str(), "used");
     assert_eq!(
         code.response_id, None,
         "the code must no longer point at a response"
@@ -80,12 +114,6 @@ async fn a_p5_pupil_completes_the_survey_and_the_link_to_the_code_is_cut() {
             .all(|c| c.response_id.as_deref() != Some(r.id.as_str())),
         "no code row may hold the response id"
     );
-
-    // The spent code cannot be used again, and says so kindly.
-    let again = Pupil::new(&app).await;
-    let retry = again.enter_code(&sitting.codes[0]).await;
-    assert_eq!(retry.status(), 422);
-    assert!(retry.text().await.unwrap().contains("already been used"));
 }
 
 #[tokio::test]
@@ -100,6 +128,7 @@ async fn an_s4_pupil_completes_the_survey_with_grouped_pages() {
         "secondary pages group questions; saw {pages} pages"
     );
     assert_eq!(pupil.finish().await.status(), 200);
+    close(&app, sitting.id).await;
     let stored = response::Entity::find()
         .one(&app.state.db)
         .await
@@ -234,7 +263,14 @@ async fn a_pupil_can_withdraw_and_nothing_is_kept() {
     );
     assert_eq!(
         code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
-        "withdrawn"
+        "used"
+    );
+    assert_eq!(
+        server::store::pupil::tally(&app.state.db, sitting.id)
+            .await
+            .unwrap(),
+        vec![(server::domain::Ending::Withdrawn, 1)],
+        "the sitting counts one withdrawal; the code says only that it was used"
     );
     // The browser session is gone: the survey page sends the pupil to the start.
     assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
@@ -260,7 +296,13 @@ async fn declining_is_counted_and_stores_no_answers() {
     assert_eq!(response.status(), 200);
     assert_eq!(
         code_row(&app, &sitting.codes[0]).await.state.0.as_str(),
-        "declined"
+        "used"
+    );
+    assert_eq!(
+        server::store::pupil::tally(&app.state.db, sitting.id)
+            .await
+            .unwrap(),
+        vec![(server::domain::Ending::Declined, 1)]
     );
     assert_eq!(count_responses(&app).await, 0);
     assert_eq!(
@@ -462,7 +504,7 @@ async fn closing_a_sitting_keeps_in_progress_answers_as_partial_and_unlinked() {
         .unwrap();
     assert!(stored.partial);
     let code = code_row(&app, &sitting.codes[0]).await;
-    assert_eq!((code.state.0.as_str(), code.response_id), ("partial", None));
+    assert_eq!((code.state.0.as_str(), code.response_id), ("used", None));
     assert_eq!(
         response_in_progress::Entity::find()
             .count(&app.state.db)
@@ -621,65 +663,6 @@ async fn the_session_cookie_is_only_sent_again_when_the_session_changes() {
         )
         .await;
     assert!(sets_cookie(&changed), "a changed session must be sent");
-}
-
-/// On a SQLite file the code screen and Start read codes and sittings
-/// straight from the file; they must read exactly what sea-orm reads,
-/// times to the nanosecond included, before and after the sitting closes.
-#[tokio::test]
-async fn direct_reads_of_codes_and_sittings_agree_with_sea_orm() {
-    use server::store::pupil as store;
-    let app = spawn_app().await;
-    let Some(direct) = app.state.direct.clone() else {
-        // PostgreSQL: every read goes through sea-orm.
-        return;
-    };
-    let db = &app.state.db;
-    let sitting = app
-        .sitting_with(
-            "S2",
-            2,
-            SittingOptions {
-                opens_at: Some(Utc::now() - Duration::minutes(5)),
-                closes_at: Some(Utc::now() + Duration::days(3)),
-                ..Default::default()
-            },
-        )
-        .await;
-    let pupil = Pupil::new(&app).await;
-    pupil.start(&sitting.codes[1]).await;
-    for stage in ["open", "closed"] {
-        for code in &sitting.codes {
-            let hash = app
-                .state
-                .code_hash(&server::domain::AccessCode::parse(code).unwrap());
-            let through_orm = store::find_code(db, &hash).await.unwrap();
-            assert!(through_orm.is_some());
-            assert_eq!(direct.find_code(&hash).unwrap(), through_orm, "{stage}");
-            let (found, _) = through_orm.unwrap();
-            assert_eq!(
-                direct.code_by_id(found.id).unwrap(),
-                store::code_by_id(db, found.id).await.unwrap(),
-                "{stage}"
-            );
-        }
-        let through_orm = store::sitting(db, sitting.id).await.unwrap();
-        assert_eq!(
-            through_orm.as_ref().map(|s| s.closed_at.is_some()),
-            Some(stage == "closed")
-        );
-        assert_eq!(direct.sitting(sitting.id).unwrap(), through_orm, "{stage}");
-        server::services::sittings::close(
-            app.state.closer(),
-            &server::services::Actor::Cli,
-            sitting.id,
-        )
-        .await
-        .unwrap();
-    }
-    assert_eq!(direct.find_code(&"0".repeat(64)).unwrap(), None);
-    assert_eq!(direct.code_by_id(-1).unwrap(), None);
-    assert_eq!(direct.sitting(-1).unwrap(), None);
 }
 
 #[tokio::test]

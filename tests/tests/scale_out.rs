@@ -9,7 +9,7 @@
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::settings::Settings;
 use server::startup::Application;
-use server::store::entities::{access_code, response};
+use server::store::entities::{access_code, response, response_held};
 use tests::{Pupil, TestApp, capture, signed_in_staff, spawn_app};
 
 /// A second instance on its own port, sharing the first one's database and
@@ -130,15 +130,19 @@ async fn a_pupil_starts_on_one_instance_and_finishes_on_the_other() {
     let stored = response::Entity::find()
         .count(&a.state.db)
         .await
-        .expect("counting responses");
+        .expect("counting responses")
+        + response_held::Entity::find()
+            .count(&a.state.db)
+            .await
+            .expect("counting held responses");
     assert_eq!(stored, 1, "expected exactly one completed response");
     let finished = access_code::Entity::find()
         .filter(access_code::Column::SittingId.eq(sitting.id))
-        .filter(access_code::Column::State.eq("finished"))
+        .filter(access_code::Column::State.eq("used"))
         .count(&a.state.db)
         .await
         .expect("counting codes");
-    assert_eq!(finished, 1, "expected the code to be marked finished");
+    assert_eq!(finished, 1, "expected the code to be marked used");
 
     // A finished pupil's cookie is gone on both instances.
     for host in &hosts {

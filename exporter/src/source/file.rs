@@ -3,11 +3,13 @@
 //! sea-orm's driver hands rows over one at a time from its own thread, which
 //! for a national export costs more than counting them. When the database is
 //! a file, the responses are instead read with SQLite's own interface: the
-//! table's rowid range is cut into one slice per core, each slice is read by
-//! its own connection in one sequential scan and counted into its own
-//! tallies, and the tallies are added together at the end. The slices are
-//! disjoint, so every response is counted exactly once; each slice is one
-//! statement, so it reads a consistent state of the database.
+//! table is stored in the order of its random ids, so the id space is cut
+//! into one range per core, each range is read by its own connection in one
+//! sequential scan and counted into its own tallies, and the tallies are
+//! added together at the end. The ranges are disjoint and cover every
+//! possible id, so every response is counted exactly once; each range is one
+//! statement, so it reads a consistent state of the database. (Ranges of
+//! random ids hold about as many rows each.)
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,31 +61,19 @@ pub fn tally(
     layout: &Layout,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(Tallies, u64), DbErr> {
-    let conn = open(path)?;
-    let (lo, hi): (Option<i64>, Option<i64>) = conn
-        .query_row(
-            "SELECT min(rowid), max(rowid) FROM response WHERE questionnaire_version_id = ?1",
-            [version_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(db_err)?;
-    drop(conn);
-    let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Ok((Aggregator::new(q, layout).finish(), 0));
-    };
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .clamp(1, 8) as i64;
-    let span = (hi - lo) / workers + 1;
+        .clamp(1, 8);
+    let ranges = id_ranges(workers);
     let read = AtomicU64::new(0);
     let slices: Vec<Result<(Tallies, u64), DbErr>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let (from, to) = (lo + w * span, (lo + (w + 1) * span - 1).min(hi));
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|range| {
                 let read = &read;
                 scope.spawn(move || {
-                    tally_slice(path, version_id, cpp_ids, (from, to), q, layout, &|n| {
+                    tally_slice(path, version_id, cpp_ids, range, q, layout, &|n| {
                         let total = read.fetch_add(n, Ordering::Relaxed) + n;
                         progress(total);
                     })
@@ -117,14 +107,30 @@ pub fn tally(
     ))
 }
 
-/// Counts the responses whose rowid is in `range`. The `+` before the
-/// filtered columns keeps SQLite from answering through the index, so the
-/// slice is read as one sequential scan of the table.
+/// A range of ids: from (inclusive) and to (exclusive); `None` is open.
+type IdRange = (Option<String>, Option<String>);
+
+/// `n` ranges that together hold every string once: cut at evenly spaced
+/// two-hex-digit prefixes of the random ids (ids of any other shape still
+/// fall in exactly one range).
+fn id_ranges(n: usize) -> Vec<IdRange> {
+    let cuts: Vec<String> = (1..n).map(|i| format!("{:02x}", i * 256 / n)).collect();
+    (0..n)
+        .map(|i| {
+            let from = i.checked_sub(1).map(|j| cuts[j].clone());
+            (from, cuts.get(i).cloned())
+        })
+        .collect()
+}
+
+/// Counts the responses whose id is in `range`: one range scan of the
+/// table, in key order. The `+` before the filtered columns keeps SQLite
+/// from answering through the index instead.
 fn tally_slice(
     path: &Path,
     version_id: i32,
     cpp_ids: Option<&[i32]>,
-    (from, to): (i64, i64),
+    (from, to): &IdRange,
     q: &Questionnaire,
     layout: &Layout,
     progress: &dyn Fn(u64),
@@ -132,15 +138,20 @@ fn tally_slice(
     let conn = open(path)?;
     let mut sql = String::from(
         "SELECT cpp_id, school_id, stage, sex, partial, answers FROM response \
-         WHERE rowid BETWEEN ?1 AND ?2 AND +questionnaire_version_id = ?3",
+         WHERE +questionnaire_version_id = ?1",
     );
-    let mut args: Vec<Value> = vec![
-        Value::Integer(from),
-        Value::Integer(to),
-        Value::Integer(i64::from(version_id)),
-    ];
+    let mut args: Vec<Value> = vec![Value::Integer(i64::from(version_id))];
+    if let Some(from) = from {
+        args.push(Value::Text(from.clone()));
+        sql.push_str(&format!(" AND id >= ?{}", args.len()));
+    }
+    if let Some(to) = to {
+        args.push(Value::Text(to.clone()));
+        sql.push_str(&format!(" AND id < ?{}", args.len()));
+    }
     if let Some(ids) = cpp_ids {
-        let marks: Vec<String> = (0..ids.len()).map(|i| format!("?{}", i + 4)).collect();
+        let first = args.len() + 1;
+        let marks: Vec<String> = (0..ids.len()).map(|i| format!("?{}", i + first)).collect();
         sql.push_str(&format!(" AND +cpp_id IN ({})", marks.join(", ")));
         args.extend(ids.iter().map(|&id| Value::Integer(i64::from(id))));
     }
@@ -186,4 +197,29 @@ fn tally_slice(
     }
     progress(unreported);
     Ok((aggregator.finish(), read))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_falls_in_exactly_one_range() {
+        for n in 1..=8 {
+            let ranges = id_ranges(n);
+            assert_eq!(ranges.len(), n);
+            for id in [
+                "", "0", "00ff", "3f", "40", "7fffffff", "80", "bf", "c0", "ff", "fz", "zz",
+            ] {
+                let holding = ranges
+                    .iter()
+                    .filter(|(from, to)| {
+                        from.as_deref().is_none_or(|f| id >= f)
+                            && to.as_deref().is_none_or(|t| id < t)
+                    })
+                    .count();
+                assert_eq!(holding, 1, "{id:?} in {holding} of {n} ranges");
+            }
+        }
+    }
 }

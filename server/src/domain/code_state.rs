@@ -4,26 +4,25 @@ use super::role::UnknownName;
 
 /// Where a printed code is in its life. Only `Unused` and `Started` codes
 /// can be typed in; every other state refuses the code.
+///
+/// A code says only that it was `Used`, never how: whether its pupil
+/// finished, withdrew, declined or was still answering when the sitting
+/// closed is counted per sitting (`sitting_tally`), so that no code can be
+/// matched with the one partial response of its sitting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CodeState {
     Unused,
     Started,
-    Finished,
-    Partial,
-    Withdrawn,
-    Declined,
+    Used,
     Voided,
 }
 
 impl CodeState {
-    pub const ALL: [CodeState; 7] = [
+    pub const ALL: [CodeState; 4] = [
         CodeState::Unused,
         CodeState::Started,
-        CodeState::Finished,
-        CodeState::Partial,
-        CodeState::Withdrawn,
-        CodeState::Declined,
+        CodeState::Used,
         CodeState::Voided,
     ];
 
@@ -31,10 +30,7 @@ impl CodeState {
         match self {
             CodeState::Unused => "unused",
             CodeState::Started => "started",
-            CodeState::Finished => "finished",
-            CodeState::Partial => "partial",
-            CodeState::Withdrawn => "withdrawn",
-            CodeState::Declined => "declined",
+            CodeState::Used => "used",
             CodeState::Voided => "voided",
         }
     }
@@ -66,6 +62,6 @@ mod tests {
         for state in CodeState::ALL {
             assert_eq!(state.as_str().parse::<CodeState>(), Ok(state));
         }
-        assert!("used".parse::<CodeState>().is_err());
+        assert!("finished".parse::<CodeState>().is_err());
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod code;
 pub mod code_state;
+pub mod ending;
 pub mod role;
 pub mod signpost;
 
 pub use code::{AccessCode, CodeError};
 pub use code_state::CodeState;
+pub use ending::Ending;
 pub use role::Role;
 pub use signpost::Signpost;

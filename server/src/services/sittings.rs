@@ -15,7 +15,8 @@ use super::questionnaires::Catalogue;
 use super::survey::{self, SurveyError};
 use crate::domain::AccessCode;
 use crate::secret::ServerSecret;
-use crate::store::saves::SaveQueue;
+use crate::store::journey::Store;
+use crate::store::pupil::Window;
 use crate::store::schools::School;
 use crate::store::sittings::{self, NewSitting, Sitting};
 use crate::store::{self, Db, Json, Text};
@@ -336,7 +337,7 @@ pub async fn void_code(
 #[derive(Clone, Copy)]
 pub struct Closer<'a> {
     pub db: &'a Db,
-    pub writer: Option<&'a SaveQueue>,
+    pub store: &'a Store,
     pub catalogue: &'a Catalogue,
 }
 
@@ -356,21 +357,21 @@ pub async fn close(
         .record(&tx, "sitting-closed", &format!("sitting {sitting_id}"))
         .await?;
     tx.commit().await?;
-    Ok(survey::close_in_progress(closer.db, closer.writer, closer.catalogue, sitting_id).await?)
+    Ok(survey::close_in_progress(closer.db, closer.store, closer.catalogue, sitting_id).await?)
 }
 
 /// Closes sittings whose close time has passed, once a minute, so answers in
 /// progress when a window ends become partial responses and are unlinked
 /// without anyone pressing Close. Safe to run on every server at once:
 /// ending a response is idempotent.
-pub fn spawn_closer(db: Db, writer: Option<SaveQueue>, catalogue: std::sync::Arc<Catalogue>) {
+pub fn spawn_closer(db: Db, store: Store, catalogue: std::sync::Arc<Catalogue>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             let closer = Closer {
                 db: &db,
-                writer: writer.as_ref(),
+                store: &store,
                 catalogue: &catalogue,
             };
             if let Err(error) = close_due(closer).await {
@@ -380,13 +381,23 @@ pub fn spawn_closer(db: Db, writer: Option<SaveQueue>, catalogue: std::sync::Arc
     });
 }
 
-/// Closes every sitting whose close time has passed, and ends the responses
-/// still in progress in sittings closed earlier. Returns how many sittings
-/// it closed.
+/// Closes every sitting whose close time has passed, then releases what
+/// sittings still hold: everything a closed sitting holds, and a full batch
+/// of an open one (left by a restart between a finish and its release).
+/// Returns how many sittings it closed.
 pub async fn close_due(closer: Closer<'_>) -> Result<usize, SittingError> {
-    let due = sittings::due_to_close(closer.db, Utc::now()).await?;
+    let now = Utc::now();
+    let due = sittings::due_to_close(closer.db, now).await?;
     for id in &due {
         close(closer, &Actor::Server, *id).await?;
+    }
+    for sitting_id in closer.store.held_sittings().await? {
+        let closed = match closer.store.sitting(sitting_id).await? {
+            Some(sitting) => store::pupil::sitting_window(&sitting, now) == Window::Closed,
+            None => false,
+        };
+        let min = if closed { 1 } else { closer.store.batch() };
+        closer.store.release(sitting_id, min).await?;
     }
     Ok(due.len())
 }

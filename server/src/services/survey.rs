@@ -7,15 +7,13 @@ use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use sea_orm::DbErr;
 use survey_defs::{AnswerSet, ModuleId, ModuleSwitches, Plan, Questionnaire, Stage};
 
 use crate::services::questionnaires::Catalogue;
 use crate::store::Db;
-use crate::store::direct::DirectSqlite;
+use crate::store::journey::Store;
 use crate::store::pupil::{self, Completed, Ending, PageSave, Sitting};
-use crate::store::saves::SaveQueue;
 
 /// Everything needed to show a pupil their pages.
 pub struct Progress {
@@ -95,29 +93,16 @@ impl SittingCache {
     }
 }
 
-/// Loads a pupil's progress; `None` when the response has ended.
+/// Loads a pupil's progress; `None` when the response has ended. Reads the
+/// sitting through `sittings` when given.
 pub async fn progress(
     db: &Db,
-    catalogue: &Catalogue,
-    response_id: &str,
-) -> Result<Option<Progress>, SurveyError> {
-    progress_with(db, None, catalogue, None, response_id).await
-}
-
-/// [`progress`], reading the sitting through `sittings` and the response
-/// straight from the SQLite file through `direct` when given.
-pub async fn progress_with(
-    db: &Db,
-    direct: Option<&DirectSqlite>,
+    store: &Store,
     catalogue: &Catalogue,
     sittings: Option<&SittingCache>,
     response_id: &str,
 ) -> Result<Option<Progress>, SurveyError> {
-    let found = match direct {
-        Some(file) => file.in_progress_with_saves(response_id)?,
-        None => pupil::in_progress_with_saves(db, response_id).await?,
-    };
-    let Some((in_progress, saves)) = found else {
+    let Some((in_progress, saves)) = store.progress(response_id).await? else {
         return Ok(None);
     };
     let sitting = match sittings {
@@ -125,7 +110,7 @@ pub async fn progress_with(
             .get(db, in_progress.sitting_id)
             .await?
             .map(|s| s.as_ref().clone()),
-        None => pupil::sitting(db, in_progress.sitting_id).await?,
+        None => store.sitting(in_progress.sitting_id).await?,
     };
     let Some(sitting) = sitting else {
         return Ok(None);
@@ -197,32 +182,24 @@ pub fn merge(saves: &[PageSave]) -> AnswerSet {
 /// Ends a response: completes it (`Finished`), keeps what it has as a partial
 /// response (`Partial`, when its sitting closes) or deletes it (`Withdrawn`).
 /// Answers to questions the pupil was finally not routed to are dropped.
-///
-/// `writer` is a SQLite file's writer ([`SaveQueue::start_direct`]): the
-/// ending is then written there, so SQLite's write lock is never held across
-/// an await.
+/// Kept answers are held, unlinked, until released with others of the
+/// sitting (see [`crate::store::journey`]).
 pub async fn end(
     db: &Db,
-    writer: Option<&SaveQueue>,
+    store: &Store,
     catalogue: &Catalogue,
     response_id: &str,
     ending: Ending,
 ) -> Result<bool, SurveyError> {
-    let completed = match (ending, progress(db, catalogue, response_id).await?) {
-        (Ending::Withdrawn, _) | (_, None) => None,
-        (_, Some(progress)) => Some(completed_from(&progress, ending == Ending::Partial)),
+    let Some(progress) = progress(db, store, catalogue, None, response_id).await? else {
+        return Ok(false);
     };
-    Ok(match writer {
-        Some(writer) => {
-            let response_id = response_id.to_owned();
-            writer
-                .write_direct(move |conn| {
-                    crate::store::direct::end_response(conn, &response_id, ending, completed)
-                })
-                .await?
-        }
-        None => pupil::end_response(db, response_id, ending, completed).await?,
-    })
+    let completed = ending
+        .keeps_answers()
+        .then(|| completed_from(&progress, ending == Ending::Partial));
+    Ok(store
+        .end(response_id, progress.sitting.id, ending, completed)
+        .await?)
 }
 
 fn completed_from(progress: &Progress, partial: bool) -> Completed {
@@ -248,26 +225,27 @@ fn completed_from(progress: &Progress, partial: bool) -> Completed {
         school_id: progress.sitting.school_id,
         stage: progress.stage,
         sex,
-        completed_on: Utc::now().date_naive(),
         partial,
         answers: kept.encode(),
     }
 }
 
-/// Closes a sitting's in-progress responses: each becomes a partial response and
-/// its link to its code is cut. Returns how many were closed.
+/// Closes a sitting's in-progress responses: each becomes a partial response
+/// and its link to its code is cut; then every response the sitting still
+/// holds is released, however few. Returns how many were closed.
 pub async fn close_in_progress(
     db: &Db,
-    writer: Option<&SaveQueue>,
+    store: &Store,
     catalogue: &Catalogue,
     sitting_id: i32,
 ) -> Result<usize, SurveyError> {
     let mut closed = 0;
     for in_progress in pupil::in_progress_of_sitting(db, sitting_id).await? {
-        if end(db, writer, catalogue, &in_progress.id, Ending::Partial).await? {
+        if end(db, store, catalogue, &in_progress.id, Ending::Partial).await? {
             closed += 1;
         }
     }
+    store.release(sitting_id, 1).await?;
     Ok(closed)
 }
 

@@ -172,7 +172,7 @@ pub async fn synthesise(
         schools: made.len(),
         cpps: cpps.len(),
     };
-    let mut batch: Vec<(String, Completed)> = Vec::with_capacity(PER_INSERT);
+    let mut batch: Vec<(String, NaiveDate, Completed)> = Vec::with_capacity(PER_INSERT);
     let mut in_txn = 0usize;
     let mut txn = db.begin().await?;
     for school in &made {
@@ -186,13 +186,13 @@ pub async fn synthesise(
                 let day = rng.random_range(0..28u64);
                 batch.push((
                     id,
+                    pupil::week_of(fieldwork + chrono::Days::new(day)),
                     Completed {
                         questionnaire_version_id: version_id,
                         cpp_id: school.cpp_id,
                         school_id: school.id,
                         stage,
                         sex,
-                        completed_on: fieldwork + chrono::Days::new(day),
                         partial,
                         answers: answers.encode(),
                     },

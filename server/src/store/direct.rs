@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, params};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -87,7 +87,8 @@ impl DirectSqlite {
         // load every read paid for an unmap and page faults, more than the
         // copies from the operating system's cache they were meant to save.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous};"
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; \
+             PRAGMA secure_delete = ON;"
         ))
         .map_err(db_err)?;
         Ok(conn)
@@ -408,28 +409,34 @@ pub fn start_response(
     }))
 }
 
-/// [`super::pupil::end_response`] in one transaction on the writer's
-/// connection: stores the completed response under a fresh random id (unless
-/// withdrawn), marks the code and cuts its link, and deletes the in-progress
-/// row with its page saves. Returns false when another request had already
-/// ended it.
+const COUNT_ENDING_SQL: &str = "INSERT INTO sitting_tally (sitting_id, ending, n) VALUES (?1, ?2, 1) \
+     ON CONFLICT (sitting_id, ending) DO UPDATE SET n = n + 1";
+
+/// [`super::pupil::end_response`] on the writer's connection, in one
+/// savepoint: marks the code used and cuts its link, counts the ending for
+/// the sitting, deletes the in-progress row with its page saves, and (unless
+/// withdrawn) holds the answers under a fresh random id. Returns false when
+/// another request had already ended it.
 pub fn end_response(
     conn: &mut Connection,
     response_id: &str,
     ending: Ending,
     completed: Option<Completed>,
 ) -> Result<bool, DbErr> {
-    let new_state = match ending {
-        Ending::Finished => CodeState::Finished.as_str(),
-        Ending::Partial => CodeState::Partial.as_str(),
-        Ending::Withdrawn => CodeState::Withdrawn.as_str(),
-    };
     // A savepoint: inside the writer's shared transaction when there is one
     // (see `begin_group`), a transaction of its own otherwise.
     let tx = conn.savepoint().map_err(db_err)?;
+    let sitting_id: Option<i32> = optional(tx.query_row(
+        "SELECT sitting_id FROM response_in_progress WHERE id = ?1",
+        params![response_id],
+        |row| row.get(0),
+    ))?;
+    let Some(sitting_id) = sitting_id else {
+        return Ok(false);
+    };
     tx.execute(
         "UPDATE access_code SET state = ?1, response_id = NULL WHERE response_id = ?2",
-        params![new_state, response_id],
+        params![CodeState::Used.as_str(), response_id],
     )
     .map_err(db_err)?;
     tx.execute(
@@ -447,20 +454,21 @@ pub fn end_response(
         // Dropped uncommitted: rolled back.
         return Ok(false);
     }
-    if let (Some(c), true) = (completed, ending != Ending::Withdrawn) {
-        // Stored as the sea-orm path stores it: the day as YYYY-MM-DD text,
-        // `partial` as 0 or 1.
+    tx.execute(COUNT_ENDING_SQL, params![sitting_id, ending.as_str()])
+        .map_err(db_err)?;
+    if let (Some(c), true) = (completed, ending.keeps_answers()) {
+        // Stored as the sea-orm path stores it: `partial` as 0 or 1.
         tx.execute(
-            "INSERT INTO response (id, questionnaire_version_id, cpp_id, school_id, stage, sex, \
-             completed_on, partial, answers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO response_held (sitting_id, id, questionnaire_version_id, cpp_id, \
+             school_id, stage, sex, partial, answers) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
+                sitting_id,
                 super::pupil::random_id(),
                 c.questionnaire_version_id,
                 c.cpp_id,
                 c.school_id,
                 c.stage.as_str(),
                 c.sex,
-                c.completed_on.format("%Y-%m-%d").to_string(),
                 c.partial,
                 c.answers
             ],
@@ -469,6 +477,139 @@ pub fn end_response(
     }
     tx.commit().map_err(db_err)?;
     Ok(true)
+}
+
+/// [`super::pupil::decline`] on the writer's connection, in one savepoint.
+pub fn decline(conn: &mut Connection, code_id: i32, sitting_id: i32) -> Result<bool, DbErr> {
+    let tx = conn.savepoint().map_err(db_err)?;
+    let changed = tx
+        .execute(
+            "UPDATE access_code SET state = ?1 WHERE id = ?2 AND state = ?3",
+            params![
+                CodeState::Used.as_str(),
+                code_id,
+                CodeState::Unused.as_str()
+            ],
+        )
+        .map_err(db_err)?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    tx.execute(
+        COUNT_ENDING_SQL,
+        params![sitting_id, Ending::Declined.as_str()],
+    )
+    .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(true)
+}
+
+/// [`super::pupil::release`] on the writer's connection, in a transaction of
+/// its own (never inside the writer's shared one, so no code's update
+/// commits with it). Returns how many responses were released.
+pub fn release(
+    conn: &mut Connection,
+    sitting_id: i32,
+    min: usize,
+    today: NaiveDate,
+) -> Result<usize, DbErr> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    let held: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM response_held WHERE sitting_id = ?1",
+            params![sitting_id],
+            |row| row.get(0),
+        )
+        .map_err(db_err)?;
+    let held = usize::try_from(held).unwrap_or(0);
+    if held == 0 || held < min {
+        return Ok(0);
+    }
+    // Each held row gets a new random id in a temporary table, then goes
+    // into `response` in the order of those ids: a random order.
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS release_ids (held_id TEXT PRIMARY KEY, new_id TEXT NOT NULL); \
+         DELETE FROM temp.release_ids;",
+    )
+    .map_err(db_err)?;
+    {
+        let mut ids = tx
+            .prepare("SELECT id FROM response_held WHERE sitting_id = ?1")
+            .map_err(db_err)?;
+        let held_ids: Vec<String> = ids
+            .query_map(params![sitting_id], |row| row.get(0))
+            .map_err(db_err)?
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        let mut insert = tx
+            .prepare("INSERT INTO temp.release_ids (held_id, new_id) VALUES (?1, ?2)")
+            .map_err(db_err)?;
+        for id in held_ids {
+            insert
+                .execute(params![id, super::pupil::random_id()])
+                .map_err(db_err)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO response (id, questionnaire_version_id, cpp_id, school_id, stage, sex, \
+         completed_on, partial, answers) \
+         SELECT r.new_id, h.questionnaire_version_id, h.cpp_id, h.school_id, h.stage, h.sex, \
+         ?2, h.partial, h.answers \
+         FROM temp.release_ids r JOIN response_held h ON h.sitting_id = ?1 AND h.id = r.held_id \
+         ORDER BY r.new_id",
+        params![
+            sitting_id,
+            super::pupil::week_of(today).format("%Y-%m-%d").to_string()
+        ],
+    )
+    .map_err(db_err)?;
+    tx.execute(
+        "DELETE FROM response_held WHERE sitting_id = ?1 \
+         AND id IN (SELECT held_id FROM temp.release_ids)",
+        params![sitting_id],
+    )
+    .map_err(db_err)?;
+    tx.execute_batch("DELETE FROM temp.release_ids;")
+        .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
+    Ok(held)
+}
+
+/// Copies the whole write-ahead log into the database file and empties it,
+/// if that can be done at once (no reader is using the log); true when done.
+/// Deleted rows are overwritten in the database file (`secure_delete`), so
+/// afterwards neither file holds what a release removed. Never waits: a
+/// busy log is tried again later.
+pub fn truncate_log(conn: &Connection) -> Result<bool, DbErr> {
+    conn.busy_timeout(Duration::ZERO).map_err(db_err)?;
+    let done = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        let busy: i64 = row.get(0)?;
+        Ok(busy == 0)
+    });
+    conn.busy_timeout(Duration::from_secs(10)).map_err(db_err)?;
+    match done {
+        Ok(done) => Ok(done),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DatabaseBusy =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(db_err(error)),
+    }
+}
+
+/// [`super::pupil::held_by_sitting`].
+pub fn held_by_sitting(conn: &Connection) -> Result<Vec<(i32, i64)>, DbErr> {
+    let mut statement = conn
+        .prepare("SELECT sitting_id, count(*) FROM response_held GROUP BY sitting_id")
+        .map_err(db_err)?;
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .map_err(db_err)?
+        .collect::<Result<_, _>>()
+        .map_err(db_err)
 }
 
 /// Starts one transaction for the writer's other writes of a round, so that

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cpp_settings;
 pub mod direct;
 pub mod entities;
+pub mod journey;
 pub mod pupil;
 pub mod questionnaires;
 pub mod reference;
@@ -66,6 +67,10 @@ pub async fn connect(url: &str, durability: Durability) -> Result<DatabaseConnec
                 })
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Deleted rows are overwritten, not just unlinked: a page
+                // save or a held response removed at completion leaves no
+                // copy in the file's free pages.
+                .pragma("secure_delete", "ON")
         });
     } else {
         options.max_connections(32).min_connections(2);
@@ -81,6 +86,24 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// True when the database answers a trivial query.
 pub async fn ping(db: &impl ConnectionTrait) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Whether PostgreSQL records commit times (`track_commit_timestamp`);
+/// false on SQLite, which has no such setting.
+pub async fn commit_timestamps_tracked(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(false);
+    }
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('track_commit_timestamp') AS on_or_off",
+        ))
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<String>("", "on_or_off")? == "on",
+        None => false,
+    })
 }
 
 /// Which SQL dialect a connection speaks.

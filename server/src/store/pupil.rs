@@ -6,16 +6,19 @@
 //! the in-progress row and carries on only if it was the one that deleted it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionSession, TransactionTrait,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use survey_defs::Stage;
 
-use super::entities::{access_code, page_save, response, response_in_progress, sitting};
+use super::entities::{
+    access_code, page_save, response, response_held, response_in_progress, sitting, sitting_tally,
+};
 use crate::domain::CodeState;
+pub use crate::domain::Ending;
 use crate::store::Text;
 
 pub use access_code::Model as Code;
@@ -93,18 +96,68 @@ pub async fn start_response<C: ConnectionTrait + TransactionTrait>(
     }))
 }
 
-/// Records that the pupil chose not to take part. Nothing else is stored.
-pub async fn decline(db: &impl ConnectionTrait, code_id: i32) -> Result<bool, DbErr> {
+/// Records that the pupil chose not to take part: the code is used and the
+/// sitting's count of declines goes up, in one transaction. Nothing else is
+/// stored. False when the code was not unused.
+pub async fn decline<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    code_id: i32,
+    sitting_id: i32,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
     let result = access_code::Entity::update_many()
         .col_expr(
             access_code::Column::State,
-            Expr::value(CodeState::Declined.as_str()),
+            Expr::value(CodeState::Used.as_str()),
         )
         .filter(access_code::Column::Id.eq(code_id))
         .filter(access_code::Column::State.eq(CodeState::Unused.as_str()))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    count_ending(&txn, sitting_id, Ending::Declined).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Adds one to a sitting's count of responses that ended this way.
+async fn count_ending(
+    db: &impl ConnectionTrait,
+    sitting_id: i32,
+    ending: Ending,
+) -> Result<(), DbErr> {
+    use sitting_tally::Column as T;
+    sitting_tally::Entity::insert(sitting_tally::ActiveModel {
+        sitting_id: Set(sitting_id),
+        ending: Set(ending.as_str().to_owned()),
+        n: Set(1),
+    })
+    .on_conflict(
+        OnConflict::columns([T::SittingId, T::Ending])
+            .value(T::N, Expr::col((sitting_tally::Entity, T::N)).add(1))
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// How many responses of a sitting ended each way.
+pub async fn tally(
+    db: &impl ConnectionTrait,
+    sitting_id: i32,
+) -> Result<Vec<(Ending, i64)>, DbErr> {
+    let rows = sitting_tally::Entity::find()
+        .filter(sitting_tally::Column::SittingId.eq(sitting_id))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| Some((Ending::parse(&row.ending)?, i64::from(row.n))))
+        .collect())
 }
 
 pub async fn in_progress(
@@ -210,6 +263,7 @@ pub async fn save_pages(db: &impl ConnectionTrait, saves: Vec<PageSave>) -> Resu
 }
 
 /// What is kept of a finished response: nothing that leads back to its code.
+/// The day it is stored under is given when it is released (see [`release`]).
 #[derive(Debug, Clone)]
 pub struct Completed {
     pub questionnaire_version_id: i32,
@@ -217,23 +271,15 @@ pub struct Completed {
     pub school_id: i32,
     pub stage: Stage,
     pub sex: Option<String>,
-    pub completed_on: NaiveDate,
     pub partial: bool,
     pub answers: Vec<u8>,
 }
 
-/// How a response ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    Finished,
-    Partial,
-    Withdrawn,
-}
-
-/// Ends an in-progress response in one transaction: stores the completed
-/// response under a fresh random id (unless withdrawn), marks the code and cuts
-/// its link, and deletes the in-progress row with its page saves. Returns false
-/// when another request had already ended it.
+/// Ends an in-progress response in one transaction: marks its code used and
+/// cuts the link, counts the ending for the sitting, deletes the in-progress
+/// row with its page saves, and (unless withdrawn) holds the answers under a
+/// fresh random id until [`release`] moves them into `response` with others
+/// of the sitting. Returns false when another request had already ended it.
 pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     response_id: &str,
@@ -241,13 +287,18 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     completed: Option<Completed>,
 ) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    let new_state = match ending {
-        Ending::Finished => CodeState::Finished.as_str(),
-        Ending::Partial => CodeState::Partial.as_str(),
-        Ending::Withdrawn => CodeState::Withdrawn.as_str(),
+    let Some(in_progress) = response_in_progress::Entity::find_by_id(response_id.to_owned())
+        .one(&txn)
+        .await?
+    else {
+        txn.rollback().await?;
+        return Ok(false);
     };
     access_code::Entity::update_many()
-        .col_expr(access_code::Column::State, Expr::value(new_state))
+        .col_expr(
+            access_code::Column::State,
+            Expr::value(CodeState::Used.as_str()),
+        )
         .col_expr(
             access_code::Column::ResponseId,
             Expr::value(Option::<String>::None),
@@ -266,15 +317,16 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
         txn.rollback().await?;
         return Ok(false);
     }
-    if let (Some(c), true) = (completed, ending != Ending::Withdrawn) {
-        response::ActiveModel {
+    count_ending(&txn, in_progress.sitting_id, ending).await?;
+    if let (Some(c), true) = (completed, ending.keeps_answers()) {
+        response_held::ActiveModel {
+            sitting_id: Set(in_progress.sitting_id),
             id: Set(random_id()),
             questionnaire_version_id: Set(c.questionnaire_version_id),
             cpp_id: Set(c.cpp_id),
             school_id: Set(c.school_id),
             stage: Set(Text(c.stage)),
             sex: Set(c.sex),
-            completed_on: Set(c.completed_on),
             partial: Set(c.partial),
             answers: Set(c.answers),
         }
@@ -285,24 +337,106 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     Ok(true)
 }
 
-/// Stores many completed responses at once, each under the id given with it,
-/// in the same row shape as [`end_response`]. Used to load synthetic data;
-/// run it inside a transaction to make the whole batch one commit.
+/// The Monday of `day`'s week: the only date a released response carries, so
+/// that a pupil who finished alone on some day is not the only response of
+/// that day.
+pub fn week_of(day: NaiveDate) -> NaiveDate {
+    day.week(chrono::Weekday::Mon).first_day()
+}
+
+/// Moves a sitting's held responses into `response` when at least `min` are
+/// held (all of them, however few, when `min` is 1), in one transaction of
+/// its own that touches no code. Each gets a new random id, the rows are
+/// inserted in the order of those ids (a random order) and dated to the
+/// week of `today`. Returns how many were released.
+///
+/// The sitting's row is locked first, so two servers releasing the same
+/// sitting at once release each response once and never fewer than `min`.
+pub async fn release<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    sitting_id: i32,
+    min: usize,
+    today: NaiveDate,
+) -> Result<usize, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        sitting::Entity::find_by_id(sitting_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
+    let held = response_held::Entity::find()
+        .filter(response_held::Column::SittingId.eq(sitting_id))
+        .all(&txn)
+        .await?;
+    if held.is_empty() || held.len() < min {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let count = held.len();
+    let ids: Vec<String> = held.iter().map(|h| h.id.clone()).collect();
+    let rows = shuffled(held.into_iter().map(|h| response::ActiveModel {
+        id: Set(random_id()),
+        questionnaire_version_id: Set(h.questionnaire_version_id),
+        cpp_id: Set(h.cpp_id),
+        school_id: Set(h.school_id),
+        stage: Set(h.stage),
+        sex: Set(h.sex),
+        completed_on: Set(week_of(today)),
+        partial: Set(h.partial),
+        answers: Set(h.answers),
+    }));
+    response::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
+    response_held::Entity::delete_many()
+        .filter(response_held::Column::SittingId.eq(sitting_id))
+        .filter(response_held::Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(count)
+}
+
+/// Rows in the order of their new random ids: a random order, unrelated to
+/// the order they were held in.
+fn shuffled(rows: impl Iterator<Item = response::ActiveModel>) -> Vec<response::ActiveModel> {
+    let mut rows: Vec<response::ActiveModel> = rows.collect();
+    rows.sort_by(|a, b| a.id.as_ref().cmp(b.id.as_ref()));
+    rows
+}
+
+/// Sittings with held responses, and how many each holds.
+pub async fn held_by_sitting(db: &impl ConnectionTrait) -> Result<Vec<(i32, i64)>, DbErr> {
+    response_held::Entity::find()
+        .select_only()
+        .column(response_held::Column::SittingId)
+        .column_as(response_held::Column::Id.count(), "n")
+        .group_by(response_held::Column::SittingId)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await
+}
+
+/// Stores many completed responses at once, each under the id and date
+/// given with it, in the same row shape as [`release`]. Used to load
+/// synthetic data; run it inside a transaction to make the whole batch one
+/// commit.
 pub async fn store_completed(
     db: &impl ConnectionTrait,
-    batch: Vec<(String, Completed)>,
+    batch: Vec<(String, NaiveDate, Completed)>,
 ) -> Result<(), DbErr> {
     if batch.is_empty() {
         return Ok(());
     }
-    let rows = batch.into_iter().map(|(id, c)| response::ActiveModel {
+    let rows = batch.into_iter().map(|(id, day, c)| response::ActiveModel {
         id: Set(id),
         questionnaire_version_id: Set(c.questionnaire_version_id),
         cpp_id: Set(c.cpp_id),
         school_id: Set(c.school_id),
         stage: Set(Text(c.stage)),
         sex: Set(c.sex),
-        completed_on: Set(c.completed_on),
+        completed_on: Set(day),
         partial: Set(c.partial),
         answers: Set(c.answers),
     });

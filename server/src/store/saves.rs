@@ -12,6 +12,7 @@
 //! withdrawn), each save in it is retried in a transaction of its own, so one bad
 //! save never fails the others.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, DbErr};
@@ -37,9 +38,16 @@ type Reply = oneshot::Sender<Result<(), DbErr>>;
 type DirectWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> Answer + Send>;
 type Answer = Box<dyn FnOnce(Option<DbErr>) + Send>;
 
+/// A write run by a SQLite file's writer thread on its own, outside the
+/// transaction the round's other writes share: it commits (or not) by itself.
+/// `true` asks for the write-ahead log to be emptied afterwards (see
+/// [`direct::truncate_log`]).
+type AloneWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> bool + Send>;
+
 enum Job {
     Save(PageSave, Reply),
     Direct(DirectWrite),
+    Alone(AloneWrite),
     /// Finish what is queued before this, close the connections, then reply.
     Stop(oneshot::Sender<()>),
 }
@@ -74,7 +82,7 @@ impl SaveQueue {
                             Job::Stop(done) => {
                                 let _ = done.send(());
                             }
-                            Job::Direct(_) => {}
+                            Job::Direct(_) | Job::Alone(_) => {}
                         }
                         while batch.len() < MAX_BATCH {
                             match receiver.try_recv() {
@@ -83,7 +91,7 @@ impl SaveQueue {
                                 Ok(Job::Stop(done)) => {
                                     let _ = done.send(());
                                 }
-                                Ok(Job::Direct(_)) => {}
+                                Ok(Job::Direct(_) | Job::Alone(_)) => {}
                                 Err(_) => break,
                             }
                         }
@@ -118,17 +126,39 @@ impl SaveQueue {
         direct::leave_checkpoints_to_others(&conn)?;
         let checkpoints = target.open()?;
         let (alive, writer_gone) = std::sync::mpsc::channel::<()>();
+        let truncate = std::sync::Arc::new(AtomicBool::new(false));
+        let wanted = truncate.clone();
         let checkpointer = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     writer_gone.recv_timeout(CHECKPOINT_EVERY)
                 {
-                    if let Err(error) = direct::checkpoint(&checkpoints) {
+                    let done = if wanted.swap(false, Ordering::AcqRel) {
+                        let emptied = direct::truncate_log(&checkpoints);
+                        if !matches!(emptied, Ok(true)) {
+                            wanted.store(true, Ordering::Release);
+                        }
+                        emptied.map(|_| ())
+                    } else {
+                        direct::checkpoint(&checkpoints).map(|_| ())
+                    };
+                    if let Err(error) = done {
                         tracing::warn!(%error, "checkpoint failed; will try again");
                     }
                 }
-                // The writer has stopped: one last checkpoint on the way out.
+                // The writer has stopped: one last checkpoint on the way out,
+                // emptying the log if a release asked for it and no reader
+                // holds it.
+                if wanted.load(Ordering::Acquire) {
+                    for _ in 0..100 {
+                        if let Ok(true) = direct::truncate_log(&checkpoints) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    tracing::warn!("the write-ahead log could not be emptied on the way out");
+                }
                 let _ = direct::checkpoint(&checkpoints);
             })
             .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
@@ -141,14 +171,17 @@ impl SaveQueue {
                 while let Some(first) = receiver.blocking_recv() {
                     let mut batch = Vec::new();
                     let mut others: Vec<DirectWrite> = Vec::new();
+                    let mut alone: Vec<AloneWrite> = Vec::new();
                     let mut next = Some(first);
                     while let Some(job) = next.take() {
                         match job {
                             Job::Save(save, reply) => batch.push((save, reply)),
                             Job::Direct(write) => others.push(write),
+                            Job::Alone(write) => alone.push(write),
                             Job::Stop(done) => stopped = Some(done),
                         }
-                        if stopped.is_none() && batch.len() + others.len() < MAX_BATCH {
+                        if stopped.is_none() && batch.len() + others.len() + alone.len() < MAX_BATCH
+                        {
                             next = receiver.try_recv().ok();
                         }
                     }
@@ -169,6 +202,11 @@ impl SaveQueue {
                     }
                     if !batch.is_empty() {
                         write_direct_batch(&mut conn, batch);
+                    }
+                    for write in alone {
+                        if write(&mut conn) {
+                            truncate.store(true, Ordering::Release);
+                        }
                     }
                     if log_finished.elapsed() >= FINISH_LOG_EVERY {
                         // Busy (the other thread is checkpointing) or not all
@@ -224,6 +262,30 @@ impl SaveQueue {
         });
         self.sender
             .send(Job::Direct(job))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+
+    /// Runs `write` on a SQLite file's writer thread, outside the transaction
+    /// the writer's other writes share, so it commits in a transaction of its
+    /// own (which `write` begins and ends). When it returns `Ok(true)` the
+    /// write-ahead log is emptied soon after (see [`direct::truncate_log`]).
+    /// Only for a queue made by [`SaveQueue::start_direct`].
+    pub async fn write_alone<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> Result<(T, bool), DbErr> + Send + 'static,
+    ) -> Result<T, DbErr> {
+        let (reply, done) = oneshot::channel();
+        let job: AloneWrite = Box::new(move |conn| {
+            let result = write(conn);
+            let truncate = matches!(result, Ok((_, true)));
+            let _ = reply.send(result.map(|(value, _)| value));
+            truncate
+        });
+        self.sender
+            .send(Job::Alone(job))
             .await
             .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
         done.await

@@ -30,28 +30,17 @@ use views::{Chrome, render};
 
 type Result<T> = std::result::Result<T, AppError>;
 
-/// The code with this keyed hash and its sitting. On a SQLite file this and
-/// the two reads below go straight to the file, as page loads do (see
-/// `store::direct`): a pupil starting makes five of them.
+/// The code with this keyed hash and its sitting.
 async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, store::Sitting)>> {
-    Ok(match state.direct.as_deref() {
-        Some(file) => file.find_code(hash)?,
-        None => store::find_code(&state.db, hash).await?,
-    })
+    Ok(state.store.find_code(hash).await?)
 }
 
 async fn code_by_id(state: &AppState, id: i32) -> Result<Option<store::Code>> {
-    Ok(match state.direct.as_deref() {
-        Some(file) => file.code_by_id(id)?,
-        None => store::code_by_id(&state.db, id).await?,
-    })
+    Ok(state.store.code_by_id(id).await?)
 }
 
 async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
-    Ok(match state.direct.as_deref() {
-        Some(file) => file.sitting(id)?,
-        None => store::sitting(&state.db, id).await?,
-    })
+    Ok(state.store.sitting(id).await?)
 }
 
 #[derive(Deserialize)]
@@ -268,19 +257,7 @@ async fn welcome_answer(
                 .get(sitting.questionnaire_version_id)
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
             let lang = views::pupil_locale(&session, &entry.questionnaire);
-            let started = match state.direct_writer() {
-                // On a SQLite file, through the writer thread: the write lock
-                // is then never held across an await (see `write_direct`).
-                Some(writer) => {
-                    let (code_id, sitting_id, lang) = (code.id, sitting.id, lang.clone());
-                    writer
-                        .write_direct(move |conn| {
-                            crate::store::direct::start_response(conn, code_id, sitting_id, &lang)
-                        })
-                        .await?
-                }
-                None => store::start_response(&state.db, code.id, sitting.id, &lang).await?,
-            };
+            let started = state.store.start(code.id, sitting.id, &lang).await?;
             match started {
                 Some(rid) => {
                     session.set_response_id(&rid)?;
@@ -293,7 +270,7 @@ async fn welcome_answer(
             }
         }
         WelcomeChoice::Decline => {
-            store::decline(&state.db, code.id).await?;
+            state.store.decline(code.id, code.sitting_id).await?;
             let chrome = Chrome::new(&state, &session, None, "/")?;
             session.clear();
             ended_page(chrome, "declined", None)
@@ -312,9 +289,9 @@ async fn current(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(Err(redirect("/?notice=timeout")));
     }
-    match survey::progress_with(
+    match survey::progress(
         &state.db,
-        state.direct.as_deref(),
+        &state.store,
         &state.catalogue,
         Some(&state.sittings),
         &rid,
@@ -435,7 +412,7 @@ async fn save_page(
     }
 
     let saved = state
-        .saves
+        .store
         .save(PageSave {
             response_id: rid.clone(),
             page_key: page.key.clone(),
@@ -447,7 +424,7 @@ async fn save_page(
         // The response ended while this page was on its way (finished on
         // another device, withdrawn, or its sitting closed): send the pupil to
         // the start rather than show an error.
-        if store::in_progress(&state.db, &rid).await?.is_none() {
+        if state.store.in_progress(&rid).await?.is_none() {
             session.clear();
             return Ok(redirect("/"));
         }
@@ -514,9 +491,7 @@ async fn finish(
     let Some(rid) = session.response_id() else {
         return Ok(redirect("/"));
     };
-    let sitting_id = store::in_progress(&state.db, &rid)
-        .await?
-        .map(|r| r.sitting_id);
+    let sitting_id = state.store.in_progress(&rid).await?.map(|r| r.sitting_id);
     let signposting = match sitting_id {
         Some(id) => sitting(&state, id).await?.map(|s| s.signposting.0.clone()),
         None => None,
@@ -530,15 +505,9 @@ async fn finish(
 
 /// Ends the pupil's response (see [`survey::end`]); false if it had ended already.
 async fn end_response(state: &AppState, rid: &str, ending: Ending) -> Result<bool> {
-    survey::end(
-        &state.db,
-        state.direct_writer(),
-        &state.catalogue,
-        rid,
-        ending,
-    )
-    .await
-    .map_err(AppError::internal)
+    survey::end(&state.db, &state.store, &state.catalogue, rid, ending)
+        .await
+        .map_err(AppError::internal)
 }
 
 #[get("/withdraw")]

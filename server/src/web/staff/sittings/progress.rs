@@ -1,6 +1,7 @@
 //! A sitting's progress: counts of codes per state, never answers.
 
 use super::*;
+use crate::domain::Ending;
 
 /// Counts of codes per state: the only view staff get of the pupils.
 #[derive(Serialize, Default)]
@@ -15,20 +16,27 @@ struct Counts {
     total: i64,
 }
 
+/// Codes per state, and how the used ones ended: counted for the sitting,
+/// since no code records how its response ended.
 async fn counts(state: &AppState, sitting_id: i32) -> Result<Counts> {
     let mut counts = Counts::default();
     for (name, n) in store::progress_counts(&state.db, sitting_id).await? {
-        let slot = match name.0 {
-            CodeState::Unused => &mut counts.unused,
-            CodeState::Started => &mut counts.started,
-            CodeState::Finished => &mut counts.finished,
-            CodeState::Partial => &mut counts.partial,
-            CodeState::Withdrawn => &mut counts.withdrawn,
-            CodeState::Declined => &mut counts.declined,
-            CodeState::Voided => &mut counts.voided,
+        match name.0 {
+            CodeState::Unused => counts.unused += n,
+            CodeState::Started => counts.started += n,
+            CodeState::Used => {}
+            CodeState::Voided => counts.voided += n,
+        }
+        counts.total += n;
+    }
+    for (ending, n) in crate::store::pupil::tally(&state.db, sitting_id).await? {
+        let slot = match ending {
+            Ending::Finished => &mut counts.finished,
+            Ending::Partial => &mut counts.partial,
+            Ending::Withdrawn => &mut counts.withdrawn,
+            Ending::Declined => &mut counts.declined,
         };
         *slot += n;
-        counts.total += n;
     }
     Ok(counts)
 }

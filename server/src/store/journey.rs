@@ -1,0 +1,243 @@
+//! [`Store`]: every read and write of the pupil journey, on either database.
+//!
+//! Chosen once at start-up: a SQLite database file is read on the calling
+//! thread and written by one writer thread (see [`super::direct`] and
+//! [`SaveQueue::start_direct`]); every other database (PostgreSQL, or SQLite
+//! in memory) goes through sea-orm's pool (see [`super::pupil`]). Nothing
+//! outside the store asks which one it has.
+//!
+//! Ending a response holds its answers, unlinked from its code; they reach
+//! `response` only when [`Store::release`] moves at least `batch` responses
+//! of the same sitting together, shuffled, in a transaction of their own (or
+//! all that remain when the sitting closes). So no row of `response` was
+//! written in the same transaction as any code's update, and the order rows
+//! were written in says nothing finer than their batch.
+
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+
+use super::Db;
+use super::direct::{self, DirectSqlite};
+use super::pupil::{self, Code, Completed, Ending, InProgress, PageSave, Sitting};
+use super::saves::SaveQueue;
+
+/// The pupil journey's store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+    writer: SaveQueue,
+    file: Option<Arc<DirectSqlite>>,
+    batch: usize,
+}
+
+impl Store {
+    /// Opens the store for `db`, releasing responses `batch` at a time.
+    /// Starts the writer (a thread of its own on a SQLite file; four tasks
+    /// on PostgreSQL, one on SQLite in memory).
+    pub fn open(db: Db, file: Option<DirectSqlite>, batch: usize) -> Result<Self, DbErr> {
+        let writer = match &file {
+            Some(file) => SaveQueue::start_direct(file.clone())?,
+            None => {
+                let writers = match db.get_database_backend() {
+                    DbBackend::Postgres => 4,
+                    _ => 1,
+                };
+                SaveQueue::start(db.clone(), writers)
+            }
+        };
+        Ok(Self {
+            db,
+            writer,
+            file: file.map(Arc::new),
+            batch: batch.max(1),
+        })
+    }
+
+    /// How many responses of a sitting are released together at least.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Which implementation this is, for logs and tests.
+    pub fn kind(&self) -> &'static str {
+        match (&self.file, self.db.get_database_backend()) {
+            (Some(_), _) => "sqlite-file",
+            (None, DbBackend::Postgres) => "postgres",
+            (None, _) => "sqlite-pool",
+        }
+    }
+
+    /// The code with this keyed hash, and its sitting.
+    pub async fn find_code(&self, code_hash: &str) -> Result<Option<(Code, Sitting)>, DbErr> {
+        match &self.file {
+            Some(file) => file.find_code(code_hash),
+            None => pupil::find_code(&self.db, code_hash).await,
+        }
+    }
+
+    pub async fn code_by_id(&self, id: i32) -> Result<Option<Code>, DbErr> {
+        match &self.file {
+            Some(file) => file.code_by_id(id),
+            None => pupil::code_by_id(&self.db, id).await,
+        }
+    }
+
+    pub async fn sitting(&self, id: i32) -> Result<Option<Sitting>, DbErr> {
+        match &self.file {
+            Some(file) => file.sitting(id),
+            None => pupil::sitting(&self.db, id).await,
+        }
+    }
+
+    /// Starts a response for an unused code, or returns the one a concurrent
+    /// request already started; `None` when the code can no longer be started.
+    pub async fn start(
+        &self,
+        code_id: i32,
+        sitting_id: i32,
+        locale: &str,
+    ) -> Result<Option<String>, DbErr> {
+        match &self.file {
+            Some(_) => {
+                let locale = locale.to_owned();
+                // Written by the file's writer, so SQLite's write lock is
+                // never held across an await (see `write_direct`).
+                self.writer
+                    .write_direct(move |conn| {
+                        direct::start_response(conn, code_id, sitting_id, &locale)
+                    })
+                    .await
+            }
+            None => pupil::start_response(&self.db, code_id, sitting_id, locale).await,
+        }
+    }
+
+    /// Records that a pupil chose not to take part; false when the code was
+    /// not unused.
+    pub async fn decline(&self, code_id: i32, sitting_id: i32) -> Result<bool, DbErr> {
+        match &self.file {
+            Some(_) => {
+                self.writer
+                    .write_direct(move |conn| direct::decline(conn, code_id, sitting_id))
+                    .await
+            }
+            None => pupil::decline(&self.db, code_id, sitting_id).await,
+        }
+    }
+
+    /// An in-progress response and every page saved so far, oldest first.
+    pub async fn progress(
+        &self,
+        response_id: &str,
+    ) -> Result<Option<(InProgress, Vec<PageSave>)>, DbErr> {
+        match &self.file {
+            Some(file) => file.in_progress_with_saves(response_id),
+            None => pupil::in_progress_with_saves(&self.db, response_id).await,
+        }
+    }
+
+    /// An in-progress response, without its saves.
+    pub async fn in_progress(&self, response_id: &str) -> Result<Option<InProgress>, DbErr> {
+        match &self.file {
+            Some(file) => Ok(file.in_progress_with_saves(response_id)?.map(|(r, _)| r)),
+            None => pupil::in_progress(&self.db, response_id).await,
+        }
+    }
+
+    /// Stores a page save; answers once it is durably written.
+    pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
+        self.writer.save(save).await
+    }
+
+    /// Ends an in-progress response (see [`pupil::end_response`]), then
+    /// releases its sitting's held responses if enough are waiting. Returns
+    /// false when another request had already ended it.
+    pub async fn end(
+        &self,
+        response_id: &str,
+        sitting_id: i32,
+        ending: Ending,
+        completed: Option<Completed>,
+    ) -> Result<bool, DbErr> {
+        let ended = match &self.file {
+            Some(_) => {
+                let response_id = response_id.to_owned();
+                self.writer
+                    .write_direct(move |conn| {
+                        direct::end_response(conn, &response_id, ending, completed)
+                    })
+                    .await?
+            }
+            None => pupil::end_response(&self.db, response_id, ending, completed).await?,
+        };
+        if ended && ending.keeps_answers() {
+            self.release(sitting_id, self.batch).await?;
+        }
+        Ok(ended)
+    }
+
+    /// Moves a sitting's held responses into `response` if at least `min`
+    /// are held (any number when `min` is 1), shuffled, in a transaction of
+    /// their own. Returns how many were released.
+    pub async fn release(&self, sitting_id: i32, min: usize) -> Result<usize, DbErr> {
+        let today = chrono::Utc::now().date_naive();
+        match &self.file {
+            Some(_) => {
+                self.writer
+                    .write_alone(move |conn| {
+                        let released = direct::release(conn, sitting_id, min, today)?;
+                        Ok((released, released > 0))
+                    })
+                    .await
+            }
+            None => {
+                let released = pupil::release(&self.db, sitting_id, min, today).await?;
+                if released > 0 {
+                    self.sweep_dead_rows();
+                }
+                Ok(released)
+            }
+        }
+    }
+
+    /// The sittings that hold responses not yet released.
+    pub async fn held_sittings(&self) -> Result<Vec<i32>, DbErr> {
+        let held = match &self.file {
+            Some(_) => {
+                self.writer
+                    .write_direct(|conn| direct::held_by_sitting(conn))
+                    .await?
+            }
+            None => pupil::held_by_sitting(&self.db).await?,
+        };
+        Ok(held.into_iter().map(|(sitting_id, _)| sitting_id).collect())
+    }
+
+    /// On PostgreSQL, a released response's held row, and the page saves and
+    /// in-progress row it came from, stay in the table files as dead rows
+    /// until vacuumed. Vacuums them in the background, skipping a table
+    /// another vacuum holds.
+    fn sweep_dead_rows(&self) {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(error) = db
+                .execute_unprepared(
+                    "VACUUM (SKIP_LOCKED) response_held, response_in_progress, page_save",
+                )
+                .await
+            {
+                tracing::warn!(%error, "vacuuming released rows failed; autovacuum will do it");
+            }
+        });
+    }
+
+    /// Writes what is queued, then stops the writer (and, on a SQLite file,
+    /// closes its connections after a last checkpoint).
+    pub async fn stop(&self) {
+        self.writer.stop().await;
+    }
+}
