@@ -147,8 +147,8 @@ async fn contract(state: &AppState, store: &Store, seed: &str) {
     // all, dated to the week.
     let batch = store.batch();
     assert_eq!(batch, 5);
-    for i in 0..batch {
-        let (code, _) = store.find_code(&hashes[i]).await.unwrap().unwrap();
+    for (i, hash) in hashes.iter().enumerate().take(batch) {
+        let (code, _) = store.find_code(hash).await.unwrap().unwrap();
         let rid = store
             .start(code.id, sitting.id, "en")
             .await
