@@ -51,6 +51,14 @@ pub async fn purge(
         )
         .await?;
     txn.commit().await?;
+    if deleted > 0 {
+        // The deleted rows are overwritten already (SQLite's secure_delete);
+        // this also returns their space, and on PostgreSQL removes the dead
+        // rows from the table's pages.
+        if let Err(error) = store::retention::vacuum(db).await {
+            tracing::warn!(%error, "the responses were deleted, but vacuuming the database failed; run the command again when the database is quieter");
+        }
+    }
     Ok(Purged { cutoff, deleted })
 }
 

@@ -31,6 +31,17 @@ pub async fn count_completed_before(
         .await
 }
 
+/// Rewrites the database without the space deleted rows took: the whole file
+/// on SQLite (`VACUUM`), the responses table on PostgreSQL.
+pub async fn vacuum(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "VACUUM response",
+        _ => "VACUUM",
+    };
+    db.execute_unprepared(sql).await?;
+    Ok(())
+}
+
 /// Writes a consistent copy of a SQLite database to `path` with
 /// `VACUUM INTO`, while the server keeps running. The file must not exist.
 /// Fails on other backends: PostgreSQL is backed up with `pg_dump`.

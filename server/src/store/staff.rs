@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::entities::{response, school, staff_user};
+use super::entities::{response, response_held, school, staff_user};
 use super::schools::{NewSchool, School};
 use crate::domain::Role;
 use crate::store::Text;
@@ -217,13 +217,14 @@ pub async fn all_schools(db: &impl ConnectionTrait) -> Result<Vec<School>, DbErr
         .await
 }
 
-/// Completed responses per stage at a school, as (stage, partial, count):
-/// counts only, never an answer.
+/// Completed responses per stage at a school, as (stage, partial, count),
+/// released or still held with others of their sitting: counts only, never
+/// an answer.
 pub async fn responses_by_stage(
     db: &impl ConnectionTrait,
     school_id: i32,
 ) -> Result<Vec<(String, bool, i64)>, DbErr> {
-    response::Entity::find()
+    let released = response::Entity::find()
         .select_only()
         .column(response::Column::Stage)
         .column(response::Column::Partial)
@@ -233,5 +234,24 @@ pub async fn responses_by_stage(
         .group_by(response::Column::Partial)
         .into_tuple::<(String, bool, i64)>()
         .all(db)
-        .await
+        .await?;
+    let held = response_held::Entity::find()
+        .select_only()
+        .column(response_held::Column::Stage)
+        .column(response_held::Column::Partial)
+        .column_as(response_held::Column::Id.count(), "n")
+        .filter(response_held::Column::SchoolId.eq(school_id))
+        .group_by(response_held::Column::Stage)
+        .group_by(response_held::Column::Partial)
+        .into_tuple::<(String, bool, i64)>()
+        .all(db)
+        .await?;
+    let mut counts: std::collections::BTreeMap<(String, bool), i64> = Default::default();
+    for (stage, partial, n) in released.into_iter().chain(held) {
+        *counts.entry((stage, partial)).or_default() += n;
+    }
+    Ok(counts
+        .into_iter()
+        .map(|((stage, partial), n)| (stage, partial, n))
+        .collect())
 }
