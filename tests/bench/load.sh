@@ -29,7 +29,8 @@
 #                 up with 1,000 pupils and leaves the server more of the machine)
 #   GZIP          true: pupils accept gzip as browsers do, so pages come
 #                 compressed; false: they ask for none   (default: true)
-#   SKIP_BUILD=1  use the binaries already built; SERVER_BIN=PATH another server
+#   SKIP_BUILD=1  use the binaries already built; SERVER_BIN=PATH another server,
+#                 LOADGEN_BIN=PATH another load generator (of that server's build)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -59,7 +60,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
   cargo build --profile production -p server -p tests --bin server --bin loadgen >&2
 fi
 server_bin="${SERVER_BIN:-$target/production/server}"
-loadgen="$target/production/loadgen"
+loadgen="${LOADGEN_BIN:-$target/production/loadgen}"
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work="$(mktemp -d /tmp/survey-bench.XXXXXX)"

@@ -168,10 +168,18 @@ async fn a_pupil_resumes_on_another_device_where_they_left_off() {
         resumed, key2,
         "expected to continue at the first unanswered page"
     );
+    // Back on the new device says the question was answered, without
+    // showing the answer (see the next test); the first device shows it.
     let (_, _, html) = second.page(&format!("/survey?p={key1}")).await;
     assert!(
+        !html.contains(" checked"),
+        "another device was shown an answer"
+    );
+    assert!(html.contains("This was answered before"));
+    let (_, _, html) = first.page(&format!("/survey?p={key1}")).await;
+    assert!(
         html.contains(&format!("value=\"{answer}\" checked")),
-        "Back must show the earlier answer"
+        "Back on the pupil's own device must show the earlier answer"
     );
 }
 
@@ -706,4 +714,113 @@ async fn a_qr_code_link_leaves_no_code_in_the_address_or_the_next_page() {
         !again.contains(code.as_str()),
         "the next load of the code page (the next pupil) must not show the code"
     );
+}
+
+/// Someone holding a pupil's printed code types it on another device while
+/// the pupil is part-way through: they can carry on, but cannot read what
+/// the pupil answered, not even through routing (a follow-up question that
+/// an answer opened), and leaving a question blank does not erase it. The
+/// pupil's own device still shows every answer.
+#[tokio::test]
+async fn a_code_holder_on_another_device_cannot_read_earlier_answers() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S2", 1).await;
+    let code = &sitting.codes[0];
+    let pupil = Pupil::new(&app).await;
+    pupil.start(code).await;
+
+    // The pupil answers up to the bullying question, says yes, and is asked
+    // the follow-up.
+    let bullied_page = loop {
+        let (key, fields, _) = pupil.page("/survey").await;
+        assert!(!key.is_empty(), "the bullying question never came");
+        if fields.iter().any(|f| f.name == "q_s_bullied") {
+            let answers: Vec<(String, String)> = fields
+                .iter()
+                .map(|f| {
+                    let value = if f.name == "q_s_bullied" {
+                        "yes".to_owned()
+                    } else {
+                        f.options.first().cloned().unwrap_or_else(|| "3".into())
+                    };
+                    (f.name.clone(), value)
+                })
+                .collect();
+            assert_eq!(pupil.save(&key, &answers, "next").await.status(), 303);
+            break key;
+        }
+        let answers: Vec<(String, String)> = fields
+            .iter()
+            .map(|f| {
+                let value = f.options.first().cloned().unwrap_or_else(|| "3".into());
+                (f.name.clone(), value)
+            })
+            .collect();
+        assert_eq!(pupil.save(&key, &answers, "next").await.status(), 303);
+    };
+    let (follow_up_page, follow_up_fields, _) = pupil.page("/survey").await;
+    assert!(
+        follow_up_fields
+            .iter()
+            .any(|f| f.name == "q_s_bullied_where"),
+        "expected the follow-up after a yes"
+    );
+    let checked = r#"value="yes" checked"#;
+    let own = pupil.get(&format!("/survey?p={bullied_page}")).await;
+    assert!(
+        own.text().await.unwrap().contains(checked),
+        "the pupil's own device shows the answer"
+    );
+
+    // Another device, same code.
+    let other = Pupil::new(&app).await;
+    assert_eq!(other.enter_code(code).await.status(), 303);
+    let page = other
+        .get(&format!("/survey?p={bullied_page}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains(checked),
+        "another device was shown the answer"
+    );
+    assert!(
+        page.contains("This was answered before"),
+        "expected the page to say the question was answered"
+    );
+    let follow_up = other
+        .get(&format!("/survey?p={follow_up_page}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !follow_up.contains("q_s_bullied_where"),
+        "the follow-up reveals the answer that opened it"
+    );
+
+    // Pressing Next without choosing keeps the pupil's answer.
+    let (_, fields, _) = other.page(&format!("/survey?p={bullied_page}")).await;
+    assert!(fields.iter().any(|f| f.name == "q_s_bullied"));
+    assert_eq!(other.save(&bullied_page, &[], "next").await.status(), 303);
+    let own = pupil.get(&format!("/survey?p={bullied_page}")).await;
+    assert!(
+        own.text().await.unwrap().contains(checked),
+        "a blank page from another device erased the answer"
+    );
+
+    // Choosing again replaces it; that device then shows its own choice.
+    let replaced = [("q_s_bullied".to_owned(), "no".to_owned())];
+    assert_eq!(
+        other.save(&bullied_page, &replaced, "next").await.status(),
+        303
+    );
+    let now = other
+        .get(&format!("/survey?p={bullied_page}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(now.contains(r#"value="no" checked"#));
 }

@@ -28,13 +28,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn plan(&self) -> Plan {
-        survey_defs::plan(
-            &self.questionnaire,
-            self.stage,
-            &self.switches,
-            &self.answers,
-        )
+    /// The pages as routing makes them from `answers` (some of this
+    /// response's answers, say).
+    pub fn plan_from(&self, answers: &AnswerSet) -> Plan {
+        survey_defs::plan(&self.questionnaire, self.stage, &self.switches, answers)
     }
 }
 

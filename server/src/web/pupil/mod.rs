@@ -308,6 +308,29 @@ async fn current(
     }
 }
 
+/// The answers this device may show: those to questions answered in this
+/// session (see [`session::Known`]). Pages are planned from these alone, so
+/// that a follow-up question does not appear, on a device that did not see
+/// it asked, because of an answer that device may not show.
+fn on_this_device(progress: &Progress, known: &session::Known) -> AnswerSet {
+    let mut seen = AnswerSet::new();
+    for (ordinal, answer) in progress.answers.iter() {
+        if known.contains(ordinal) {
+            seen.insert(ordinal, *answer);
+        }
+    }
+    seen
+}
+
+/// Questions among `questions` answered before, but not on this device.
+fn hidden_on(questions: &[u16], progress: &Progress, known: &session::Known) -> Vec<u16> {
+    questions
+        .iter()
+        .copied()
+        .filter(|&o| !known.contains(o) && progress.answers.get(o).is_some())
+        .collect()
+}
+
 #[derive(Deserialize)]
 struct PageQuery {
     p: Option<String>,
@@ -326,7 +349,9 @@ async fn show_page(
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    let plan = progress.plan();
+    let known = session.known();
+    let seen = on_this_device(&progress, &known);
+    let plan = progress.plan_from(&seen);
     let index = match query.p.as_deref().and_then(|key| plan.page_index(key)) {
         Some(index) => index,
         None => match plan
@@ -339,15 +364,8 @@ async fn show_page(
         },
     };
     let chrome = Chrome::new(&state, &session, Some(&progress.questionnaire), "/survey")?;
-    let html = views::page(
-        &state,
-        chrome,
-        &progress,
-        &plan,
-        index,
-        &progress.answers,
-        &[],
-    )?;
+    let hidden = hidden_on(&plan.pages[index].questions, &progress, &known);
+    let html = views::page(&state, chrome, &progress, &plan, index, &seen, &[], &hidden)?;
     Ok(views::html(actix_web::http::StatusCode::OK, html))
 }
 
@@ -370,7 +388,9 @@ async fn save_page(
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    let plan = progress.plan();
+    let mut known = session.known();
+    let seen = on_this_device(&progress, &known);
+    let plan = progress.plan_from(&seen);
     let key = field("page").unwrap_or("");
     let Some(index) = plan.page_index(key) else {
         // A page that routing has since removed: show where the pupil is now.
@@ -399,12 +419,30 @@ async fn save_page(
             Err(_) => invalid.push((ordinal, values.join(","))),
         }
     }
+    // A question answered before but not on this device, left blank now,
+    // keeps its earlier answer: the save (which replaces the page's earlier
+    // save) carries it over, and this device still does not know it.
+    let hidden = hidden_on(&page.questions, &progress, &known);
+    let replaced: Vec<u16> = page
+        .questions
+        .iter()
+        .copied()
+        .filter(|o| !hidden.contains(o) || page_answers.get(*o).is_some())
+        .collect();
+    let mut stored = page_answers.clone();
+    for &ordinal in &hidden {
+        if let (None, Some(earlier)) = (page_answers.get(ordinal), progress.answers.get(ordinal)) {
+            stored.insert(ordinal, *earlier);
+        }
+    }
     if !invalid.is_empty() {
         // Show the page again with the problem named; nothing typed is lost.
-        let mut shown = progress.answers.clone();
+        let mut shown = seen.clone();
         survey::apply_page(&mut shown, &page.questions, &page_answers);
         let chrome = Chrome::new(&state, &session, Some(q), "/survey")?;
-        let html = views::page(&state, chrome, &progress, &plan, index, &shown, &invalid)?;
+        let html = views::page(
+            &state, chrome, &progress, &plan, index, &shown, &invalid, &hidden,
+        )?;
         return Ok(views::html(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
             html,
@@ -416,7 +454,7 @@ async fn save_page(
         .save(PageSave {
             response_id: rid.clone(),
             page_key: page.key.clone(),
-            answers: survey::encode_page(&page.questions, &page_answers),
+            answers: survey::encode_page(&page.questions, &stored),
             seq: Utc::now().timestamp_micros(),
         })
         .await;
@@ -431,10 +469,15 @@ async fn save_page(
         return Err(AppError::internal(error));
     }
 
+    for &ordinal in &replaced {
+        known.insert(ordinal);
+    }
+    session.set_known(&known)?;
+
     // Plan again with the new answers: routing applies as answers come in.
-    let mut answers = progress.answers.clone();
-    survey::apply_page(&mut answers, &page.questions, &page_answers);
-    let plan = survey_defs::plan(q, progress.stage, &progress.switches, &answers);
+    let mut answers = seen;
+    survey::apply_page(&mut answers, &replaced, &page_answers);
+    let plan = progress.plan_from(&answers);
     let here = plan.page_index(&page.key).unwrap_or(index);
     match field("nav").unwrap_or("next") {
         "back" => match here.checked_sub(1).and_then(|i| plan.pages.get(i)) {
@@ -461,7 +504,7 @@ async fn review(state: web::Data<AppState>, session: Session) -> Result<HttpResp
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    let plan = progress.plan();
+    let plan = progress.plan_from(&on_this_device(&progress, &session.known()));
     let last_page = plan.pages.last().map(|p| p.key.clone()).unwrap_or_default();
     let chrome = Chrome::new(&state, &session, Some(&progress.questionnaire), "/review")?;
     render(

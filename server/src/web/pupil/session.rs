@@ -1,7 +1,8 @@
 //! The pupil's browser session: an encrypted, signed cookie (actix-session's
 //! cookie store), so any server instance can serve any request. It holds only
 //! which code or in-progress response this browser is using, a form token, the
-//! chosen language and display preferences, and when the pupil was last seen.
+//! chosen language and display preferences, the questions answered on this
+//! device (see [`Known`]), and when the pupil was last seen.
 //! It is emptied and the cookie removed when the pupil finishes, stops or
 //! withdraws, or leaves the device idle.
 
@@ -21,6 +22,46 @@ const SEEN_GRANULARITY_SECONDS: i64 = 15;
 
 const SEEN: &str = "seen";
 const PREFS: &str = "prefs";
+const KNOWN: &str = "known";
+
+/// The questions (by ordinal) answered in this session, whose saved answers
+/// this device may show. An answer saved by another device, or in an
+/// earlier session on this one, is not shown: someone holding a pupil's
+/// printed code must not be able to read what the pupil said by typing it
+/// on another device. Kept as a bitmap, in hex, so it stays small in the
+/// cookie.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known(Vec<u8>);
+
+impl Known {
+    pub fn contains(&self, ordinal: u16) -> bool {
+        let (byte, bit) = (usize::from(ordinal / 8), ordinal % 8);
+        self.0.get(byte).is_some_and(|b| b & (1 << bit) != 0)
+    }
+
+    pub fn insert(&mut self, ordinal: u16) {
+        let (byte, bit) = (usize::from(ordinal / 8), ordinal % 8);
+        if self.0.len() <= byte {
+            self.0.resize(byte + 1, 0);
+        }
+        self.0[byte] |= 1 << bit;
+    }
+
+    fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn from_hex(text: &str) -> Option<Self> {
+        if !text.len().is_multiple_of(2) || text.len() > 2048 {
+            return None;
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()
+            .map(Self)
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Prefs {
@@ -62,9 +103,29 @@ impl PupilSession {
         self.get(RESPONSE)
     }
 
+    /// Uses response `id` from now on; a different response than before
+    /// starts with no question known to this device.
     pub fn set_response_id(&self, id: &str) -> Result<(), AppError> {
         self.0.remove(CODE);
+        if self.response_id().as_deref() != Some(id) {
+            self.0.remove(KNOWN);
+        }
         self.set(RESPONSE, id)
+    }
+
+    /// The questions answered on this device in this session.
+    pub fn known(&self) -> Known {
+        self.get::<String>(KNOWN)
+            .and_then(|hex| Known::from_hex(&hex))
+            .unwrap_or_default()
+    }
+
+    pub fn set_known(&self, known: &Known) -> Result<(), AppError> {
+        if self.known() == *known {
+            // Unchanged: the cookie is not sent again.
+            return Ok(());
+        }
+        self.set(KNOWN, known.to_hex())
     }
 
     pub fn lang(&self) -> Option<String> {
@@ -105,5 +166,29 @@ impl PupilSession {
     /// Forgets everything and removes the cookie.
     pub fn clear(&self) {
         self.0.purge();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_questions_survive_the_cookie() {
+        let mut known = Known::default();
+        for ordinal in [0, 7, 8, 200, 3] {
+            known.insert(ordinal);
+        }
+        let back = Known::from_hex(&known.to_hex()).unwrap();
+        assert_eq!(back, known);
+        for ordinal in 0..256 {
+            assert_eq!(
+                back.contains(ordinal),
+                [0, 3, 7, 8, 200].contains(&ordinal),
+                "{ordinal}"
+            );
+        }
+        assert_eq!(Known::from_hex("zz"), None);
+        assert_eq!(Known::from_hex("abc"), None);
     }
 }

@@ -129,10 +129,15 @@ struct QuestionView {
     value: String,
     number_hint: String,
     error: bool,
+    /// Answered before, on another device or in an earlier session: the
+    /// answer is kept but not shown here.
+    answered_before: bool,
 }
 
 /// The context for page `index` of `plan`, showing `answers`; `invalid` lists
-/// questions whose submitted values did not fit, with what was typed.
+/// questions whose submitted values did not fit, with what was typed;
+/// `hidden` lists questions answered before whose answers are not shown.
+#[allow(clippy::too_many_arguments)]
 pub fn page(
     state: &AppState,
     chrome: Chrome,
@@ -141,6 +146,7 @@ pub fn page(
     index: usize,
     answers: &AnswerSet,
     invalid: &[(u16, String)],
+    hidden: &[u16],
 ) -> Result<String, AppError> {
     let q = &progress.questionnaire;
     let lang = Locale::from_str(&progress.locale).unwrap_or_else(|_| q.default_locale().clone());
@@ -200,6 +206,7 @@ pub fn page(
             value,
             number_hint,
             error: typed.is_some(),
+            answered_before: hidden.contains(&ordinal) && answer.is_none(),
         });
     }
     let total = plan.pages.len();
