@@ -2,24 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use server::cli::{self, Cli};
-
 /// mimalloc rather than the C library's allocator: every request allocates
 /// and frees many small buffers across two worker threads, where glibc's
 /// allocator took about a seventh of the server's CPU in the load benchmark.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[actix_web::main]
-async fn main() -> ExitCode {
-    server::telemetry::init();
-    let cli = Cli::parse();
-    match cli::run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> ExitCode {
+    server::cli::main()
 }

@@ -108,6 +108,22 @@ pub enum SittingCommand {
 }
 
 /// Runs the chosen command; errors come back as one plain line for `main`.
+/// The `server` command: parses the command line, runs what it asks on the
+/// async runtime, and reports an error in one line. Here rather than in the
+/// binary, so that the binary compiles nothing of its own but this call (the
+/// runtime and everything under it are compiled once, in the library).
+pub fn main() -> std::process::ExitCode {
+    crate::telemetry::init();
+    let cli = Cli::parse();
+    match actix_web::rt::System::new().block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
