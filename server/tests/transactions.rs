@@ -247,3 +247,47 @@ async fn accounts_settings_and_imports_are_never_stored_unaudited() {
         "schools were imported unaudited"
     );
 }
+
+/// On a SQLite file, a service's transaction that reads before it writes
+/// waits for another writer (the pupil journey's writer thread, a second
+/// server process) instead of failing at once with "database is locked".
+#[tokio::test]
+async fn a_service_waits_for_another_writer_instead_of_failing() {
+    let (state, dir) = common::prepared_state().await;
+    if common::backend() != "sqlite" {
+        eprintln!("skipped: PostgreSQL locks rows, not the database");
+        return;
+    }
+    let cpp = schools::cpp_by_code(&state.db, "S12000036")
+        .await
+        .unwrap()
+        .unwrap();
+    // Another connection holds the write lock for a moment.
+    let file = dir.path().join("survey.sqlite");
+    let (locked, holding) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(file).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    holding.recv().unwrap();
+    let csv = format!(
+        "school name,seed code,cpp,sector,p5,p6,p7,s1,s2,s3,s4\n\
+         Waiting Primary,7712399,{},primary,20,20,20,0,0,0,0\n",
+        cpp.gss_code
+    );
+    let imported = schools_import::import(
+        &state.db,
+        &ADMIN,
+        csv.as_bytes(),
+        schools_import::Source::File("schools.csv"),
+    )
+    .await;
+    writer.join().unwrap();
+    assert!(
+        imported.is_ok(),
+        "expected the import to wait for the lock, saw {imported:?}"
+    );
+}

@@ -226,7 +226,7 @@ pub async fn import<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Imported, ImportError> {
     let cpps = schools::all_cpps(db).await?;
     let rows = parse(bytes, &cpps).map_err(ImportError::Rows)?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin(db).await?;
     let mut done = Imported::default();
     for row in rows {
         if staff::upsert_school(&txn, row).await? {

@@ -17,7 +17,7 @@
 use chrono::NaiveDate;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use sea_orm::{DbErr, TransactionTrait};
+use sea_orm::DbErr;
 use survey_defs::{
     Answer, AnswerSet, ItemScoring, ModuleSwitches, Question, QuestionKind, Questionnaire, Stage,
 };
@@ -107,7 +107,7 @@ pub async fn synthesise(
 
     // Schools: primaries with small year groups, secondaries with large ones;
     // three sevenths of pupils are in primary (P5 to P7), as stages go.
-    let txn = db.begin().await?;
+    let txn = crate::store::begin(db).await?;
     let mut made: Vec<SynthSchool> = Vec::new();
     let mut number = 0u32;
     for (cpp, &share) in cpps.iter().zip(&shares) {
@@ -174,7 +174,7 @@ pub async fn synthesise(
     };
     let mut batch: Vec<(String, NaiveDate, Completed)> = Vec::with_capacity(PER_INSERT);
     let mut in_txn = 0usize;
-    let mut txn = db.begin().await?;
+    let mut txn = crate::store::begin(db).await?;
     for school in &made {
         let cpp_index = cpps.iter().position(|c| c.id == school.cpp_id).unwrap_or(0);
         for stage in Stage::ALL {
@@ -204,7 +204,7 @@ pub async fn synthesise(
                     in_txn += PER_INSERT;
                     if in_txn >= PER_TRANSACTION {
                         txn.commit().await?;
-                        txn = db.begin().await?;
+                        txn = crate::store::begin(db).await?;
                         in_txn = 0;
                         progress(summary.responses);
                     }

@@ -157,6 +157,22 @@ impl DirectSqlite {
         })
     }
 
+    /// [`super::pupil::held_by_sitting`].
+    pub fn held_by_sitting(&self) -> Result<Vec<(i32, i64)>, DbErr> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT sitting_id, count(*) FROM response_held GROUP BY sitting_id",
+                )
+                .map_err(db_err)?;
+            statement
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(db_err)?
+                .collect::<Result<_, _>>()
+                .map_err(db_err)
+        })
+    }
+
     /// Runs `read` on this thread's connection to the file, opening it first
     /// if this thread has none yet.
     fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, DbErr>) -> Result<T, DbErr> {
@@ -598,18 +614,6 @@ pub fn truncate_log(conn: &Connection) -> Result<bool, DbErr> {
         }
         Err(error) => Err(db_err(error)),
     }
-}
-
-/// [`super::pupil::held_by_sitting`].
-pub fn held_by_sitting(conn: &Connection) -> Result<Vec<(i32, i64)>, DbErr> {
-    let mut statement = conn
-        .prepare("SELECT sitting_id, count(*) FROM response_held GROUP BY sitting_id")
-        .map_err(db_err)?;
-    statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .map_err(db_err)?
-        .collect::<Result<_, _>>()
-        .map_err(db_err)
 }
 
 /// Starts one transaction for the writer's other writes of a round, so that

@@ -204,11 +204,7 @@ impl Store {
     /// The sittings that hold responses not yet released.
     pub async fn held_sittings(&self) -> Result<Vec<i32>, DbErr> {
         let held = match &self.file {
-            Some(_) => {
-                self.writer
-                    .write_direct(|conn| direct::held_by_sitting(conn))
-                    .await?
-            }
+            Some(file) => file.held_by_sitting()?,
             None => pupil::held_by_sitting(&self.db).await?,
         };
         Ok(held.into_iter().map(|(sitting_id, _)| sitting_id).collect())

@@ -36,8 +36,18 @@ pub use sea_orm::{ConnectionTrait, TransactionTrait};
 
 /// Begins a transaction. A service's write of more than one row, with its
 /// audit entry, runs in one, so a failure midway leaves nothing half-written.
-pub async fn begin(db: &Db) -> Result<Tx, DbErr> {
-    db.begin().await
+///
+/// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting
+/// for it as long as the busy timeout allows: a transaction that read first
+/// and then tried to write while another connection was writing (the pupil
+/// journey's writer, say) would fail at once with "database is locked",
+/// since SQLite cannot wait for the lock without risking a deadlock.
+pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Opens a pool for `url` (sqlite:// or postgres://) with settings suited to the

@@ -63,7 +63,7 @@ pub async fn start_response<C: ConnectionTrait + TransactionTrait>(
     sitting_id: i32,
     locale: &str,
 ) -> Result<Option<String>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     let id = random_id();
     response_in_progress::ActiveModel {
         id: Set(id.clone()),
@@ -104,7 +104,7 @@ pub async fn decline<C: ConnectionTrait + TransactionTrait>(
     code_id: i32,
     sitting_id: i32,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     let result = access_code::Entity::update_many()
         .col_expr(
             access_code::Column::State,
@@ -286,7 +286,7 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     ending: Ending,
     completed: Option<Completed>,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     let Some(in_progress) = response_in_progress::Entity::find_by_id(response_id.to_owned())
         .one(&txn)
         .await?
@@ -358,7 +358,7 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
     min: usize,
     today: NaiveDate,
 ) -> Result<usize, DbErr> {
-    let txn = db.begin().await?;
+    let txn = super::begin(db).await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         sitting::Entity::find_by_id(sitting_id)
             .lock_exclusive()
