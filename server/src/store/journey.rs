@@ -109,6 +109,10 @@ impl Store {
                     })
                     .await
             }
+            None if self.db.get_database_backend() == DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                pupil::start_response_postgres(pool, code_id, sitting_id, locale).await
+            }
             None => pupil::start_response(&self.db, code_id, sitting_id, locale).await,
         }
     }

@@ -230,6 +230,96 @@ pub async fn in_progress_with_saves(
     Ok(Some((in_progress, saves)))
 }
 
+/// [`save_pages`] on PostgreSQL: the batch as four arrays, unpacked by
+/// `UNNEST` into one upsert. The statement's text is the same whatever the
+/// batch's size, so each connection prepares and plans it once, where a
+/// multi-row `VALUES` list is a new statement for every batch size. A page
+/// saved twice in one batch keeps the later save.
+pub async fn save_pages_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    saves: Vec<PageSave>,
+) -> Result<(), DbErr> {
+    const UPSERT: &str = "INSERT INTO page_save (response_id, page_key, answers, seq) \
+         SELECT * FROM UNNEST($1::varchar[], $2::varchar[], $3::bytea[], $4::int8[]) \
+         ON CONFLICT (response_id, page_key) \
+         DO UPDATE SET answers = excluded.answers, seq = excluded.seq";
+    let mut seen = std::collections::HashSet::new();
+    let mut rows: Vec<PageSave> = saves
+        .into_iter()
+        .rev()
+        .filter(|s| seen.insert((s.response_id.clone(), s.page_key.clone())))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    rows.reverse();
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut answers = Vec::with_capacity(rows.len());
+    let mut seqs = Vec::with_capacity(rows.len());
+    for save in rows {
+        ids.push(save.response_id);
+        keys.push(save.page_key);
+        answers.push(save.answers);
+        seqs.push(save.seq);
+    }
+    sea_orm::sqlx::query(UPSERT)
+        .bind(ids)
+        .bind(keys)
+        .bind(answers)
+        .bind(seqs)
+        .execute(pool)
+        .await
+        .map_err(|e| DbErr::Custom(format!("PostgreSQL: {e}")))?;
+    Ok(())
+}
+
+/// [`start_response`] on PostgreSQL in one statement (one round trip, one
+/// implicit transaction): claim the code if it is unused and create its
+/// in-progress response. Only when the code was not unused is it read
+/// again, to return the response a concurrent request started.
+pub async fn start_response_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    code_id: i32,
+    sitting_id: i32,
+    locale: &str,
+) -> Result<Option<String>, DbErr> {
+    const START: &str = "WITH claimed AS ( \
+         UPDATE access_code SET state = $5, response_id = $2 \
+         WHERE id = $1 AND state = $6 RETURNING id), \
+         started AS ( \
+         INSERT INTO response_in_progress (id, sitting_id, locale) \
+         SELECT $2, $3, $4 FROM claimed RETURNING id) \
+         SELECT count(*) FROM started";
+    let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("PostgreSQL: {e}"));
+    let id = random_id();
+    let started: i64 = sea_orm::sqlx::query_scalar(START)
+        .bind(code_id)
+        .bind(&id)
+        .bind(sitting_id)
+        .bind(locale)
+        .bind(CodeState::Started.as_str())
+        .bind(CodeState::Unused.as_str())
+        .fetch_one(pool)
+        .await
+        .map_err(err)?;
+    if started == 1 {
+        return Ok(Some(id));
+    }
+    // Someone else (a double click, another device) started it first.
+    let found: Option<(String, Option<String>)> =
+        sea_orm::sqlx::query_as("SELECT state, response_id FROM access_code WHERE id = $1")
+            .bind(code_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(err)?;
+    Ok(found.and_then(|(state, response_id)| {
+        (state == CodeState::Started.as_str())
+            .then_some(response_id)
+            .flatten()
+    }))
+}
+
 /// Many page saves as one multi-row upsert: a group commit's batch in a single
 /// statement, so the database parses and plans it once. A page saved twice in
 /// one batch keeps the later save (PostgreSQL refuses to update a row twice in

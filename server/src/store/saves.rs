@@ -330,7 +330,13 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
 /// One multi-row upsert: a single statement is its own transaction, so the
 /// batch costs one round trip to the database and one commit (one fsync).
 async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
-    pupil::save_pages(db, batch.iter().map(|(save, _)| save.clone()).collect()).await
+    let saves = batch.iter().map(|(save, _)| save.clone()).collect();
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            pupil::save_pages_postgres(db.get_postgres_connection_pool(), saves).await
+        }
+        _ => pupil::save_pages(db, saves).await,
+    }
 }
 
 /// A SQLite file writer's batch: one transaction, or, if that fails, one
