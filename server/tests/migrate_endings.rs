@@ -9,11 +9,8 @@ mod common;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use server::domain::Ending;
-use server::services::Actor;
-use server::services::sittings::{self, SittingRequest};
 use server::store::entities::response;
-use server::store::pupil::{self, Completed};
-use survey_defs::Stage;
+use server::store::pupil;
 
 async fn states(db: &server::store::Db) -> Vec<String> {
     let rows = db
@@ -31,19 +28,7 @@ async fn states(db: &server::store::Db) -> Vec<String> {
 #[tokio::test]
 async fn endings_move_from_codes_to_sitting_counts_and_back() {
     let (state, _dir) = common::prepared_state().await;
-    let school = common::school(&state, "7717000", "Migration Primary").await;
-    let request = SittingRequest {
-        stage: Stage::P6,
-        label: "P6".into(),
-        codes: 5,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
-        opens: None,
-        closes: None,
-    };
-    let (sitting, codes) =
-        sittings::create(&state.db, &state.secret, &Actor::Cli, &school, request)
-            .await
-            .unwrap();
+    let (sitting, codes) = common::p6_sitting(&state, "7717000", 5).await;
     // Two finish (held: fewer than a batch), one withdraws, one declines.
     let store = &state.store;
     let mut ids = Vec::new();
@@ -64,15 +49,9 @@ async fn endings_move_from_codes_to_sitting_counts_and_back() {
             .await
             .unwrap()
             .unwrap();
-        let completed = ending.keeps_answers().then(|| Completed {
-            questionnaire_version_id: sitting.questionnaire_version_id,
-            cpp_id: sitting.cpp_id,
-            school_id: sitting.school_id,
-            stage: Stage::P6,
-            sex: None,
-            partial: false,
-            answers: vec![i as u8],
-        });
+        let completed = ending
+            .keeps_answers()
+            .then(|| common::completed(&sitting, vec![i as u8]));
         assert!(
             store
                 .end(&rid, sitting.id, ending, completed)

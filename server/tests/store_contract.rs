@@ -8,14 +8,13 @@
 mod common;
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use server::domain::{AccessCode, CodeState, Ending};
+use server::domain::{CodeState, Ending};
 use server::services::Actor;
-use server::services::sittings::{self, SittingRequest};
+use server::services::sittings;
 use server::state::AppState;
 use server::store::entities::{response, response_held};
 use server::store::journey::Store;
 use server::store::pupil::{self, Completed, PageSave, Sitting};
-use survey_defs::Stage;
 
 /// The stores to hold to the contract: the server's own, and on a SQLite
 /// file also sea-orm's pool on the same file.
@@ -27,35 +26,8 @@ fn stores(state: &AppState) -> Vec<Store> {
     stores
 }
 
-async fn sitting_with_codes(
-    state: &AppState,
-    seed: &str,
-    codes: usize,
-) -> (Sitting, Vec<AccessCode>) {
-    let school = common::school(state, seed, &format!("Contract {seed}")).await;
-    let request = SittingRequest {
-        stage: Stage::P6,
-        label: "P6".into(),
-        codes,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
-        opens: None,
-        closes: None,
-    };
-    sittings::create(&state.db, &state.secret, &Actor::Cli, &school, request)
-        .await
-        .unwrap()
-}
-
 fn completed(sitting: &Sitting, marker: u8) -> Completed {
-    Completed {
-        questionnaire_version_id: sitting.questionnaire_version_id,
-        cpp_id: sitting.cpp_id,
-        school_id: sitting.school_id,
-        stage: Stage::P6,
-        sex: None,
-        partial: false,
-        answers: vec![marker],
-    }
+    common::completed(sitting, vec![marker])
 }
 
 fn save(response_id: &str, page: &str, answers: u8, seq: i64) -> PageSave {
@@ -87,7 +59,7 @@ async fn released(state: &AppState, school_id: i32) -> Vec<response::Model> {
 /// lives it.
 async fn contract(state: &AppState, store: &Store, seed: &str) {
     let kind = store.kind();
-    let (sitting, codes) = sitting_with_codes(state, seed, 9).await;
+    let (sitting, codes) = common::p6_sitting(state, seed, 9).await;
     let hashes: Vec<String> = codes.iter().map(|c| state.code_hash(c)).collect();
 
     // Reads: a code with its sitting, by hash and by id; nothing for
@@ -273,7 +245,7 @@ async fn both_sqlite_stores_read_the_same_codes_and_sittings() {
         eprintln!("skipped: PostgreSQL has one store");
         return;
     };
-    let (sitting, codes) = sitting_with_codes(&state, "7719100", 3).await;
+    let (sitting, codes) = common::p6_sitting(&state, "7719100", 3).await;
     let (code, _) = file
         .find_code(&state.code_hash(&codes[1]))
         .await

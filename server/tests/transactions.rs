@@ -74,6 +74,26 @@ fn request(state: &AppState) -> SittingRequest {
 
 const ADMIN: Actor = Actor::Cli;
 
+/// Imports one primary school into the partnership with this GSS code.
+async fn import_one(
+    state: &AppState,
+    gss_code: &str,
+    name: &str,
+    seed: &str,
+) -> Result<schools_import::Imported, schools_import::ImportError> {
+    let csv = format!(
+        "school name,seed code,cpp,sector,p5,p6,p7,s1,s2,s3,s4\n\
+         {name},{seed},{gss_code},primary,20,20,20,0,0,0,0\n"
+    );
+    schools_import::import(
+        &state.db,
+        &ADMIN,
+        csv.as_bytes(),
+        schools_import::Source::File("schools.csv"),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
     let (state, _dir) = common::prepared_state().await;
@@ -225,18 +245,7 @@ async fn accounts_settings_and_imports_are_never_stored_unaudited() {
         "settings were stored unaudited"
     );
 
-    let csv = format!(
-        "school name,seed code,cpp,sector,p5,p6,p7,s1,s2,s3,s4\n\
-         Second Primary,7712346,{},primary,20,20,20,0,0,0,0\n",
-        cpp.gss_code
-    );
-    let imported = schools_import::import(
-        &state.db,
-        &ADMIN,
-        csv.as_bytes(),
-        schools_import::Source::File("schools.csv"),
-    )
-    .await;
+    let imported = import_one(&state, &cpp.gss_code, "Second Primary", "7712346").await;
     assert!(
         matches!(imported, Err(schools_import::ImportError::Database(_))),
         "expected the injected failure, saw {imported:?}"
@@ -273,18 +282,7 @@ async fn a_service_waits_for_another_writer_instead_of_failing() {
         conn.execute_batch("COMMIT").unwrap();
     });
     holding.recv().unwrap();
-    let csv = format!(
-        "school name,seed code,cpp,sector,p5,p6,p7,s1,s2,s3,s4\n\
-         Waiting Primary,7712399,{},primary,20,20,20,0,0,0,0\n",
-        cpp.gss_code
-    );
-    let imported = schools_import::import(
-        &state.db,
-        &ADMIN,
-        csv.as_bytes(),
-        schools_import::Source::File("schools.csv"),
-    )
-    .await;
+    let imported = import_one(&state, &cpp.gss_code, "Waiting Primary", "7712399").await;
     writer.join().unwrap();
     assert!(
         imported.is_ok(),

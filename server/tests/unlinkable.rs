@@ -19,11 +19,10 @@ use std::path::Path;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
 use server::domain::{AccessCode, Ending};
 use server::services::Actor;
-use server::services::sittings::{self, SittingRequest};
+use server::services::sittings;
 use server::state::AppState;
 use server::store::entities::{access_code, response};
-use server::store::pupil::{Completed, PageSave, Sitting};
-use survey_defs::Stage;
+use server::store::pupil::{PageSave, Sitting};
 
 /// Pupils who finish; one more is still answering when the sitting closes.
 const FINISHING: usize = 41;
@@ -43,19 +42,7 @@ fn marker() -> [u8; 16] {
 }
 
 async fn fieldwork(state: &AppState) -> Fieldwork {
-    let school = common::school(state, "7718000", "Attack Primary").await;
-    let request = SittingRequest {
-        stage: Stage::P6,
-        label: "P6".into(),
-        codes: FINISHING + 3,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
-        opens: None,
-        closes: None,
-    };
-    let (sitting, codes) =
-        sittings::create(&state.db, &state.secret, &Actor::Cli, &school, request)
-            .await
-            .unwrap();
+    let (sitting, codes) = common::p6_sitting(state, "7718000", FINISHING + 3).await;
     let store = &state.store;
     let mut markers = Vec::new();
     let mut in_progress_ids = Vec::new();
@@ -81,15 +68,7 @@ async fn fieldwork(state: &AppState) -> Fieldwork {
             .await
             .unwrap();
         if i < FINISHING {
-            let completed = Completed {
-                questionnaire_version_id: sitting.questionnaire_version_id,
-                cpp_id: sitting.cpp_id,
-                school_id: sitting.school_id,
-                stage: Stage::P6,
-                sex: None,
-                partial: false,
-                answers: mark.to_vec(),
-            };
+            let completed = common::completed(&sitting, mark.to_vec());
             assert!(
                 store
                     .end(&rid, sitting.id, Ending::Finished, Some(completed))

@@ -177,3 +177,49 @@ pub async fn start_server(database_url: &str, data_dir: &Path, port: u16) -> Chi
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A new P6 sitting of `codes` codes at a new school with this SEED code,
+/// made as the command line makes it.
+pub async fn p6_sitting(
+    state: &server::state::AppState,
+    seed: &str,
+    codes: usize,
+) -> (
+    server::store::pupil::Sitting,
+    Vec<server::domain::AccessCode>,
+) {
+    let school = school(state, seed, &format!("School {seed}")).await;
+    let request = server::services::sittings::SittingRequest {
+        stage: survey_defs::Stage::P6,
+        label: "P6".into(),
+        codes,
+        questionnaire_version_id: state.catalogue.latest()[0].version_id,
+        opens: None,
+        closes: None,
+    };
+    server::services::sittings::create(
+        &state.db,
+        &state.secret,
+        &server::services::Actor::Cli,
+        &school,
+        request,
+    )
+    .await
+    .unwrap()
+}
+
+/// A finished P6 response of `sitting` holding `answers` as they are.
+pub fn completed(
+    sitting: &server::store::pupil::Sitting,
+    answers: Vec<u8>,
+) -> server::store::pupil::Completed {
+    server::store::pupil::Completed {
+        questionnaire_version_id: sitting.questionnaire_version_id,
+        cpp_id: sitting.cpp_id,
+        school_id: sitting.school_id,
+        stage: survey_defs::Stage::P6,
+        sex: None,
+        partial: false,
+        answers,
+    }
+}
