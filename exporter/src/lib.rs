@@ -18,6 +18,7 @@ pub mod offload;
 pub mod output;
 pub mod report;
 pub mod source;
+pub mod spreadsheet;
 pub mod suppress;
 
 use std::collections::{BTreeMap, HashMap};

@@ -17,6 +17,7 @@ use survey_defs::{Questionnaire, StageSet};
 
 use crate::disclose::{Line, PublishedTable, RateLine};
 use crate::layout::{ALL, StageLevel, Subject};
+use crate::spreadsheet::write_row;
 use crate::{Export, UnitResult};
 
 /// Every file of an export, in the order they are written.
@@ -180,7 +181,7 @@ impl Export {
 
     fn write_tables(&self, out: &mut dyn Write, indicators: bool) -> io::Result<()> {
         let mut w = csv_writer(out)?;
-        w.write_record(TABLE_HEADER).map_err(csv_io)?;
+        write_row(&mut w, TABLE_HEADER).map_err(csv_io)?;
         let mut count_buf = String::new();
         for unit in &self.units {
             let (cpp_code, cpp_name) = self.unit_names(unit);
@@ -208,20 +209,23 @@ impl Export {
                             use std::fmt::Write as _;
                             let _ = write!(count_buf, "{count}");
                         }
-                        w.write_record([
-                            cpp_code,
-                            cpp_name,
-                            seed,
-                            school,
-                            line.stage.as_str(),
-                            self.sex_code(line.sex),
-                            def.id.as_str(),
-                            code,
-                            label,
-                            count_buf.as_str(),
-                            pct.as_str(),
-                            if hidden { SUPPRESSED } else { "" },
-                        ])
+                        write_row(
+                            &mut w,
+                            [
+                                cpp_code,
+                                cpp_name,
+                                seed,
+                                school,
+                                line.stage.as_str(),
+                                self.sex_code(line.sex),
+                                def.id.as_str(),
+                                code,
+                                label,
+                                count_buf.as_str(),
+                                pct.as_str(),
+                                if hidden { SUPPRESSED } else { "" },
+                            ],
+                        )
                         .map_err(csv_io)?;
                     }
                 }
@@ -232,23 +236,26 @@ impl Export {
 
     fn write_rates(&self, out: &mut dyn Write) -> io::Result<()> {
         let mut w = csv_writer(out)?;
-        w.write_record(RATES_HEADER).map_err(csv_io)?;
+        write_row(&mut w, RATES_HEADER).map_err(csv_io)?;
         for unit in &self.units {
             let (cpp_code, cpp_name) = self.unit_names(unit);
             for line in &unit.rates {
                 let (seed, school) = Self::school_names(unit, line.school);
                 let (responses, rate) = rate_text(line);
-                w.write_record([
-                    cpp_code,
-                    cpp_name,
-                    seed,
-                    school,
-                    line.stage.as_str(),
-                    responses.as_str(),
-                    line.roll.to_string().as_str(),
-                    rate.as_str(),
-                    if line.hidden { SUPPRESSED } else { "" },
-                ])
+                write_row(
+                    &mut w,
+                    [
+                        cpp_code,
+                        cpp_name,
+                        seed,
+                        school,
+                        line.stage.as_str(),
+                        responses.as_str(),
+                        line.roll.to_string().as_str(),
+                        rate.as_str(),
+                        if line.hidden { SUPPRESSED } else { "" },
+                    ],
+                )
                 .map_err(csv_io)?;
             }
         }
@@ -259,8 +266,8 @@ impl Export {
         let q: &Questionnaire = &self.questionnaire;
         let locale = q.default_locale();
         let mut w = csv_writer(out)?;
-        w.write_record(CODEBOOK_HEADER).map_err(csv_io)?;
-        let mut row = |cols: [&str; 11]| w.write_record(cols).map_err(csv_io);
+        write_row(&mut w, CODEBOOK_HEADER).map_err(csv_io)?;
+        let mut row = |cols: [&str; 11]| write_row(&mut w, cols).map_err(csv_io);
         let version = q.version().to_string();
         let note = format!("version {} sha256 {}", q.version(), q.content_hash());
         row([
@@ -491,13 +498,28 @@ mod tests {
     }
 
     #[test]
+    fn release_files_write_formulas_as_text_and_numbers_as_numbers() {
+        let mut bytes = Vec::new();
+        {
+            let mut w = csv_writer(&mut bytes).unwrap();
+            write_row(&mut w, ["=1+1", "-3", "@x", "+44 131"]).unwrap();
+            w.flush().unwrap();
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(text, "\u{feff}'=1+1,-3,'@x,'+44 131\r\n");
+    }
+
+    #[test]
     fn csv_quotes_commas_quotes_and_line_breaks_with_crlf_and_a_bom() {
         let mut bytes = Vec::new();
         {
             let mut w = csv_writer(&mut bytes).unwrap();
-            w.write_record(["a,b", "say \"hi\"", "two\nlines", "Aird a' Mhachair"])
-                .unwrap();
-            w.write_record(["x", "", "", ""]).unwrap();
+            write_row(
+                &mut w,
+                ["a,b", "say \"hi\"", "two\nlines", "Aird a' Mhachair"],
+            )
+            .unwrap();
+            write_row(&mut w, ["x", "", "", ""]).unwrap();
             w.flush().unwrap();
         }
         let text = String::from_utf8(bytes).unwrap();

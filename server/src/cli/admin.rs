@@ -131,20 +131,8 @@ pub async fn create_sitting(state: &AppState, args: SittingArgs) -> anyhow::Resu
     let request = SittingRequest::parse(input, &state.catalogue)?;
     let (sitting, codes) =
         sittings::create(&state.db, &state.secret, &Actor::Cli, &school, request).await?;
-    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record(["code", "sitting", "stage", "label", "school"])?;
-    let id = sitting.id.to_string();
-    let stage = sitting.stage.0.to_string();
-    for code in &codes {
-        out.write_record([
-            code.grouped().as_str(),
-            id.as_str(),
-            stage.as_str(),
-            sitting.label.as_str(),
-            school.name.as_str(),
-        ])?;
-    }
-    out.flush()?;
+    let mut out = sittings::write_codes_csv(std::io::stdout().lock(), &sitting, &school, &codes)?;
+    std::io::Write::flush(&mut out)?;
     eprintln!(
         "Sitting {} created with {} codes. The codes are printed only now.",
         sitting.id,

@@ -360,6 +360,37 @@ pub async fn close(
     Ok(survey::close_in_progress(closer.db, closer.store, closer.catalogue, sitting_id).await?)
 }
 
+/// Writes a batch of codes as CSV: one row per code, with its sitting, stage,
+/// class and school, and no names. Every cell is safe to open in a
+/// spreadsheet (a school or class named like a formula stays text).
+pub fn write_codes_csv<W: std::io::Write>(
+    out: W,
+    sitting: &Sitting,
+    school: &School,
+    codes: &[AccessCode],
+) -> csv::Result<W> {
+    use exporter::spreadsheet::write_row;
+    let mut writer = csv::Writer::from_writer(out);
+    write_row(&mut writer, ["code", "sitting", "stage", "label", "school"])?;
+    let id = sitting.id.to_string();
+    let stage = sitting.stage.0.to_string();
+    for code in codes {
+        write_row(
+            &mut writer,
+            [
+                code.grouped().as_str(),
+                id.as_str(),
+                stage.as_str(),
+                sitting.label.as_str(),
+                school.name.as_str(),
+            ],
+        )?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
 /// Closes sittings whose close time has passed, once a minute, so answers in
 /// progress when a window ends become partial responses and are unlinked
 /// without anyone pressing Close. Safe to run on every server at once:

@@ -25,26 +25,11 @@ fn qr_svg(url: &str) -> Result<String> {
     })
 }
 
-/// The CSV of a batch of codes: one row per code, with the class and no names.
+/// The CSV of a batch of codes (see
+/// [`crate::services::sittings::write_codes_csv`]).
 fn codes_csv(sitting: &Sitting, school: &School, codes: &[AccessCode]) -> Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(["code", "sitting", "stage", "label", "school"])
+    let bytes = crate::services::sittings::write_codes_csv(Vec::new(), sitting, school, codes)
         .map_err(AppError::internal)?;
-    let id = sitting.id.to_string();
-    let stage = sitting.stage.0.to_string();
-    for code in codes {
-        writer
-            .write_record([
-                code.grouped().as_str(),
-                id.as_str(),
-                stage.as_str(),
-                sitting.label.as_str(),
-                school.name.as_str(),
-            ])
-            .map_err(AppError::internal)?;
-    }
-    let bytes = writer.into_inner().map_err(AppError::internal)?;
     String::from_utf8(bytes).map_err(AppError::internal)
 }
 
