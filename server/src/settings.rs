@@ -103,6 +103,32 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
 
+    /// Why pupils' privacy on shared devices is at risk with these
+    /// settings, if it is: served beyond this machine without https or
+    /// without Secure cookies. Browsers honour `Clear-Site-Data` only over
+    /// https, and cookies not marked Secure can leave over plain http.
+    pub fn exposure_warning(&self) -> Option<String> {
+        if self.bind.ip().is_loopback() {
+            return None;
+        }
+        let mut problems = Vec::new();
+        if !self.public_url().starts_with("https://") {
+            problems.push("PUBLIC_URL is not an https:// address");
+        }
+        if !self.secure_cookies {
+            problems.push("SECURE_COOKIES is off");
+        }
+        (!problems.is_empty()).then(|| {
+            format!(
+                "listening on {} beyond this machine, but {}: serve pupils only over https \
+                 behind a proxy, with SECURE_COOKIES=true and an https PUBLIC_URL \
+                 (browsers clear a shared device only over https)",
+                self.bind,
+                problems.join(" and ")
+            )
+        })
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()
@@ -156,6 +182,25 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serving_beyond_loopback_without_https_is_warned_about() {
+        let mut settings = Settings::for_tests("sqlite::memory:".into(), PathBuf::from("data"));
+        assert_eq!(settings.exposure_warning(), None, "loopback is fine");
+        settings.bind = SocketAddr::from(([0, 0, 0, 0], 8080));
+        let warning = settings.exposure_warning().unwrap();
+        assert!(warning.contains("PUBLIC_URL") && warning.contains("SECURE_COOKIES"));
+        settings.public_url = Some("https://survey.example.scot".into());
+        settings.secure_cookies = true;
+        assert_eq!(settings.exposure_warning(), None);
+        settings.secure_cookies = false;
+        assert!(
+            settings
+                .exposure_warning()
+                .unwrap()
+                .contains("SECURE_COOKIES")
+        );
+    }
 
     #[test]
     fn a_database_password_never_shows() {

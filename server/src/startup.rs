@@ -188,6 +188,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        if let Some(warning) = settings.exposure_warning() {
+            tracing::warn!("{warning}");
+        }
         let state = prepare(&settings).await?;
         crate::services::sittings::spawn_closer(
             state.db.clone(),

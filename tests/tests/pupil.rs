@@ -824,3 +824,41 @@ async fn a_code_holder_on_another_device_cannot_read_earlier_answers() {
         .unwrap();
     assert!(now.contains(r#"value="no" checked"#));
 }
+
+/// A pupil who leaves the device idle past the limit: the server refuses the
+/// session (the pupil is sent to the code screen, which says why), the idle
+/// page's own way back empties the browser, and the code still resumes.
+#[tokio::test]
+async fn an_idle_session_is_refused_and_the_code_still_resumes() {
+    let app = tests::spawn_app_with(|settings| settings.pupil_idle_minutes = 0).await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    // Typing the code records when the pupil was last seen (to the second).
+    pupil.start(&sitting.codes[0]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let idle = pupil.get("/survey").await;
+    assert_eq!(idle.status(), 303);
+    assert_eq!(idle.headers()["location"], "/?notice=timeout");
+    let screen = pupil.get("/?notice=timeout").await.text().await.unwrap();
+    assert!(
+        screen.contains("name=\"code\"") && screen.contains("You were away for a while"),
+        "expected the code screen, saying why, after the time-out"
+    );
+    // The session is gone: the survey is not reachable without the code.
+    assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
+
+    // The page's own time-out empties the browser too.
+    let timeout = pupil.get("/timeout").await;
+    assert_eq!(timeout.status(), 303);
+    assert_eq!(
+        timeout.headers()["clear-site-data"],
+        "\"cache\", \"storage\""
+    );
+
+    // The response was kept: the code resumes it.
+    let again = Pupil::new(&app).await;
+    assert_eq!(
+        again.enter_code(&sitting.codes[0]).await.headers()["location"],
+        "/survey"
+    );
+}

@@ -585,12 +585,21 @@ async fn withdraw(
     ended_page(chrome, "withdrawn", None)
 }
 
-/// Where an idle page goes: the session is emptied, saved answers are kept.
+/// Where an idle page goes: the session is emptied, saved answers are kept,
+/// and the browser is asked to drop what it kept, as on the ending pages.
 #[get("/timeout")]
 async fn timeout(session: Session) -> HttpResponse {
     PupilSession(session).clear();
-    redirect("/?notice=timeout")
+    let mut response = redirect("/?notice=timeout");
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("clear-site-data"),
+        actix_web::http::header::HeaderValue::from_static(CLEAR_SITE_DATA),
+    );
+    response
 }
+
+/// What the ending pages and the idle time-out ask the browser to drop.
+const CLEAR_SITE_DATA: &str = "\"cache\", \"storage\"";
 
 #[derive(Deserialize)]
 struct PrefsForm {
@@ -653,7 +662,7 @@ fn ended_page(
     )?;
     Ok(HttpResponse::Ok()
         // Ask the browser to drop anything it kept for this site.
-        .insert_header(("Clear-Site-Data", "\"cache\", \"storage\""))
+        .insert_header(("Clear-Site-Data", CLEAR_SITE_DATA))
         .content_type("text/html; charset=utf-8")
         .body(html))
 }
