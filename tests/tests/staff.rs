@@ -1164,3 +1164,70 @@ async fn futures_join_all<F: std::future::Future>(
     .await;
     outputs.into_iter().map(|o| o.unwrap()).collect()
 }
+
+/// Someone signed in without the administrator's role who starts a large
+/// upload of schools is refused before the server reads the body: the 403
+/// comes back while the body is still being sent.
+#[tokio::test]
+async fn an_upload_by_anyone_but_an_administrator_is_refused_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let base = app.sitting("P6", 1).await;
+    user(
+        &app,
+        "coord@council.scot",
+        Role::Coordinator,
+        Some(base.cpp_id),
+        None,
+    )
+    .await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login_page = client
+        .get(app.url("/staff/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = client
+        .post(app.url("/staff/login"))
+        .form(&[
+            ("csrf", csrf_of(&login_page).as_str()),
+            ("email", "coord@council.scot"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let base_url: reqwest::Url = app.url("/staff/admin/import").parse().unwrap();
+    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base_url).unwrap();
+
+    // Headers announcing 2,000,000 bytes, and only the first thousand sent.
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /staff/admin/import HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 2000000\r\n\r\n",
+        cookies.to_str().unwrap()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&[b'a'; 1000]).await.unwrap();
+    let mut answer = vec![0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("the server waited for the body before refusing the upload")
+        .unwrap();
+    let status = String::from_utf8_lossy(&answer[..read]);
+    assert!(
+        status.starts_with("HTTP/1.1 403"),
+        "expected 403 before the body, saw {status:?}"
+    );
+}

@@ -22,6 +22,9 @@ pub enum AppError {
     Forbidden,
     #[error("page not found")]
     NotFound,
+    /// 413: a request body over the limit for its form.
+    #[error("the file is too large: the largest accepted is {0} MiB")]
+    TooLarge(usize),
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
     /// 500: anything unexpected. The cause is logged, never shown: the
@@ -65,6 +68,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Csrf | AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

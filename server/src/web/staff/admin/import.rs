@@ -68,13 +68,26 @@ fn multipart_parts<'a>(content_type: &str, body: &'a [u8]) -> Option<Vec<Part<'a
     }
 }
 
-/// Imports schools from an uploaded CSV: all rows or none.
+/// Reads an upload's body, refusing it once it passes `limit` bytes.
+async fn read_upload(payload: web::Payload, limit: usize) -> Result<web::Bytes> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(AppError::BadRequest("The upload could not be read.".into())),
+        Err(_) => Err(AppError::TooLarge(limit / (1024 * 1024))),
+    }
+}
+
+/// Imports schools from an uploaded CSV: all rows or none. Only an
+/// administrator's upload is read at all: anyone else is refused before a
+/// byte of the body is taken in.
 async fn import_upload(
     state: web::Data<AppState>,
     staff: Staff,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
+    staff.require_admin()?;
+    let body = read_upload(payload, MAX_IMPORT_BYTES).await?;
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -88,7 +101,6 @@ async fn import_upload(
         .and_then(|p| std::str::from_utf8(p.body).ok())
         .unwrap_or("");
     staff.check_csrf(csrf)?;
-    staff.require_admin()?;
     let file = parts
         .iter()
         .find(|p| p.name == "file")
@@ -123,7 +135,6 @@ async fn import_upload(
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/admin/import")
-            .app_data(web::PayloadConfig::new(MAX_IMPORT_BYTES))
             .route(web::get().to(import_page))
             .route(web::post().to(import_upload)),
     );
