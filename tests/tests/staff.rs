@@ -1001,6 +1001,10 @@ async fn the_audit_log_records_staff_actions_and_never_a_code() {
     StaffClient::new(&app)
         .login("admin@council.scot", "not the password")
         .await;
+    // A password typed in the address box names no account: it is not kept.
+    StaffClient::new(&app)
+        .login("violet kettle harbour 2", "x")
+        .await;
     let slips = admin
         .submit(
             &format!("/staff/schools/{}/sittings", own.school_id),
@@ -1046,6 +1050,25 @@ async fn the_audit_log_records_staff_actions_and_never_a_code() {
         assert!(
             actions.contains(&expected),
             "expected {expected} in the audit log, saw {actions:?}"
+        );
+    }
+    let failed: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.action == "login-failed")
+        .map(|e| e.actor.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "admin@council.scot",
+            server::services::accounts::UNKNOWN_ACCOUNT
+        ],
+        "a failed sign-in names a real account or none"
+    );
+    for e in &entries {
+        assert!(
+            !e.actor.contains("violet kettle") && !e.detail.contains("violet kettle"),
+            "what was typed for an unknown account reached the audit log: {e:?}"
         );
     }
     let bare = code.replace('-', "");

@@ -136,12 +136,14 @@ pub async fn signed_in(
     tx.commit().await
 }
 
-/// Records a failed sign-in for the address typed: counts it against a known
+/// The actor of a failed sign-in whose address names no account.
+pub const UNKNOWN_ACCOUNT: &str = "unknown account";
+
+/// Records a failed sign-in: counts it against a known
 /// account (locking it after [`auth::LOCK_AFTER_FAILURES`] in a row), and
 /// adds the audit entries.
 pub async fn sign_in_failed(
     db: &Db,
-    email: &str,
     user: Option<&StaffRow>,
     locked: bool,
     now: DateTime<Utc>,
@@ -159,11 +161,17 @@ pub async fn sign_in_failed(
     {
         owner(user).record(&tx, "account-locked", "").await?;
     }
-    let (actor_id, detail) = match user {
-        Some(u) => (Some(u.id), if locked { "account locked" } else { "" }),
-        None => (None, "unknown e-mail address"),
+    // What was typed is recorded only when it names an account: an unknown
+    // "address" may be a password typed in the wrong box.
+    let (actor_id, actor, detail) = match user {
+        Some(u) => (
+            Some(u.id),
+            u.email.as_str(),
+            if locked { "account locked" } else { "" },
+        ),
+        None => (None, UNKNOWN_ACCOUNT, "no account has the address typed"),
     };
-    store::audit::record(&tx, actor_id, email, "login-failed", detail).await?;
+    store::audit::record(&tx, actor_id, actor, "login-failed", detail).await?;
     tx.commit().await
 }
 

@@ -285,7 +285,7 @@ async fn login(
         row => {
             guard.address_failures.fail(&ip, "staff login");
             guard.account_failures.fail(&email, "staff login");
-            accounts::sign_in_failed(&state.db, &email, row.as_ref(), locked, now).await?;
+            accounts::sign_in_failed(&state.db, row.as_ref(), locked, now).await?;
             if locked {
                 failed(
                     LOGIN_THROTTLED,
