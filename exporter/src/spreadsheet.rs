@@ -36,16 +36,17 @@ fn is_number(cell: &str) -> bool {
         && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Writes one record with every cell made safe (see [`safe_cell`]).
+/// Writes one record with every cell made safe (see [`safe_cell`]), field
+/// by field, so that a cell that needs no change is not copied.
 pub fn write_row<W: Write, S: AsRef<str>>(
     writer: &mut csv::Writer<W>,
     cells: impl IntoIterator<Item = S>,
 ) -> csv::Result<()> {
-    writer.write_record(
-        cells
-            .into_iter()
-            .map(|cell| safe_cell(cell.as_ref()).into_owned()),
-    )
+    for cell in cells {
+        writer.write_field(safe_cell(cell.as_ref()).as_bytes())?;
+    }
+    // An empty record ends the one whose fields were just written.
+    writer.write_record(std::iter::empty::<&[u8]>())
 }
 
 #[cfg(test)]

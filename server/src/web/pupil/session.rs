@@ -121,11 +121,12 @@ impl PupilSession {
     }
 
     pub fn set_known(&self, known: &Known) -> Result<(), AppError> {
-        if self.known() == *known {
+        let hex = known.to_hex();
+        if self.get::<String>(KNOWN).as_deref() == Some(hex.as_str()) {
             // Unchanged: the cookie is not sent again.
             return Ok(());
         }
-        self.set(KNOWN, known.to_hex())
+        self.set(KNOWN, hex)
     }
 
     pub fn lang(&self) -> Option<String> {
