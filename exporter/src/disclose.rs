@@ -19,7 +19,7 @@ use survey_defs::Stage;
 
 use crate::aggregate::UnitTally;
 use crate::layout::{Layout, StageLevel, TableDef};
-use crate::suppress::{CellId, Exposure, Problem, ProblemError, Rule, audit, suppress};
+use crate::suppress::{CellId, Exposure, Problem, ProblemError, Rule, audit_exact, suppress};
 
 /// One published row group: a breakdown position with every category and the
 /// base (last).
@@ -149,7 +149,7 @@ impl Builder {
     /// Suppresses, audits, and returns the lines with their hidden flags.
     fn solve(mut self, rule: &Rule, name: &str) -> Result<Vec<Line>, DiscloseError> {
         let pattern = suppress(&self.problem, rule);
-        audit(&self.problem, &pattern).map_err(|exposure| DiscloseError::Audit {
+        audit_exact(&self.problem, &pattern).map_err(|exposure| DiscloseError::Audit {
             table: name.to_owned(),
             exposure,
         })?;

@@ -15,7 +15,7 @@ use std::path::Path;
 use serde_json::json;
 use survey_defs::{Questionnaire, StageSet};
 
-use crate::disclose::{Line, PublishedTable, RateLine};
+use crate::disclose::{PublishedTable, RateLine};
 use crate::layout::{ALL, StageLevel, Subject};
 use crate::spreadsheet::write_row;
 use crate::{Export, UnitResult};
@@ -412,18 +412,6 @@ impl Export {
         let ind = self.table_totals(|t| self.layout.is_indicator(t.table));
         let rates: Vec<&RateLine> = self.units.iter().flat_map(|u| u.rates.iter()).collect();
         let rates_hidden = rates.iter().filter(|r| r.hidden).count();
-        let primary_cells = self
-            .units
-            .iter()
-            .flat_map(|u| u.tables.iter())
-            .flat_map(|t| t.lines.iter())
-            .map(|l: &Line| {
-                l.counts
-                    .iter()
-                    .filter(|c| self.rule.is_primary(u64::from(**c)))
-                    .count()
-            })
-            .sum::<usize>();
         let value = json!({
             "questionnaire": {
                 "id": q.id().as_str(),
@@ -444,18 +432,16 @@ impl Export {
                 "percent_rule": "a percentage is published only when its count and its base are both published",
                 "scotland": if self.national { "a Scotland cell is published only where every partnership's cell at the same position is published" } else { "not included" },
             },
-            "responses": {
-                "total": self.responses(),
-                "partial": self.partial(),
-                "skipped": self.skipped,
-            },
+            "responses": self.units.iter().map(|u| json!({
+                "unit": u.cpp.as_ref().map_or("Scotland", |c| c.gss_code.as_str()),
+                "count": published_responses(u).map_or(json!(SUPPRESSED), |n| json!(n)),
+            })).collect::<Vec<_>>(),
             "cells": {
                 "frequencies": {"cells": freq.0, "suppressed": freq.1},
                 "indicators": {"cells": ind.0, "suppressed": ind.1},
                 "response_rates": {"cells": rates.len(), "suppressed": rates_hidden},
                 "total": freq.0 + ind.0 + rates.len(),
                 "suppressed": freq.1 + ind.1 + rates_hidden,
-                "below_threshold": primary_cells,
             },
             "files": FILES,
             "notes": {
@@ -466,6 +452,15 @@ impl Export {
         });
         serde_json::to_string_pretty(&value).unwrap_or_default()
     }
+}
+
+/// A unit's number of responses as its response-count table publishes it:
+/// `None` when that count is suppressed.
+pub fn published_responses(unit: &crate::UnitResult) -> Option<u32> {
+    unit.rates
+        .iter()
+        .find(|r| r.school.is_none() && r.stage == crate::layout::StageLevel::All && !r.hidden)
+        .map(|r| r.responses)
 }
 
 /// The published response count and rate of a line (empty when suppressed).

@@ -53,13 +53,11 @@ pub fn render(export: &Export) -> String {
     );
     let _ = write!(
         html,
-        "<h1>{}</h1><p class=\"meta\">Questionnaire {} version {} · generated {} · {} responses ({} partial) · counts below {} are suppressed and shown as <b>c</b>; so are other cells that would let a suppressed count be worked out.</p>",
+        "<h1>{}</h1><p class=\"meta\">Questionnaire {} version {} · generated {} · counts below {} are suppressed and shown as <b>c</b>; so are other cells that would let a suppressed count be worked out.</p>",
         esc(&title),
         esc(q.id().as_str()),
         q.version(),
         export.generated_at.format("%Y-%m-%d %H:%M UTC"),
-        export.responses(),
-        export.partial(),
         export.rule.threshold
     );
     html.push_str("<svg width=\"0\" height=\"0\" aria-hidden=\"true\" style=\"position:absolute\"><defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e5e5e5\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#999\" stroke-width=\"2\"/></pattern></defs></svg>");
@@ -90,10 +88,10 @@ fn unit_section(html: &mut String, export: &Export, unit: &UnitResult, index: us
     let layout = &export.layout;
     let _ = write!(
         html,
-        "<section class=\"unit\" id=\"u{index}\"><h2>{}</h2><p class=\"meta\">{} responses, {} of them partial.</p>",
+        "<section class=\"unit\" id=\"u{index}\"><h2>{}</h2><p class=\"meta\">{} responses.</p>",
         esc(&unit_name(unit)),
-        unit.responses,
-        unit.partial
+        crate::output::published_responses(unit)
+            .map_or_else(|| crate::output::SUPPRESSED.to_owned(), |n| n.to_string()),
     );
     html.push_str("<h3>Wellbeing indicators</h3><p class=\"key\">Share of pupils with a positive result, of those with a result.</p>");
     for table in unit.tables.iter().filter(|t| layout.is_indicator(t.table)) {

@@ -6,7 +6,7 @@ mod common;
 use common::{Rng, Tree, sexes, simulate, stages, survey, table};
 use exporter::suppress::{
     CellId, Exposure, Problem, ProblemError, Rational, Rule, Suppression, audit,
-    feasibility_interval, suppress,
+    feasibility_interval, protect, suppress,
 };
 
 fn published(s: &Suppression, cells: &[CellId]) -> Vec<bool> {
@@ -30,6 +30,7 @@ fn rule_round_trips_through_json_for_export_metadata() {
         threshold: 5,
         publish_zeros: false,
         singleton_protection: false,
+        range_min: Some(7),
     };
     let text = serde_json::to_string(&rule).expect("serialises");
     let back: Rule = serde_json::from_str(&text).expect("deserialises");
@@ -168,7 +169,7 @@ fn audit_catches_the_problemdata_hidden_exposure() {
 #[test]
 fn suppression_of_problemdata_passes_the_audit() {
     let (t, _) = problemdata();
-    let s = suppress(&t.problem, &Rule::default());
+    let s = protect(&t.problem, &Rule::default()).unwrap();
     audit(&t.problem, &s).expect("the method never leaves a derivable cell");
     for row in &t.inner {
         for &c in row {
@@ -272,8 +273,8 @@ fn same_input_gives_the_same_pattern() {
     let mut rng = Rng::new(7);
     let counts = simulate(&mut rng, 6, 4, 25);
     let sv = survey(&stages(), &sexes(), &Tree::flat(4), &counts);
-    let first = suppress(&sv.problem, &Rule::default());
-    let second = suppress(&sv.problem.clone(), &Rule::default());
+    let first = protect(&sv.problem, &Rule::default()).unwrap();
+    let second = protect(&sv.problem.clone(), &Rule::default()).unwrap();
     assert_eq!(first, second);
     audit(&sv.problem, &first).expect("safe");
 }
@@ -283,10 +284,55 @@ fn partnership_survey_with_schools_passes_the_audit() {
     let mut rng = Rng::new(2024);
     let counts = simulate(&mut rng, 12, 5, 30);
     let sv = survey(&stages(), &sexes(), &Tree::flat(5), &counts);
-    let s = suppress(&sv.problem, &Rule::default());
+    let s = protect(&sv.problem, &Rule::default()).unwrap();
     audit(&sv.problem, &s).expect("safe");
     assert!(
         !s.is_suppressed(sv.cube[0][0][0]),
         "the partnership base is large and published"
     );
+}
+
+/// A routed follow-up that sums alone cannot protect. Two groups of pupils
+/// (say, S1 boys and S1 girls) answer "Have you been bullied?": yes 1 and
+/// 12, no 12 and 3. Only those who said yes are asked the follow-up, which
+/// 0 and 10 answer. Gaussian elimination hides the small yes and no counts
+/// and enough around them that no sum gives them away; but a reader who
+/// knows the routing (the 10 girls who answered the follow-up all said yes)
+/// learns that the girls' "no" count, 3, lies between 2 and 5.
+#[test]
+fn a_routed_follow_up_needs_the_range_check() {
+    let mut p = Problem::new();
+    let mut line = |a: u64, b: u64| [p.add_cell(a), p.add_cell(b), p.add_cell(a + b)];
+    let yes = line(1, 12);
+    let no = line(12, 3);
+    let base = line(13, 15);
+    let follow_up = line(0, 10);
+    for r in [yes, no, base, follow_up] {
+        p.add_relation(r[2], &r[..2]).unwrap();
+    }
+    for k in 0..3 {
+        p.add_relation(base[k], &[yes[k], no[k]]).unwrap();
+    }
+    let rule = Rule::default();
+    let sums_only = suppress(&p, &rule);
+    assert_eq!(
+        audit(&p, &sums_only),
+        Ok(()),
+        "without routing, sums suffice"
+    );
+    for k in 0..3 {
+        p.add_at_most(&[follow_up[k]], &[yes[k]]).unwrap();
+    }
+    let sums_only = suppress(&p, &rule);
+    assert_eq!(
+        audit(&p, &sums_only),
+        Err(Exposure::Narrow {
+            cell: no[1],
+            lo: 2,
+            hi: 5
+        })
+    );
+    let safe = protect(&p, &rule).unwrap();
+    assert_eq!(audit(&p, &safe), Ok(()));
+    assert!(safe.suppressed_count() > sums_only.suppressed_count());
 }

@@ -11,6 +11,7 @@
 use thiserror::Error;
 
 use super::problem::{CellId, Problem};
+use super::ranges::{self, Finding, SolverError};
 use super::{Rule, Suppression};
 
 /// Why a pattern must not be published.
@@ -30,12 +31,49 @@ pub enum Exposure {
     WrongSize { pattern: usize, problem: usize },
     #[error("the exact check needed numbers beyond 128 bits; the pattern is not trusted")]
     Overflow,
+    #[error("{cell} is a zero that would tell a small group's answer, but is published")]
+    GroupZeroPublished { cell: CellId },
+    #[error("suppressed {cell} (value {value}) can only take one value given everything published")]
+    Pinned { cell: CellId, value: u64 },
+    #[error("suppressed {cell} is known to lie between {lo} and {hi}, too narrow a range")]
+    Narrow { cell: CellId, lo: u64, hi: u64 },
+    #[error(transparent)]
+    Solver(#[from] SolverError),
 }
 
-/// Checks a pattern exactly. `Ok` means: every small cell is hidden, no
-/// hidden cell can be derived, and no two published nested groups differ by a
-/// small amount.
+/// Checks a pattern. `Ok` means: every small cell is hidden, every zero
+/// that would tell a small group's answer is hidden, no hidden cell can be
+/// derived exactly from sums (exact integer arithmetic), no two published
+/// nested groups differ by a small amount, and, by linear programming over
+/// every relation and inequality, no hidden cell is pinned to one value and
+/// every small hidden cell's range contains 0 or is wide enough.
 pub fn audit(problem: &Problem, suppression: &Suppression) -> Result<(), Exposure> {
+    audit_exact(problem, suppression)?;
+    let hidden: Vec<bool> = problem
+        .cells()
+        .map(|c| suppression.is_suppressed(c))
+        .collect();
+    let primary: Vec<bool> = problem.cells().map(|c| suppression.is_primary(c)).collect();
+    match ranges::check(problem, &hidden, &primary, suppression.rule())?.first() {
+        None => Ok(()),
+        Some(finding) => Err(finding.clone().into()),
+    }
+}
+
+impl From<Finding> for Exposure {
+    fn from(finding: Finding) -> Self {
+        match finding {
+            Finding::Pinned { cell, value } => Exposure::Pinned { cell, value },
+            Finding::Narrow { cell, lo, hi } => Exposure::Narrow { cell, lo, hi },
+        }
+    }
+}
+
+/// The checks of [`audit`] that need no linear programming: small cells and
+/// small groups' zeros hidden, nested gaps, and exact derivation from sums.
+/// [`super::protect`] ends with the range check on the pattern it returns,
+/// so a pattern it made needs only these.
+pub fn audit_exact(problem: &Problem, suppression: &Suppression) -> Result<(), Exposure> {
     if suppression.len() != problem.len() {
         return Err(Exposure::WrongSize {
             pattern: suppression.len(),
@@ -56,6 +94,11 @@ pub fn audit(problem: &Problem, suppression: &Suppression) -> Result<(), Exposur
                 inner,
                 gap: problem.value(outer) - problem.value(inner),
             });
+        }
+    }
+    for &cell in problem.always_hidden() {
+        if !suppression.is_suppressed(cell) {
+            return Err(Exposure::GroupZeroPublished { cell });
         }
     }
     if let Some(cell) = first_derivable(problem, suppression)? {

@@ -46,14 +46,16 @@ mod gauss;
 mod interval;
 mod modp;
 mod problem;
+mod ranges;
 
 use std::cmp::Reverse;
 
 use serde::{Deserialize, Serialize};
 
-pub use audit::{Exposure, audit};
+pub use audit::{Exposure, audit, audit_exact};
 pub use interval::{FeasibilityInterval, IntervalError, Rational, feasibility_interval};
-pub use problem::{CellId, Problem, ProblemError, Relation};
+pub use problem::{AtMost, CellId, Problem, ProblemError, Relation};
+pub use ranges::{Finding, SolverError};
 
 /// The disclosure rule. Written into export metadata, so it is serialisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +68,10 @@ pub struct Rule {
     /// Whether a relation whose only hidden cells are primaries, one of them
     /// a 1, gets one more cell hidden.
     pub singleton_protection: bool,
+    /// How wide the range a reader can give a small hidden cell must be,
+    /// when that range does not contain 0 (as GaussSuppression's
+    /// `rangeMin`). `None` means the threshold.
+    pub range_min: Option<u64>,
 }
 
 impl Default for Rule {
@@ -74,11 +80,18 @@ impl Default for Rule {
             threshold: 10,
             publish_zeros: true,
             singleton_protection: true,
+            range_min: None,
         }
     }
 }
 
 impl Rule {
+    /// The smallest width allowed for the range of a small hidden cell
+    /// that excludes 0.
+    pub fn range_min(&self) -> u64 {
+        self.range_min.unwrap_or(self.threshold)
+    }
+
     /// Whether a count must be hidden on its own account.
     pub fn is_primary(&self, value: u64) -> bool {
         if value == 0 {
@@ -110,7 +123,7 @@ impl Suppression {
         let mut status = vec![Status::Published; problem.len()];
         for &c in suppressed {
             if let Some(s) = status.get_mut(c.index()) {
-                *s = if rule.is_primary(problem.value(c)) {
+                *s = if rule.is_primary(problem.value(c)) || problem.always_hidden().contains(&c) {
                     Status::Primary
                 } else {
                     Status::Secondary
@@ -135,6 +148,11 @@ impl Suppression {
 
     pub fn is_empty(&self) -> bool {
         self.status.is_empty()
+    }
+
+    /// Whether the cell is hidden for being small itself.
+    pub fn is_primary(&self, c: CellId) -> bool {
+        self.status.get(c.index()) == Some(&Status::Primary)
     }
 
     pub fn suppressed_count(&self) -> usize {
@@ -165,9 +183,136 @@ impl Suppression {
     }
 }
 
-/// Chooses primary and secondary suppressions. Deterministic: the same
-/// problem and rule always give the same pattern.
+/// Chooses primary and secondary suppressions so that no hidden cell can be
+/// worked out exactly from sums, then hides more where linear programming
+/// over every relation and inequality finds a hidden cell pinned to one
+/// value, or a small cell's range narrower than the rule allows (see
+/// [`ranges`]). Deterministic: the same problem and rule always give the same
+/// pattern. When no more cells can be hidden and a finding remains, the
+/// finding is returned instead of a pattern.
+pub fn protect(problem: &Problem, rule: &Rule) -> Result<Suppression, Exposure> {
+    let mut forced = vec![false; problem.len()];
+    let neighbours = Neighbours::new(problem);
+    let mut attempts: std::collections::HashMap<CellId, u32> = Default::default();
+    let mut memory = ranges::Memory::default();
+    loop {
+        let pattern = suppress_with(problem, rule, &forced);
+        let hidden: Vec<bool> = pattern
+            .status
+            .iter()
+            .map(|s| *s != Status::Published)
+            .collect();
+        let primary: Vec<bool> = pattern
+            .status
+            .iter()
+            .map(|s| *s == Status::Primary)
+            .collect();
+        let findings = ranges::check_again(problem, &hidden, &primary, rule, &mut memory)?;
+        let Some(first) = findings.first() else {
+            return Ok(pattern);
+        };
+        // A cell found again gets twice as many cells hidden around it.
+        let mut grew = false;
+        for finding in &findings {
+            let tries = attempts.entry(finding.cell()).or_insert(0u32);
+            let count = 1usize << (*tries).min(5);
+            *tries += 1;
+            for c in neighbours.widen(problem.values(), &hidden, finding.cell(), count) {
+                grew |= !std::mem::replace(&mut forced[c], true);
+            }
+        }
+        // `forced` only grows, so this ends after at most `n` rounds.
+        if !grew {
+            return Err(first.clone().into());
+        }
+    }
+}
+
+/// Which constraints (relations and inequalities) each cell is in.
+struct Neighbours {
+    members: Vec<Vec<usize>>,
+    of_cell: Vec<Vec<usize>>,
+}
+
+impl Neighbours {
+    fn new(problem: &Problem) -> Self {
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for rel in problem.relations() {
+            members.push(
+                std::iter::once(rel.total)
+                    .chain(rel.parts.iter().copied())
+                    .map(CellId::index)
+                    .collect(),
+            );
+        }
+        for ineq in problem.at_most() {
+            members.push(
+                ineq.smaller
+                    .iter()
+                    .chain(&ineq.larger)
+                    .map(|c| c.index())
+                    .collect(),
+            );
+        }
+        let mut of_cell = vec![Vec::new(); problem.len()];
+        for (k, m) in members.iter().enumerate() {
+            for &c in m {
+                of_cell[c].push(k);
+            }
+        }
+        Self { members, of_cell }
+    }
+
+    /// Published cells to hide so that `cell`'s range widens, at most
+    /// `count`: the smallest non-zero published cells (the cheapest to lose)
+    /// of the constraints `cell` is in, or, when all of those are hidden, of
+    /// the constraints their hidden cells are in, and so on outwards;
+    /// position breaks ties.
+    fn widen(&self, values: &[u64], hidden: &[bool], cell: CellId, count: usize) -> Vec<usize> {
+        let mut seen = std::collections::HashSet::new();
+        let mut used = std::collections::HashSet::new();
+        let mut frontier = vec![cell.index()];
+        seen.insert(cell.index());
+        while !frontier.is_empty() {
+            let mut found: Vec<usize> = Vec::new();
+            let mut next = Vec::new();
+            for &c in &frontier {
+                for &k in &self.of_cell[c] {
+                    if !used.insert(k) {
+                        continue;
+                    }
+                    for &m in &self.members[k] {
+                        if !hidden[m] {
+                            if values[m] > 0 {
+                                found.push(m);
+                            }
+                        } else if seen.insert(m) {
+                            next.push(m);
+                        }
+                    }
+                }
+            }
+            if !found.is_empty() {
+                found.sort_unstable_by_key(|&m| (values[m], m));
+                found.dedup();
+                found.truncate(count);
+                return found;
+            }
+            frontier = next;
+        }
+        Vec::new()
+    }
+}
+
+/// Chooses primary and secondary suppressions so that no hidden cell can be
+/// worked out exactly from sums alone. Deterministic: the same problem and
+/// rule always give the same pattern. [`protect`] also takes inequalities
+/// and ranges into account.
 pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
+    suppress_with(problem, rule, &vec![false; problem.len()])
+}
+
+fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> Suppression {
     let n = problem.len();
     let values = problem.values();
     let cells = gauss::cell_vectors(problem);
@@ -190,12 +335,17 @@ pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
     // The singleton sums above nearly always settle singleton protection in
     // the first pass; the literal rule is then checked on the result, and any
     // relation still short of a hidden non-primary gets one and a new pass.
-    let mut forced = vec![false; n];
+    let mut forced = initially_forced.to_vec();
+    let mut always = vec![false; n];
+    for c in problem.always_hidden() {
+        always[c.index()] = true;
+    }
     loop {
         let mut status: Vec<Status> = values
             .iter()
-            .map(|&v| {
-                if rule.is_primary(v) {
+            .zip(&always)
+            .map(|(&v, &always)| {
+                if always || rule.is_primary(v) {
                     Status::Primary
                 } else {
                     Status::Published

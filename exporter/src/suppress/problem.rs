@@ -35,6 +35,10 @@ pub enum ProblemError {
     NoParts,
     #[error("{total} cannot be one of its own parts")]
     TotalIsPart { total: CellId },
+    #[error("the smaller side of an inequality adds up to {smaller}, more than {larger}")]
+    Violated { smaller: u128, larger: u128 },
+    #[error("an inequality needs cells on both sides")]
+    EmptySide,
     #[error("{total} is {expected} but its parts add up to {actual}")]
     Unbalanced {
         total: CellId,
@@ -50,8 +54,17 @@ pub struct Relation {
     pub parts: Vec<CellId>,
 }
 
+/// An inequality a reader knows: `sum(smaller) <= sum(larger)` (a routed
+/// question's answerers are at most those who gave the answer that routes
+/// to it; a multiple-choice option is at most its base).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtMost {
+    pub smaller: Vec<CellId>,
+    pub larger: Vec<CellId>,
+}
+
 /// A set of non-negative integer cells tied together by additive relations
-/// `total = sum(parts)`.
+/// `total = sum(parts)` and inequalities ([`AtMost`]).
 ///
 /// A cell may be the total of several relations (a grand total is the sum of
 /// the stages and also the sum of the sexes) and a part of several others.
@@ -59,6 +72,9 @@ pub struct Relation {
 pub struct Problem {
     values: Vec<u64>,
     relations: Vec<Relation>,
+    at_most: Vec<AtMost>,
+    /// Cells that must be hidden whatever their value (see [`Problem::hide`]).
+    hidden: Vec<CellId>,
 }
 
 impl Problem {
@@ -101,6 +117,55 @@ impl Problem {
             parts: parts.to_vec(),
         });
         Ok(())
+    }
+
+    /// Records `sum(smaller) <= sum(larger)`, which the values must satisfy.
+    pub fn add_at_most(
+        &mut self,
+        smaller: &[CellId],
+        larger: &[CellId],
+    ) -> Result<(), ProblemError> {
+        if smaller.is_empty() || larger.is_empty() {
+            return Err(ProblemError::EmptySide);
+        }
+        for &cell in smaller.iter().chain(larger) {
+            if cell.index() >= self.values.len() {
+                return Err(ProblemError::UnknownCell(cell));
+            }
+        }
+        let sum =
+            |cells: &[CellId]| -> u128 { cells.iter().map(|c| u128::from(self.value(*c))).sum() };
+        let (a, b) = (sum(smaller), sum(larger));
+        if a > b {
+            return Err(ProblemError::Violated {
+                smaller: a,
+                larger: b,
+            });
+        }
+        self.at_most.push(AtMost {
+            smaller: smaller.to_vec(),
+            larger: larger.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Marks a cell that must never be published, whatever its value: a zero
+    /// that would tell the answer of a small group.
+    pub fn hide(&mut self, cell: CellId) -> Result<(), ProblemError> {
+        if cell.index() >= self.values.len() {
+            return Err(ProblemError::UnknownCell(cell));
+        }
+        self.hidden.push(cell);
+        Ok(())
+    }
+
+    pub fn at_most(&self) -> &[AtMost] {
+        &self.at_most
+    }
+
+    /// The cells marked with [`Problem::hide`].
+    pub fn always_hidden(&self) -> &[CellId] {
+        &self.hidden
     }
 
     /// Number of cells.
