@@ -110,18 +110,6 @@ pub struct TableDef {
     pub additive: bool,
     /// Stages whose pupils can be in the table.
     pub stages: StageSet,
-    /// For a question shown only after certain answers to an earlier one:
-    /// that question's table and the categories that show this one.
-    pub routed_from: Option<Routing>,
-}
-
-/// A routing a reader learns from the codebook: the pupils counted in a
-/// follow-up's base gave one of `categories` in table `table`, so in any
-/// group the base is at most the sum of those categories.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Routing {
-    pub table: usize,
-    pub categories: Vec<usize>,
 }
 
 impl TableDef {
@@ -167,10 +155,6 @@ impl Layout {
                 categories,
                 offset,
                 stages: question.stages(),
-                routed_from: question.show_if().map(|c| Routing {
-                    table: question_table[usize::from(c.depends_on())],
-                    categories: c.option_indices().iter().map(|&i| usize::from(i)).collect(),
-                }),
             });
             offset += width;
         }
@@ -201,7 +185,6 @@ impl Layout {
                 offset,
                 additive: true,
                 stages,
-                routed_from: None,
             });
             offset += 3;
         }
@@ -240,31 +223,6 @@ impl Layout {
                 .unwrap_or(not_stated),
             None => not_stated,
         }
-    }
-
-    /// Tables tied together by routing, each group in table order; every
-    /// table is in exactly one group. Groups are suppressed as one problem.
-    pub fn blocks(&self) -> Vec<Vec<usize>> {
-        let mut root: Vec<usize> = (0..self.tables.len()).collect();
-        fn find(root: &mut [usize], mut t: usize) -> usize {
-            while root[t] != t {
-                root[t] = root[root[t]];
-                t = root[t];
-            }
-            t
-        }
-        for (t, def) in self.tables.iter().enumerate() {
-            if let Some(r) = &def.routed_from {
-                let (a, b) = (find(&mut root, t), find(&mut root, r.table));
-                root[a.max(b)] = a.min(b);
-            }
-        }
-        let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-        for t in 0..self.tables.len() {
-            let r = find(&mut root, t);
-            groups.entry(r).or_default().push(t);
-        }
-        groups.into_values().collect()
     }
 
     pub fn is_indicator(&self, table: usize) -> bool {

@@ -225,11 +225,6 @@ impl Condition {
         &self.any_of
     }
 
-    /// Option indices of [`Condition::any_of`] in the earlier question.
-    pub fn option_indices(&self) -> &[u8] {
-        &self.indices
-    }
-
     /// True when `answer` (to the earlier question) picks one of the options.
     pub fn matches(&self, answer: &crate::Answer) -> bool {
         match *answer {

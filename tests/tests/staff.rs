@@ -46,14 +46,30 @@ async fn user(
 struct StaffClient<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
+    cookies: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl<'a> StaffClient<'a> {
     fn new(app: &'a TestApp) -> Self {
+        let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(cookies.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         Self {
             app,
-            client: app.client(),
+            client,
+            cookies,
         }
+    }
+
+    /// The `Cookie` header this client would send to `path`.
+    fn cookie_header(&self, path: &str) -> String {
+        let url: reqwest::Url = self.app.url(path).parse().unwrap();
+        reqwest::cookie::CookieStore::cookies(&*self.cookies, &url)
+            .map(|h| h.to_str().unwrap().to_owned())
+            .unwrap_or_default()
     }
 
     async fn signed_in(app: &'a TestApp, email: &str) -> Self {
@@ -1204,42 +1220,16 @@ async fn an_upload_by_anyone_but_an_administrator_is_refused_before_its_body_is_
         None,
     )
     .await;
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login_page = client
-        .get(app.url("/staff/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = client
-        .post(app.url("/staff/login"))
-        .form(&[
-            ("csrf", csrf_of(&login_page).as_str()),
-            ("email", "coord@council.scot"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303);
-    let base_url: reqwest::Url = app.url("/staff/admin/import").parse().unwrap();
-    let cookies = reqwest::cookie::CookieStore::cookies(&*jar, &base_url).unwrap();
+    let coordinator = StaffClient::signed_in(&app, "coord@council.scot").await;
+    let cookies = coordinator.cookie_header("/staff/admin/import");
 
     // Headers announcing 2,000,000 bytes, and only the first thousand sent.
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
         .await
         .unwrap();
     let head = format!(
-        "POST /staff/admin/import HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\n\
-         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 2000000\r\n\r\n",
-        cookies.to_str().unwrap()
+        "POST /staff/admin/import HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookies}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 2000000\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&[b'a'; 1000]).await.unwrap();

@@ -31,8 +31,6 @@ pub enum Exposure {
     WrongSize { pattern: usize, problem: usize },
     #[error("the exact check needed numbers beyond 128 bits; the pattern is not trusted")]
     Overflow,
-    #[error("{cell} is a zero that would tell a small group's answer, but is published")]
-    GroupZeroPublished { cell: CellId },
     #[error("suppressed {cell} (value {value}) can only take one value given everything published")]
     Pinned { cell: CellId, value: u64 },
     #[error("suppressed {cell} is known to lie between {lo} and {hi}, too narrow a range")]
@@ -41,8 +39,7 @@ pub enum Exposure {
     Solver(#[from] SolverError),
 }
 
-/// Checks a pattern. `Ok` means: every small cell is hidden, every zero
-/// that would tell a small group's answer is hidden, no hidden cell can be
+/// Checks a pattern. `Ok` means: every small cell is hidden, no hidden cell can be
 /// derived exactly from sums (exact integer arithmetic), no two published
 /// nested groups differ by a small amount, and, by linear programming over
 /// every relation and inequality, no hidden cell is pinned to one value and
@@ -69,8 +66,8 @@ impl From<Finding> for Exposure {
     }
 }
 
-/// The checks of [`audit`] that need no linear programming: small cells and
-/// small groups' zeros hidden, nested gaps, and exact derivation from sums.
+/// The checks of [`audit`] that need no linear programming: small cells
+/// hidden, nested gaps, and exact derivation from sums.
 /// [`super::protect`] ends with the range check on the pattern it returns,
 /// so a pattern it made needs only these.
 pub fn audit_exact(problem: &Problem, suppression: &Suppression) -> Result<(), Exposure> {
@@ -94,11 +91,6 @@ pub fn audit_exact(problem: &Problem, suppression: &Suppression) -> Result<(), E
                 inner,
                 gap: problem.value(outer) - problem.value(inner),
             });
-        }
-    }
-    for &cell in problem.always_hidden() {
-        if !suppression.is_suppressed(cell) {
-            return Err(Exposure::GroupZeroPublished { cell });
         }
     }
     if let Some(cell) = first_derivable(problem, suppression)? {

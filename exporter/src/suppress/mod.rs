@@ -123,7 +123,7 @@ impl Suppression {
         let mut status = vec![Status::Published; problem.len()];
         for &c in suppressed {
             if let Some(s) = status.get_mut(c.index()) {
-                *s = if rule.is_primary(problem.value(c)) || problem.always_hidden().contains(&c) {
+                *s = if rule.is_primary(problem.value(c)) {
                     Status::Primary
                 } else {
                     Status::Secondary
@@ -336,16 +336,11 @@ fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> S
     // the first pass; the literal rule is then checked on the result, and any
     // relation still short of a hidden non-primary gets one and a new pass.
     let mut forced = initially_forced.to_vec();
-    let mut always = vec![false; n];
-    for c in problem.always_hidden() {
-        always[c.index()] = true;
-    }
     loop {
         let mut status: Vec<Status> = values
             .iter()
-            .zip(&always)
-            .map(|(&v, &always)| {
-                if always || rule.is_primary(v) {
+            .map(|&v| {
+                if rule.is_primary(v) {
                     Status::Primary
                 } else {
                     Status::Published

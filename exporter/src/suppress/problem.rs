@@ -73,8 +73,6 @@ pub struct Problem {
     values: Vec<u64>,
     relations: Vec<Relation>,
     at_most: Vec<AtMost>,
-    /// Cells that must be hidden whatever their value (see [`Problem::hide`]).
-    hidden: Vec<CellId>,
 }
 
 impl Problem {
@@ -149,23 +147,8 @@ impl Problem {
         Ok(())
     }
 
-    /// Marks a cell that must never be published, whatever its value: a zero
-    /// that would tell the answer of a small group.
-    pub fn hide(&mut self, cell: CellId) -> Result<(), ProblemError> {
-        if cell.index() >= self.values.len() {
-            return Err(ProblemError::UnknownCell(cell));
-        }
-        self.hidden.push(cell);
-        Ok(())
-    }
-
     pub fn at_most(&self) -> &[AtMost] {
         &self.at_most
-    }
-
-    /// The cells marked with [`Problem::hide`].
-    pub fn always_hidden(&self) -> &[CellId] {
-        &self.hidden
     }
 
     /// Number of cells.
