@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261129_000001_page_save_clustered;
 mod m20261201_000001_unlinkable_completion;
+mod m20261201_000002_staff_sessions;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261129_000001_page_save_clustered::Migration),
             Box::new(m20261201_000001_unlinkable_completion::Migration),
+            Box::new(m20261201_000002_staff_sessions::Migration),
         ]
     }
 }

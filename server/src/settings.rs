@@ -64,6 +64,15 @@ pub struct Settings {
     #[arg(long, env = "STAFF_IDLE_MINUTES", default_value_t = 30, global = true)]
     pub staff_idle_minutes: u32,
 
+    /// Hours after sign-in at which a staff session ends however active.
+    #[arg(long, env = "STAFF_SESSION_HOURS", default_value_t = 12, global = true)]
+    pub staff_session_hours: u32,
+
+    /// Sign-ins that may wait for a password check at once; more are asked
+    /// to try again in a few seconds (503).
+    #[arg(long, env = "SIGN_IN_QUEUE", default_value_t = 64, global = true)]
+    pub sign_in_queue: usize,
+
     /// Mark cookies Secure (set this when the server is behind https).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
@@ -72,13 +81,42 @@ pub struct Settings {
     #[arg(long, env = "LOCALES", global = true)]
     pub locales: Option<PathBuf>,
 
-    /// Read client addresses from X-Forwarded-For (only behind a trusted proxy).
-    #[arg(long, env = "TRUST_PROXY", default_value_t = false, global = true)]
-    pub trust_proxy: bool,
+    /// Your own reverse proxies, as addresses or networks (comma-separated,
+    /// e.g. 10.0.0.0/8,192.0.2.7). Only from these is the forwarding header
+    /// read; the client is its rightmost address that is not one of them.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy,
+        global = true
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// The header the trusted proxies set: `x-forwarded-for`, or `forwarded`
+    /// (RFC 7239). The other one is ignored.
+    #[arg(
+        long,
+        env = "PROXY_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for",
+        global = true
+    )]
+    pub proxy_header: ProxyHeader,
 
     /// Largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 65_536, global = true)]
     pub max_body_bytes: usize,
+
+    /// Seconds a request body may take to arrive, plus one second for each
+    /// 16 KiB it declares; a slower body is cut off with 408.
+    #[arg(
+        long,
+        env = "BODY_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub body_timeout_seconds: u32,
 
     /// Do not create the demo CPP, school, login and sitting on an empty database.
     #[arg(long, env = "NO_DEMO", default_value_t = false, global = true)]
@@ -151,11 +189,15 @@ impl Settings {
             public_url: None,
             pupil_idle_minutes: 20,
             staff_idle_minutes: 30,
+            staff_session_hours: 12,
+            sign_in_queue: 64,
             secure_cookies: false,
             no_demo: true,
             locales: None,
-            trust_proxy: false,
+            trusted_proxies: Vec::new(),
+            proxy_header: ProxyHeader::XForwardedFor,
             max_body_bytes: 65_536,
+            body_timeout_seconds: 10,
         }
     }
 }
@@ -223,4 +265,24 @@ mod tests {
 pub enum Durability {
     Full,
     Normal,
+}
+
+/// The header trusted proxies put the client's address in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
+}
+
+/// Reads a trusted proxy as given on the command line: a network in CIDR
+/// form (`10.0.0.0/8`) or one address (`10.0.0.5`).
+pub fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("{text:?} is not an address or a network such as 10.0.0.0/8 or 2001:db8::/32")
+        })
 }

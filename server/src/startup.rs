@@ -24,7 +24,7 @@ use crate::state::{AppState, CODE_FAILURE_LIMIT};
 use crate::store;
 use crate::store::journey::Store;
 use crate::web as site;
-use crate::web::middleware::{request_log, send_in_pieces};
+use crate::web::middleware::{body_deadline, request_log, send_in_pieces};
 
 /// Why the server could not start. Each variant prints as one plain line.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,10 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         locales: Arc::new(locales),
         code_throttle: Arc::new(Throttle::new(CODE_FAILURE_LIMIT)),
         sittings: Arc::new(crate::services::survey::SittingCache::default()),
-        staff: Arc::new(crate::services::auth::StaffGuard::new()),
+        staff: Arc::new(crate::services::auth::StaffGuard::new(
+            settings.sign_in_queue,
+        )),
+        exports: Arc::new(tokio::sync::Semaphore::new(1)),
     })
 }
 
@@ -229,6 +232,7 @@ impl Application {
                 .wrap(security_headers())
                 .wrap(from_fn(request_log))
                 .wrap(from_fn(send_in_pieces))
+                .wrap(from_fn(body_deadline))
                 .app_data(data.clone())
                 .app_data(forms::form_config(max_body))
                 .app_data(forms::query_config())

@@ -28,6 +28,9 @@ pub struct AppState {
     pub sittings: Arc<crate::services::survey::SittingCache>,
     /// Staff password hashing and login failure budgets.
     pub staff: Arc<crate::services::auth::StaffGuard>,
+    /// One export computed at a time on this server: each takes every core
+    /// for seconds, on threads of its own.
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
 
 /// Misses (well-formed codes that do not exist) allowed per address: a burst

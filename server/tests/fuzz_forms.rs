@@ -342,7 +342,7 @@ impl World {
 async fn setup() -> (World, tempfile::TempDir) {
     let (url, dir) = common::fresh_database().await;
     let mut settings = common::settings(&url, dir.path(), 0);
-    settings.trust_proxy = true;
+    settings.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     let app = Application::build(settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

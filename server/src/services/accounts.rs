@@ -3,7 +3,7 @@
 //! with its audit entry. Password hashing and the password rules are in
 //! [`super::auth`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 
 use super::Actor;
 use super::auth;
@@ -116,19 +116,14 @@ pub async fn reset_password(db: &Db, user: &StaffRow, new_hash: &str) -> Result<
     tx.commit().await
 }
 
-/// Records a successful sign-in: clears failures, replaces a hash made at an
-/// older cost (`upgraded`), and adds the audit entry.
+/// Records a successful sign-in: replaces a hash made at an older cost
+/// (`upgraded`), and adds the audit entry.
 pub async fn signed_in(
     db: &Db,
     user: &StaffRow,
     upgraded: Option<&str>,
 ) -> Result<(), store::Error> {
     let tx = store::begin(db).await?;
-    // Clearing a failure count that is already clear would only cost a
-    // durable write per sign-in.
-    if user.failed_logins != 0 || user.locked_until.is_some() {
-        staff::record_success(&tx, user.id).await?;
-    }
     if let Some(upgraded) = upgraded {
         staff::upgrade_password_hash(&tx, user.id, &user.password_hash, upgraded).await?;
     }
@@ -139,39 +134,25 @@ pub async fn signed_in(
 /// The actor of a failed sign-in whose address names no account.
 pub const UNKNOWN_ACCOUNT: &str = "unknown account";
 
-/// Records a failed sign-in: counts it against a known
-/// account (locking it after [`auth::LOCK_AFTER_FAILURES`] in a row), and
-/// adds the audit entries.
-pub async fn sign_in_failed(
-    db: &Db,
-    user: Option<&StaffRow>,
-    locked: bool,
-    now: DateTime<Utc>,
-) -> Result<(), store::Error> {
-    let tx = store::begin(db).await?;
-    if let Some(user) = user
-        && !locked
-        && staff::record_failure(
-            &tx,
-            user.id,
-            auth::LOCK_AFTER_FAILURES,
-            now + Duration::minutes(auth::LOCK_MINUTES),
-        )
-        .await?
-    {
-        owner(user).record(&tx, "account-locked", "").await?;
-    }
+/// Records a failed sign-in with its audit entry: the same single write
+/// whether or not the address typed names an account.
+pub async fn sign_in_failed(db: &Db, user: Option<&StaffRow>) -> Result<(), store::Error> {
     // What was typed is recorded only when it names an account: an unknown
     // "address" may be a password typed in the wrong box.
     let (actor_id, actor, detail) = match user {
-        Some(u) => (
-            Some(u.id),
-            u.email.as_str(),
-            if locked { "account locked" } else { "" },
-        ),
+        Some(u) => (Some(u.id), u.email.as_str(), ""),
         None => (None, UNKNOWN_ACCOUNT, "no account has the address typed"),
     };
-    store::audit::record(&tx, actor_id, actor, "login-failed", detail).await?;
+    store::audit::record(db, actor_id, actor, "login-failed", detail).await?;
+    Ok(())
+}
+
+/// Signs an account out everywhere: every session of it ends, with the
+/// audit entry.
+pub async fn signed_out(db: &Db, actor: &Actor, user_id: i32) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    staff::end_sessions(&tx, user_id).await?;
+    actor.record(&tx, "logout", "").await?;
     tx.commit().await
 }
 

@@ -1,4 +1,4 @@
-//! Staff accounts, their failure counters and reset tokens; school upserts for
+//! Staff accounts, their session versions and reset tokens; school upserts for
 //! imports; and the counts staff may see of responses.
 
 use chrono::{DateTime, Utc};
@@ -35,8 +35,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewStaff) -> Result<StaffRow
         school_id: Set(new.school_id),
         active: Set(true),
         is_demo: Set(new.is_demo),
-        failed_logins: Set(0),
-        locked_until: Set(None),
+        session_version: Set(0),
         reset_token_hash: Set(None),
         reset_expires_at: Set(None),
         created_at: Set(Utc::now()),
@@ -64,39 +63,13 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StaffRow>, DbErr> {
         .await
 }
 
-/// Counts a failed login; after `lock_after` in a row the account is locked
-/// until `lock_until` and the count starts again. Returns whether it locked.
-pub async fn record_failure(
-    db: &impl ConnectionTrait,
-    id: i32,
-    lock_after: i32,
-    lock_until: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+/// Ends every session of an account: sessions started under an older
+/// version are refused from now on.
+pub async fn end_sessions(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
     staff_user::Entity::update_many()
         .col_expr(
-            staff_user::Column::FailedLogins,
-            Expr::col(staff_user::Column::FailedLogins).add(1),
-        )
-        .filter(staff_user::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    let locked = staff_user::Entity::update_many()
-        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
-        .col_expr(staff_user::Column::LockedUntil, Expr::value(lock_until))
-        .filter(staff_user::Column::Id.eq(id))
-        .filter(staff_user::Column::FailedLogins.gte(lock_after))
-        .exec(db)
-        .await?;
-    Ok(locked.rows_affected == 1)
-}
-
-/// A successful login clears the failure count and any lock.
-pub async fn record_success(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
-    staff_user::Entity::update_many()
-        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
-        .col_expr(
-            staff_user::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
+            staff_user::Column::SessionVersion,
+            Expr::col(staff_user::Column::SessionVersion).add(1),
         )
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
@@ -104,7 +77,8 @@ pub async fn record_success(db: &impl ConnectionTrait, id: i32) -> Result<(), Db
     Ok(())
 }
 
-/// Sets a new password hash; any reset link and lock are cleared with it.
+/// Sets a new password hash; any reset link is cleared and every session
+/// of the account ends with it.
 pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: &str) -> Result<(), DbErr> {
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::PasswordHash, Expr::value(hash))
@@ -116,10 +90,9 @@ pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: &str) -> Res
             staff_user::Column::ResetExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(staff_user::Column::FailedLogins, Expr::value(0))
         .col_expr(
-            staff_user::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
+            staff_user::Column::SessionVersion,
+            Expr::col(staff_user::Column::SessionVersion).add(1),
         )
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
@@ -174,9 +147,14 @@ pub async fn by_reset_token(
         .await
 }
 
+/// Enables or disables an account; every session of it ends either way.
 pub async fn set_active(db: &impl ConnectionTrait, id: i32, active: bool) -> Result<(), DbErr> {
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::Active, Expr::value(active))
+        .col_expr(
+            staff_user::Column::SessionVersion,
+            Expr::col(staff_user::Column::SessionVersion).add(1),
+        )
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
         .await?;

@@ -7,6 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use minijinja::context;
 
+use crate::services::auth::HashError;
 use crate::services::sittings::SittingError;
 use crate::web::templates;
 
@@ -27,6 +28,10 @@ pub enum AppError {
     TooLarge(usize),
     #[error("too many attempts: please wait a minute and try again")]
     TooManyRequests,
+    /// 503 with `Retry-After`: the server is at its limit for this kind of
+    /// work (sign-ins being checked, an export being computed).
+    #[error("{0}")]
+    Busy(&'static str),
     /// 500: anything unexpected. The cause is logged, never shown: the
     /// response carries this error to `middleware::request_log`, which writes
     /// it into the request's line.
@@ -70,6 +75,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,7 +88,28 @@ impl ResponseError for AppError {
             }
             other => capitalise(&other.to_string()),
         };
-        error_page(status, &message)
+        let mut response = error_page(status, &message);
+        if let AppError::Busy(_) = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}
+
+/// How long a client is asked to wait after a busy answer.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
+impl From<HashError> for AppError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => Self::Busy(
+                "Many people are signing in at once. Please wait a few seconds and try again.",
+            ),
+            other => Self::Internal(other.into()),
+        }
     }
 }
 

@@ -17,10 +17,11 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::services::throttle::{Limit, Throttle};
+use crate::services::throttle::{GENERATION, Limit, Recent, Throttle};
 use crate::store::schools::School;
 
 /// The argon2id cost of every new password hash: 12 MiB of memory, 3 passes,
@@ -49,16 +50,19 @@ pub const LOGIN_ADDRESS_LIMIT: Limit = Limit {
     per_second: 0.1,
 };
 
-/// Failed logins per e-mail address typed (known or not): 5, then one a minute.
-pub const LOGIN_ACCOUNT_LIMIT: Limit = Limit {
-    burst: 5.0,
-    per_second: 1.0 / 60.0,
-};
+/// Failed sign-ins in a row on one e-mail address typed (known or not)
+/// after which addresses that have failed must wait between attempts.
+pub const DELAY_AFTER_FAILURES: u32 = 5;
 
-/// Consecutive failures after which an account is locked in the database (so
-/// every server instance sees it), and for how long.
-pub const LOCK_AFTER_FAILURES: i32 = 5;
-pub const LOCK_MINUTES: i64 = 15;
+/// The wait after [`DELAY_AFTER_FAILURES`] failures; it doubles with each
+/// further failure, up to [`LONGEST_DELAY`].
+pub const FIRST_DELAY: Duration = Duration::from_secs(15);
+pub const LONGEST_DELAY: Duration = Duration::from_secs(15 * 60);
+
+/// Sign-ins that may wait for a hashing thread; one more is answered "busy"
+/// at once (503) rather than queued without end. At about 15 ms a hash on
+/// two threads, a full queue is half a second of work.
+pub const HASH_QUEUE: usize = 64;
 
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
@@ -162,9 +166,10 @@ pub fn random_token() -> String {
 
 type HashJob = Box<dyn FnOnce() + Send>;
 
-/// Starts `count` threads that run password hashing jobs one at a time each.
-fn start_hashing_threads(count: usize) -> std::sync::mpsc::Sender<HashJob> {
-    let (sender, receiver) = std::sync::mpsc::channel::<HashJob>();
+/// Starts `count` threads that run password hashing jobs one at a time each,
+/// fed by a queue that holds at most `queue` waiting jobs.
+fn start_hashing_threads(count: usize, queue: usize) -> std::sync::mpsc::SyncSender<HashJob> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<HashJob>(queue);
     let receiver = Arc::new(std::sync::Mutex::new(receiver));
     for index in 0..count {
         let receiver = receiver.clone();
@@ -190,63 +195,155 @@ fn start_hashing_threads(count: usize) -> std::sync::mpsc::Sender<HashJob> {
     sender
 }
 
+/// Why a password could not be hashed or checked.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing thread is busy and the queue is full: try again shortly.
+    #[error("every password hashing thread is busy and the queue is full")]
+    Busy,
+    #[error("the password hashing threads have stopped")]
+    Stopped,
+    #[error("hashing a password: {0}")]
+    Failed(String),
+}
+
 /// Login guards shared by every request on this server instance.
 #[derive(Debug)]
 pub struct StaffGuard {
     /// Password hashing runs on a few threads of its own: each argon2 hash
     /// takes 12 MiB, and keeping the work on a fixed handful of threads
     /// bounds both the memory in use and the memory the allocator keeps.
-    hashing: std::sync::mpsc::Sender<HashJob>,
+    hashing: std::sync::mpsc::SyncSender<HashJob>,
     pub address_failures: Throttle<IpAddr>,
-    pub account_failures: Throttle<String>,
+    pub delays: SignInDelays,
 }
 
 impl Default for StaffGuard {
     fn default() -> Self {
-        Self::new()
+        Self::new(HASH_QUEUE)
     }
 }
 
 impl StaffGuard {
-    pub fn new() -> Self {
+    /// Guards with a hashing queue of `queue` waiting sign-ins.
+    pub fn new(queue: usize) -> Self {
         Self {
-            hashing: start_hashing_threads(CONCURRENT_HASHES),
+            hashing: start_hashing_threads(CONCURRENT_HASHES, queue),
             address_failures: Throttle::new(LOGIN_ADDRESS_LIMIT),
-            account_failures: Throttle::new(LOGIN_ACCOUNT_LIMIT),
+            delays: SignInDelays::default(),
         }
     }
 
     /// Hashes a password (argon2id at [`HASH_PARAMS`], random salt) as a PHC string.
-    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_owned();
-        self.limited(move || hash_now(&password)).await?
+        self.limited(move || hash_now(&password))
+            .await?
+            .map_err(|e| HashError::Failed(e.to_string()))
     }
 
     /// Checks a password against a stored hash. With no stored hash (an unknown
     /// account) a dummy hash is checked instead, so the answer takes as long
     /// either way and says nothing about which accounts exist.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> anyhow::Result<bool> {
+    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
         let password = password.to_owned();
         let known = stored.is_some();
         let stored = match stored {
             Some(hash) => hash.to_owned(),
-            None => dummy_hash()?.to_owned(),
+            None => dummy_hash()
+                .map_err(|e| HashError::Failed(e.to_string()))?
+                .to_owned(),
         };
         let matches = self.limited(move || verify_now(&password, &stored)).await?;
         Ok(known && matches)
     }
 
+    /// Runs `work` on a hashing thread, or refuses at once when the queue
+    /// in front of them is full.
     async fn limited<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
         self.hashing
-            .send(Box::new(move || {
+            .try_send(Box::new(move || {
                 let _ = done.send(work());
             }))
-            .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
-        Ok(result.await?)
+            .map_err(|error| match error {
+                std::sync::mpsc::TrySendError::Full(_) => HashError::Busy,
+                std::sync::mpsc::TrySendError::Disconnected(_) => HashError::Stopped,
+            })?;
+        result.await.map_err(|_| HashError::Stopped)
+    }
+}
+
+/// Failed sign-ins in a row per e-mail address typed, known or not, kept in
+/// this server's memory. After [`DELAY_AFTER_FAILURES`] of them, an address
+/// that has itself failed recently must wait [`SignInDelays::delay`] after
+/// the last failure before trying again; an address that has not failed is
+/// never made to wait, so nobody can lock a colleague out by typing their
+/// address wrongly on purpose. A successful sign-in clears the count.
+#[derive(Debug)]
+pub struct SignInDelays {
+    failures: Recent<String, Failures>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+impl Default for SignInDelays {
+    fn default() -> Self {
+        Self {
+            failures: Recent::new(GENERATION),
+        }
+    }
+}
+
+impl SignInDelays {
+    /// The wait after `failures` failures in a row: none before
+    /// [`DELAY_AFTER_FAILURES`], then [`FIRST_DELAY`] doubling with each
+    /// failure up to [`LONGEST_DELAY`].
+    pub fn delay(failures: u32) -> Duration {
+        match failures.checked_sub(DELAY_AFTER_FAILURES) {
+            None => Duration::ZERO,
+            Some(beyond) => FIRST_DELAY
+                .saturating_mul(1u32.checked_shl(beyond).unwrap_or(u32::MAX))
+                .min(LONGEST_DELAY),
+        }
+    }
+
+    /// How much longer attempts on `email` must wait, from an address that
+    /// has failed; `None` when they need not.
+    pub fn wait(&self, email: &str) -> Option<Duration> {
+        let failures = self.failures.read(&email.to_owned(), |f| *f)?;
+        let delay = Self::delay(failures.count);
+        delay
+            .checked_sub(failures.last.elapsed())
+            .filter(|left| !left.is_zero())
+    }
+
+    /// Counts a failed sign-in on `email`.
+    pub fn fail(&self, email: &str) {
+        let now = Instant::now();
+        self.failures.update(
+            &email.to_owned(),
+            || Failures {
+                count: 0,
+                last: now,
+            },
+            |failures| {
+                failures.count = failures.count.saturating_add(1);
+                failures.last = now;
+            },
+        );
+    }
+
+    /// A successful sign-in on `email`: the count starts again.
+    pub fn succeed(&self, email: &str) {
+        self.failures.remove(&email.to_owned());
     }
 }
 
@@ -550,7 +647,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let guard = StaffGuard::new();
+        let guard = StaffGuard::default();
         let hash = guard.hash("plum kettle harbour").await.unwrap();
         assert!(
             hash.starts_with("$argon2id$"),
@@ -569,6 +666,70 @@ mod tests {
                 .unwrap()
         );
         assert!(!guard.verify("plum kettle harbour", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_hashing_queue_answers_busy_at_once() {
+        let guard = StaffGuard::new(1);
+        // Hold both hashing threads, then fill the one place in the queue.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(std::sync::Mutex::new(held));
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let mut jobs = Vec::new();
+        for index in 0..=CONCURRENT_HASHES {
+            let (held, started) = (held.clone(), started.clone());
+            let mut job = Box::pin(guard.limited(move || {
+                let _ = started.send(());
+                if let Ok(held) = held.lock() {
+                    let _ = held.recv();
+                }
+            }));
+            // The first poll hands the job to the queue.
+            let polled = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(job.as_mut().poll(cx).is_pending())
+            })
+            .await;
+            assert!(polled, "the job waits for its thread");
+            if index < CONCURRENT_HASHES {
+                running.recv().unwrap();
+            }
+            jobs.push(job);
+        }
+        let asked = Instant::now();
+        assert!(matches!(
+            guard.verify("plum kettle harbour", None).await,
+            Err(HashError::Busy)
+        ));
+        assert!(
+            asked.elapsed() < Duration::from_millis(100),
+            "a busy answer must not wait"
+        );
+        for _ in 0..=CONCURRENT_HASHES {
+            release.send(()).unwrap();
+        }
+        for job in jobs {
+            assert!(job.await.is_ok(), "queued work still runs");
+        }
+        assert!(!guard.verify("plum kettle harbour", None).await.unwrap());
+    }
+
+    #[test]
+    fn sign_in_delays_grow_with_failures_and_end_with_success() {
+        assert_eq!(SignInDelays::delay(4), Duration::ZERO);
+        assert_eq!(SignInDelays::delay(5), FIRST_DELAY);
+        assert_eq!(SignInDelays::delay(6), FIRST_DELAY * 2);
+        assert_eq!(SignInDelays::delay(40), LONGEST_DELAY);
+        assert_eq!(SignInDelays::delay(u32::MAX), LONGEST_DELAY);
+        let delays = SignInDelays::default();
+        for _ in 0..4 {
+            delays.fail("a@b.scot");
+        }
+        assert_eq!(delays.wait("a@b.scot"), None);
+        delays.fail("a@b.scot");
+        assert!(delays.wait("a@b.scot").is_some_and(|d| d <= FIRST_DELAY));
+        assert_eq!(delays.wait("c@b.scot"), None);
+        delays.succeed("a@b.scot");
+        assert_eq!(delays.wait("a@b.scot"), None);
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub struct Model {
     pub school_id: Option<i32>,
     pub active: bool,
     pub is_demo: bool,
-    pub failed_logins: i32,
-    pub locked_until: Option<DateTimeUtc>,
+    /// Goes up whenever every session of the account must end.
+    pub session_version: i32,
     pub reset_token_hash: Option<String>,
     pub reset_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -22,7 +22,7 @@ use crate::domain::{CodeState, Signpost};
 use crate::services::survey::{self, Progress};
 use crate::state::AppState;
 use crate::store::pupil::{self as store, Ending, PageSave, Window};
-use crate::web::client::client_ip;
+use crate::web::client::{budget_key, client_ip};
 use crate::web::error::AppError;
 use crate::web::redirect;
 pub use session::{Prefs, PupilSession};
@@ -96,7 +96,7 @@ async fn enter_code(
 ) -> Result<HttpResponse> {
     let session = PupilSession(session);
     session.check_csrf(&form.csrf)?;
-    let ip = client_ip(&req, state.settings.trust_proxy);
+    let ip = budget_key(client_ip(&req, &state.settings));
     let show_error = |error: &str| -> Result<HttpResponse> {
         let chrome = Chrome::new(&state, &session, None, "/")?;
         let html = views::render_string(

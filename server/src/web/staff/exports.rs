@@ -131,7 +131,9 @@ async fn national_download(
 
 /// Builds the export and sends one of its files. The whole export is
 /// suppressed and audited before any byte is sent; an audit failure sends
-/// nothing but a plain error.
+/// nothing but a plain error. Exports are computed one at a time per
+/// server, on threads of their own (never those serving pupils); while one
+/// is computed, another is answered 503 with `Retry-After`.
 async fn download(
     state: &AppState,
     staff: &Staff,
@@ -144,6 +146,13 @@ async fn download(
         return Err(AppError::NotFound);
     };
     let entry = state.catalogue.get(version_id).ok_or(AppError::NotFound)?;
+    // One export at a time: a second asks to try again rather than queueing
+    // behind the first with every core taken.
+    let Ok(_computing) = state.exports.try_acquire() else {
+        return Err(AppError::Busy(
+            "Another export is being prepared on this server. Please try again in a minute.",
+        ));
+    };
     let request = exporter::ExportRequest {
         version_id,
         questionnaire: entry.questionnaire.clone(),

@@ -24,7 +24,7 @@ use crate::services::accounts;
 use crate::services::auth::{self, Role, StaffUser};
 use crate::state::AppState;
 use crate::store::{audit, staff as store};
-use crate::web::client::client_ip;
+use crate::web::client::{budget_key, client_ip};
 use crate::web::error::AppError;
 use crate::web::redirect;
 use crate::web::templates;
@@ -55,7 +55,8 @@ impl ResponseError for SignIn {
 }
 
 /// A signed-in staff member with their session. Extracting it refuses anyone
-/// not signed in, an account since disabled, or a session idle for too long.
+/// not signed in, an account since disabled, a session of the account's that
+/// has been ended, or a session idle for too long or older than its lifetime.
 pub struct Staff {
     pub user: StaffUser,
     pub session: StaffSession,
@@ -79,12 +80,20 @@ impl FromRequest for Staff {
             let Some(id) = session.user_id() else {
                 return Err(SignIn::Required.into());
             };
-            if !session.touch(state.settings.staff_idle_minutes, !automatic)? {
+            let settings = &state.settings;
+            if !session.touch(
+                settings.staff_idle_minutes,
+                settings.staff_session_hours,
+                !automatic,
+            )? {
                 session.end();
                 return Err(SignIn::TimedOut.into());
             }
             let row = store::by_id(&state.db, id).await.map_err(AppError::from)?;
-            let user = row.filter(|r| r.active).map(|r| StaffUser {
+            // A session started before the account's sessions were ended
+            // (sign-out elsewhere, reset, role change, deactivation) is over.
+            let current = row.filter(|r| r.active && session.version() == Some(r.session_version));
+            let user = current.map(|r| StaffUser {
                 id: r.id,
                 role: r.role.0,
                 email: r.email,
@@ -216,9 +225,11 @@ const LOGIN_FAILED: &str = "The e-mail address or password is not right";
 const LOGIN_THROTTLED: &str = "Too many attempts to sign in. Wait a few minutes and try again, or ask an administrator to reset your password.";
 
 /// Signs in. An unknown address costs the same hash as a wrong password and
-/// gets the same answer. Failures drain a budget per address and per account
-/// typed; a known account is also locked in the database after
-/// [`auth::LOCK_AFTER_FAILURES`] failures in a row.
+/// gets the same answer, and the same writes (one audit entry). Failures
+/// drain a budget per client address; after
+/// [`auth::DELAY_AFTER_FAILURES`] failures in a row on one typed address,
+/// addresses that have failed wait longer and longer between attempts on
+/// it, while an address that has not failed is never made to wait.
 #[post("/login")]
 async fn login(
     state: web::Data<AppState>,
@@ -229,7 +240,7 @@ async fn login(
     let session = StaffSession(session);
     session.check_csrf(&form.csrf)?;
     let email = form.email.trim().to_lowercase();
-    let ip = client_ip(&req, state.settings.trust_proxy);
+    let ip = budget_key(client_ip(&req, &state.settings));
     let failed = |message: &str, status: actix_web::http::StatusCode| {
         public_page(
             &session,
@@ -245,58 +256,42 @@ async fn login(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    if !guard.address_failures.allows(&ip) || !guard.account_failures.allows(&email) {
+    let delayed = guard.address_failures.has_failed(&ip) && guard.delays.wait(&email).is_some();
+    if !guard.address_failures.allows(&ip) || delayed {
         return failed(
             LOGIN_THROTTLED,
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         );
     }
     let row = store::by_email(&state.db, &email).await?;
-    let now = Utc::now();
-    let locked = row
-        .as_ref()
-        .and_then(|r| r.locked_until)
-        .is_some_and(|until| until > now);
     let matches = guard
         .verify(
             &form.password,
             row.as_ref().map(|r| r.password_hash.as_str()),
         )
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
     match row {
-        Some(row) if matches && row.active && !locked => {
+        Some(row) if matches && row.active => {
             // A hash made at an older cost is replaced now that the password
             // is known to be right.
             let upgraded = if auth::needs_rehash(&row.password_hash) {
-                Some(
-                    guard
-                        .hash(&form.password)
-                        .await
-                        .map_err(AppError::internal)?,
-                )
+                Some(guard.hash(&form.password).await?)
             } else {
                 None
             };
+            guard.delays.succeed(&email);
             accounts::signed_in(&state.db, &row, upgraded.as_deref()).await?;
-            session.start(row.id)?;
+            session.start(row.id, row.session_version)?;
             Ok(redirect("/staff"))
         }
         row => {
             guard.address_failures.fail(&ip, "staff login");
-            guard.account_failures.fail(&email, "staff login");
-            accounts::sign_in_failed(&state.db, row.as_ref(), locked, now).await?;
-            if locked {
-                failed(
-                    LOGIN_THROTTLED,
-                    actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                )
-            } else {
-                failed(
-                    LOGIN_FAILED,
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                )
-            }
+            guard.delays.fail(&email);
+            accounts::sign_in_failed(&state.db, row.as_ref()).await?;
+            failed(
+                LOGIN_FAILED,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
     }
 }
@@ -314,7 +309,7 @@ async fn logout(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
-    staff.audit(&state, "logout", "").await?;
+    accounts::signed_out(&state.db, &staff.actor(), staff.user.id).await?;
     staff.session.end();
     Ok(redirect("/staff/login?notice=out"))
 }
@@ -413,11 +408,7 @@ async fn reset(
             context! { token => &form.token, error => problem },
         );
     }
-    let new_hash = state
-        .staff
-        .hash(&form.password)
-        .await
-        .map_err(AppError::internal)?;
+    let new_hash = state.staff.hash(&form.password).await?;
     accounts::reset_password(&state.db, &row, &new_hash).await?;
     session.end();
     Ok(redirect("/staff/login?notice=reset"))

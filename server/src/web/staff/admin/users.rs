@@ -1,7 +1,6 @@
 //! Staff accounts: the list, creating one, reset links, disabling.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,6 @@ struct UserRow {
     role: &'static str,
     scope: String,
     active: bool,
-    locked: bool,
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -46,7 +44,6 @@ async fn users_page(
 ) -> Result<HttpResponse> {
     let cpps = schools::all_cpps(&state.db).await?;
     let all_schools = store::all_schools(&state.db).await?;
-    let now = Utc::now();
     let rows: Vec<UserRow> = store::all(&state.db)
         .await?
         .into_iter()
@@ -68,7 +65,6 @@ async fn users_page(
                 email: u.email,
                 scope,
                 active: u.active,
-                locked: u.locked_until.is_some_and(|t| t > now),
             }
         })
         .collect();
