@@ -158,6 +158,28 @@ await run({
     await browser.close();
   },
 
+  'a survey left idle warns, then returns to the code screen and forgets the pupil': async () => {
+    const browser = await launch();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.clock.install();
+    await enterCode(page, p5[4]);
+    await submit(page, 'button[value=start]');
+    expect(page.url().endsWith('/survey'), `expected a survey page, saw ${page.url()}`);
+    const idle = await page.$eval('body', (b) => parseInt(b.getAttribute('data-idle-seconds'), 10));
+    expect(idle > 60, `expected an idle limit on survey pages, saw ${idle}`);
+    await page.clock.fastForward((idle - 30) * 1000);
+    await page.waitForSelector('.idle-warning', { timeout: 5000 });
+    await page.clock.fastForward(60 * 1000);
+    await page.waitForURL((url) => url.pathname === '/' && url.search.includes('notice=timeout'), { timeout: 10000 });
+    expect(await page.$('#code') !== null, 'expected the code screen after the idle time-out');
+    const cookies = await context.cookies();
+    expect(!cookies.some((c) => c.name === 'pupil' && c.value.length > 0 && page.url().includes('survey')), 'no pupil session survives');
+    await page.goto(`${base}/survey`);
+    expect(new URL(page.url()).pathname === '/', `expected the survey to be closed after the time-out, saw ${page.url()}`);
+    await browser.close();
+  },
+
   'the whole survey can be completed with JavaScript disabled': async () => {
     const browser = await launch();
     const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();

@@ -10,7 +10,7 @@ use tests::{run_browser_script, spawn_app};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pupil_pages_work_in_a_real_browser() {
     let app = spawn_app().await;
-    let p5 = app.sitting("P5", 4).await;
+    let p5 = app.sitting("P5", 5).await;
     let s4 = app.sitting("S4", 2).await;
     let app_ref = &app;
     tokio::task::block_in_place(|| {
