@@ -11,6 +11,7 @@
 //! `exporter` command line both call [`export`].
 
 pub mod aggregate;
+pub mod cli;
 pub mod decoded;
 pub mod disclose;
 pub mod layout;

@@ -240,7 +240,9 @@ impl Application {
                 .configure(site::health::config)
                 .configure(site::assets::config)
                 .service(
-                    web::scope("/staff")
+                    web::scope(site::staff::routes::SCOPE)
+                        // Inside the session, to know who was refused.
+                        .wrap(from_fn(site::staff::audit_forbidden))
                         .wrap(staff_sessions(staff_key.clone(), secure))
                         .configure(site::staff::config),
                 )

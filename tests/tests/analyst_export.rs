@@ -179,3 +179,124 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
         "not signed in: sent to the login page"
     );
 }
+
+/// Every run of the `exporter` command line is in the audit log before it
+/// reads anything: an export, a dump of every answer and a count, each
+/// naming the questionnaire version, the scope and what was written, and
+/// the operating-system user; never anything a pupil answered. A database
+/// opened read-only still gets its entry.
+#[tokio::test]
+async fn every_exporter_run_is_in_the_audit_log() {
+    use clap::Parser;
+    use exporter::cli::{Cli, run};
+    use exporter::source::usage;
+
+    let app = spawn_app().await;
+    let entry = app.state.catalogue.find("wellbeing").unwrap().clone();
+    synthesise(
+        &app.state.db,
+        entry.version_id,
+        &entry.questionnaire,
+        &SynthOptions {
+            pupils: 200,
+            seed: 9,
+            cpps: 1,
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let cpp_id: i32 = response::Entity::find()
+        .select_only()
+        .column(response::Column::CppId)
+        .into_tuple()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let code = server::store::schools::cpp(&app.state.db, cpp_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .gss_code;
+    let q = &entry.questionnaire;
+    let spec = format!("{}@{}", q.id(), q.version());
+    let what = format!("{spec} (version id {}) for {code}", entry.version_id);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("release");
+    let dump = dir.path().join("answers.csv");
+    let url = app.database_url.as_str();
+    let exporter = |args: &[&str]| {
+        let mut all = vec!["exporter", "--database-url", url, "--questionnaire", &spec];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap()
+    };
+    let (out_arg, dump_arg) = (out.display().to_string(), dump.display().to_string());
+    run(exporter(&["--cpp", &code, "--out", &out_arg]))
+        .await
+        .unwrap();
+    run(exporter(&["--cpp", &code, "--dump-answers", &dump_arg]))
+        .await
+        .unwrap();
+    run(exporter(&["--cpp", &code, "--aggregate-only"]))
+        .await
+        .unwrap();
+    let mut expected = vec![
+        (
+            usage::EXPORT,
+            format!("{what} at threshold 10 to {}", out.display()),
+        ),
+        (
+            usage::DUMP_ANSWERS,
+            format!("every answer of {what} to {}", dump.display()),
+        ),
+        (usage::COUNT_ONLY, format!("counts only of {what}")),
+    ];
+    if let Some(file) = url.strip_prefix("sqlite://") {
+        // Read-only: the audit entry still gets written.
+        let path = file.split('?').next().unwrap();
+        let read_only = format!("sqlite://{path}?mode=ro");
+        let args = [
+            "exporter",
+            "--database-url",
+            &read_only,
+            "--questionnaire",
+            &spec,
+            "--cpp",
+            &code,
+            "--dump-answers",
+            &dump_arg,
+        ];
+        run(Cli::try_parse_from(args).unwrap()).await.unwrap();
+        expected.push((
+            usage::DUMP_ANSWERS,
+            format!("every answer of {what} to {}", dump.display()),
+        ));
+    }
+    // A run that names no known partnership reads nothing and is not a use.
+    let unknown = run(exporter(&["--cpp", "S12999999", "--aggregate-only"])).await;
+    assert_eq!(unknown.unwrap_err().code, 3);
+
+    let actor = usage::actor(usage::os_user().as_deref());
+    let recorded: Vec<_> = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.starts_with("exporter."))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        recorded
+            .iter()
+            .map(|e| (e.action.as_str(), e.detail.clone()))
+            .collect::<Vec<_>>(),
+        expected
+            .iter()
+            .map(|(action, detail)| (*action, detail.clone()))
+            .collect::<Vec<_>>(),
+        "one entry per run, saying what was run"
+    );
+    for e in &recorded {
+        assert_eq!(e.actor, actor);
+        assert!(actor.starts_with("exporter"), "{actor}");
+        assert_eq!(e.actor_id, None, "no staff account ran it");
+    }
+}

@@ -304,6 +304,12 @@ async fn school_staff_create_a_sitting_print_codes_watch_progress_and_close_it()
     );
 }
 
+/// Every route under `/staff`, tried as an administrator, a coordinator and an
+/// analyst of one partnership, school staff of one of its schools, and
+/// someone not signed in. The routes come from the application's own table
+/// (`server::web::staff::routes::table`): a route the matrix does not try
+/// fails the test. Every 403 answered to a signed-in person is in the audit
+/// log, under that person, with the method and the path.
 #[tokio::test]
 async fn every_staff_route_checks_role_and_scope() {
     let app = spawn_app().await;
@@ -328,11 +334,35 @@ async fn every_staff_route_checks_role_and_scope() {
     .await
     .unwrap()
     .0;
+    // Responses in every partnership, so that each download has something
+    // to export.
+    let entry = app.state.catalogue.find("wellbeing").unwrap().clone();
+    server::services::synth::synthesise(
+        &app.state.db,
+        entry.version_id,
+        &entry.questionnaire,
+        &server::services::synth::SynthOptions {
+            pupils: 640,
+            seed: 5,
+            cpps: 32,
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let admin_id = user(&app, "admin@council.scot", Role::Admin, None, None).await;
     user(
         &app,
         "coord@council.scot",
         Role::Coordinator,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    user(
+        &app,
+        "analyst@council.scot",
+        Role::Analyst,
         Some(own.cpp_id),
         None,
     )
@@ -345,8 +375,21 @@ async fn every_staff_route_checks_role_and_scope() {
         Some(own.school_id),
     )
     .await;
+    let resetting = user(&app, "new@council.scot", Role::School, None, None).await;
+    let token = server::services::accounts::issue_reset(
+        &app.state.db,
+        &app.state.secret,
+        &server::services::Actor::Cli,
+        &staff::by_id(&app.state.db, resetting)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
 
     let version = app.state.catalogue.latest()[0].version_id.to_string();
+    let v = entry.version_id;
     let sitting_form: Vec<(&str, &str)> = vec![
         ("stage", "P6"),
         ("label", "Matrix"),
@@ -354,24 +397,38 @@ async fn every_staff_route_checks_role_and_scope() {
         ("version", &version),
     ];
 
-    // (method, path, who may: admin, coordinator, school staff)
-    struct Route {
-        post: bool,
-        path: String,
-        form: Vec<(&'static str, String)>,
-        allowed: [bool; 3],
+    enum Body {
+        None,
+        Form(Vec<(&'static str, String)>),
+        Upload(&'static [u8]),
     }
-    let get = |path: String, allowed: [bool; 3]| Route {
-        post: false,
+    // (method, path, who may: admin, coordinator, analyst, school staff;
+    // whether it is also for someone not signed in)
+    struct Route {
+        body: Body,
+        path: String,
+        allowed: [bool; 4],
+        public: bool,
+    }
+    impl Route {
+        fn method(&self) -> &'static str {
+            match self.body {
+                Body::None => "GET",
+                Body::Form(_) | Body::Upload(_) => "POST",
+            }
+        }
+    }
+    let get = |path: String, allowed: [bool; 4]| Route {
+        body: Body::None,
         path,
-        form: vec![],
         allowed,
+        public: false,
     };
-    let post = |path: String, form: Vec<(&'static str, String)>, allowed: [bool; 3]| Route {
-        post: true,
+    let post = |path: String, form: Vec<(&'static str, String)>, allowed: [bool; 4]| Route {
+        body: Body::Form(form),
         path,
-        form,
         allowed,
+        public: false,
     };
     let owned = |pairs: &[(&'static str, &str)]| {
         pairs
@@ -379,7 +436,7 @@ async fn every_staff_route_checks_role_and_scope() {
             .map(|(k, v)| (*k, (*v).to_owned()))
             .collect::<Vec<_>>()
     };
-    let school_routes = |school: i32, sitting: i32, allowed: [bool; 3]| {
+    let school_routes = |school: i32, sitting: i32, allowed: [bool; 4]| {
         vec![
             get(format!("/staff/schools/{school}"), allowed),
             get(format!("/staff/schools/{school}/sittings/new"), allowed),
@@ -406,34 +463,97 @@ async fn every_staff_route_checks_role_and_scope() {
             ),
         ]
     };
-    let mut routes = Vec::new();
-    routes.extend(school_routes(own.school_id, own.id, [true, true, true]));
+    let everyone = [true; 4];
+    let mut routes = vec![
+        Route {
+            public: true,
+            ..get("/staff/login".into(), everyone)
+        },
+        Route {
+            public: true,
+            ..post(
+                "/staff/login".into(),
+                owned(&[("email", "nobody@council.scot"), ("password", "wrong")]),
+                everyone,
+            )
+        },
+        Route {
+            public: true,
+            ..get(format!("/staff/reset?token={token}"), everyone)
+        },
+        Route {
+            public: true,
+            ..post(
+                "/staff/reset".into(),
+                owned(&[
+                    ("token", &token),
+                    ("password", "one long password"),
+                    ("confirm", "another long password"),
+                ]),
+                everyone,
+            )
+        },
+        get("/staff".into(), everyone),
+    ];
+    routes.extend(school_routes(
+        own.school_id,
+        own.id,
+        [true, true, false, true],
+    ));
     // A school in the same partnership but not the teacher's own.
     routes.push(get(
         format!("/staff/schools/{}", other_school_same_cpp.id),
-        [true, true, false],
+        [true, true, false, false],
     ));
     routes.extend(school_routes(
         other_cpp_school.id,
         far.id,
-        [true, false, false],
+        [true, false, false, false],
     ));
-    for (cpp, allowed) in [
-        (own.cpp_id, [true, true, false]),
-        (other_cpp, [true, false, false]),
+    for (cpp, settings, exports) in [
+        (
+            own.cpp_id,
+            [true, true, false, false],
+            [true, true, true, false],
+        ),
+        (
+            other_cpp,
+            [true, false, false, false],
+            [true, false, false, false],
+        ),
     ] {
-        routes.push(get(format!("/staff/cpps/{cpp}"), allowed));
-        routes.push(get(format!("/staff/cpps/{cpp}/settings"), allowed));
+        routes.push(get(format!("/staff/cpps/{cpp}"), settings));
+        routes.push(get(format!("/staff/cpps/{cpp}/settings"), settings));
         routes.push(post(
             format!("/staff/cpps/{cpp}/settings"),
             owned(&[("signposting", "Childline | 0800 1111")]),
-            allowed,
+            settings,
+        ));
+        routes.push(get(format!("/staff/cpps/{cpp}/export"), exports));
+        routes.push(get(
+            format!("/staff/cpps/{cpp}/export/{v}/frequencies.csv"),
+            exports,
         ));
     }
-    let admin_only = [true, false, false];
+    let admin_only = [true, false, false, false];
+    routes.push(get("/staff/export".into(), admin_only));
+    routes.push(get(
+        format!("/staff/export/{v}/response_rates.csv"),
+        admin_only,
+    ));
     routes.push(get("/staff/admin/users".into(), admin_only));
     routes.push(get("/staff/admin/import".into(), admin_only));
+    routes.push(Route {
+        body: Body::Upload(b"seed_code,name\n"),
+        ..get("/staff/admin/import".into(), admin_only)
+    });
     routes.push(get("/staff/admin/audit".into(), admin_only));
+    routes.push(get("/staff/admin/schools/new".into(), admin_only));
+    routes.push(post(
+        "/staff/admin/schools".into(),
+        owned(&[("name", "Matrix school")]),
+        admin_only,
+    ));
     routes.push(post(
         "/staff/admin/users".into(),
         owned(&[("email", "x@y.scot"), ("role", "admin")]),
@@ -448,51 +568,96 @@ async fn every_staff_route_checks_role_and_scope() {
     routes.push(post(
         format!("/staff/sittings/{}/close", far.id),
         vec![],
-        [true, false, false],
+        admin_only,
     ));
     routes.push(post(
         format!("/staff/sittings/{}/close", own.id),
         vec![],
-        [true, true, true],
+        [true, true, false, true],
     ));
+    // Signing out ends each session, so it comes very last.
+    routes.push(post("/staff/logout".into(), vec![], everyone));
+
+    // Every route the application has is tried, and every path tried is one
+    // of the application's routes.
+    let table = server::web::staff::routes::table();
+    let mut failures = Vec::new();
+    for known in &table {
+        if !routes
+            .iter()
+            .any(|r| r.method() == known.method.as_str() && known.matches(&r.path))
+        {
+            failures.push(format!("{known}: not in the matrix"));
+        }
+    }
+    for route in &routes {
+        if !table
+            .iter()
+            .any(|known| route.method() == known.method.as_str() && known.matches(&route.path))
+        {
+            failures.push(format!(
+                "{} {}: the application has no such route",
+                route.method(),
+                route.path
+            ));
+        }
+    }
 
     let anonymous = StaffClient::new(&app);
-    let people = [
-        StaffClient::signed_in(&app, "admin@council.scot").await,
-        StaffClient::signed_in(&app, "coord@council.scot").await,
-        StaffClient::signed_in(&app, "teacher@school.scot").await,
+    let emails = [
+        "admin@council.scot",
+        "coord@council.scot",
+        "analyst@council.scot",
+        "teacher@school.scot",
     ];
-    let names = ["admin", "coordinator", "school staff"];
-    let mut failures = Vec::new();
+    let mut people = Vec::new();
+    for email in emails {
+        people.push(StaffClient::signed_in(&app, email).await);
+    }
+    let names = ["admin", "coordinator", "analyst", "school staff"];
+    async fn send(client: &StaffClient<'_>, route: &Route) -> reqwest::Response {
+        match &route.body {
+            Body::None => client.get(&route.path).await,
+            Body::Form(form) => {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                client.submit(&route.path, &form).await
+            }
+            Body::Upload(bytes) => client.upload(bytes).await,
+        }
+    }
+    let mut refused = Vec::new();
     for route in &routes {
         // Run the allowed people last, so a closing route is refused first.
-        let mut order: Vec<usize> = (0..3).collect();
+        let mut order: Vec<usize> = (0..4).collect();
         order.sort_by_key(|i| route.allowed[*i]);
-        let anon = if route.post {
-            let form: Vec<(&str, &str)> =
-                route.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            anonymous.submit(&route.path, &form).await
-        } else {
-            anonymous.get(&route.path).await
-        };
-        if anon.status() != 303 || anon.headers()["location"] != "/staff/login" {
+        let anon = send(&anonymous, route).await;
+        let sent_to_sign_in = anon.status() == 303 && anon.headers()["location"] == "/staff/login";
+        let served = |status: u16| status != 403 && status != 404 && status < 500;
+        if route.public && (sent_to_sign_in || !served(anon.status().as_u16())) {
             failures.push(format!(
-                "anonymous {}: expected a redirect to sign in, saw {}",
+                "anonymous {} {}: expected to be served, saw {}",
+                route.method(),
+                route.path,
+                anon.status()
+            ));
+        }
+        if !route.public && !sent_to_sign_in {
+            failures.push(format!(
+                "anonymous {} {}: expected a redirect to sign in, saw {}",
+                route.method(),
                 route.path,
                 anon.status()
             ));
         }
         for i in order {
-            let response = if route.post {
-                let form: Vec<(&str, &str)> =
-                    route.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                people[i].submit(&route.path, &form).await
-            } else {
-                people[i].get(&route.path).await
-            };
+            let response = send(&people[i], route).await;
             let status = response.status().as_u16();
+            if status == 403 {
+                let path = route.path.split('?').next().unwrap_or_default();
+                refused.push((emails[i].to_owned(), format!("{} {path}", route.method())));
+            }
             let ok = if route.allowed[i] {
-                status != 403 && status != 404 && status < 500
+                served(status)
             } else {
                 status == 403
             };
@@ -500,18 +665,136 @@ async fn every_staff_route_checks_role_and_scope() {
                 failures.push(format!(
                     "{} {} {}: expected {}, saw {status}",
                     names[i],
-                    if route.post { "POST" } else { "GET" },
+                    route.method(),
                     route.path,
                     if route.allowed[i] { "allowed" } else { "403" }
                 ));
             }
         }
     }
+
+    let mut recorded: Vec<(String, String)> = audit_log::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == server::web::staff::FORBIDDEN)
+        .map(|entry| (entry.actor, entry.detail))
+        .collect();
+    recorded.sort();
+    refused.sort();
+    if recorded != refused {
+        failures.push(format!(
+            "every refusal of a signed-in person, and nothing else, is in the audit log:\n  \
+             refused {refused:?}\n  recorded {recorded:?}"
+        ));
+    }
     assert!(
         failures.is_empty(),
         "authorisation matrix failures:\n{}",
         failures.join("\n")
     );
+}
+
+#[tokio::test]
+async fn a_refusal_is_audited_with_its_method_and_path_only() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 1).await;
+    let coordinator = user(
+        &app,
+        "coord@council.scot",
+        Role::Coordinator,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    let client = StaffClient::signed_in(&app, "coord@council.scot").await;
+    let page = client.get("/staff/admin/audit?actor=query-secret").await;
+    assert_eq!(page.status(), 403, "the audit log is for administrators");
+    let settings = format!("/staff/cpps/{}/settings", own.cpp_id);
+    let forged = client
+        .post(
+            &settings,
+            &[("csrf", "forged"), ("signposting", "form-secret | 0800")],
+        )
+        .await;
+    assert_eq!(
+        forged.status(),
+        403,
+        "a form with a forged token is refused"
+    );
+    let anonymous = StaffClient::new(&app);
+    let response = anonymous.get("/staff/admin/audit").await;
+    assert_eq!(response.status(), 303, "not signed in: sent to sign in");
+
+    let refusals: Vec<(Option<i32>, String, String)> = audit_log::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == "forbidden")
+        .map(|entry| (entry.actor_id, entry.actor, entry.detail))
+        .collect();
+    assert_eq!(
+        refusals,
+        [
+            (
+                Some(coordinator),
+                "coord@council.scot".to_owned(),
+                "GET /staff/admin/audit".to_owned()
+            ),
+            (
+                Some(coordinator),
+                "coord@council.scot".to_owned(),
+                format!("POST {settings}")
+            ),
+        ],
+        "one entry per refusal of a signed-in person, with no query string or form content"
+    );
+}
+
+#[tokio::test]
+async fn an_analyst_starts_at_their_exports_and_is_shown_no_link_they_cannot_use() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 1).await;
+    user(
+        &app,
+        "analyst@council.scot",
+        Role::Analyst,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    let analyst = StaffClient::signed_in(&app, "analyst@council.scot").await;
+    let home = analyst.get("/staff").await;
+    assert_eq!(home.status(), 303);
+    let exports = format!("/staff/cpps/{}/export", own.cpp_id);
+    assert_eq!(home.headers()["location"], exports.as_str());
+    let page = analyst.text(&exports).await;
+    assert!(page.contains("CPP analyst"), "the role is named: {page}");
+    let links = regex::Regex::new(r#"href="(/staff[^"]*)""#).unwrap();
+    let mut seen = 0;
+    for link in links.captures_iter(&page) {
+        let path = &link[1];
+        let response = analyst.get(path).await;
+        // With no responses yet a download answers "nothing to export" (404):
+        // what matters is that it is not refused.
+        assert!(
+            response.status() != 403 && response.status().as_u16() < 500,
+            "the analyst's page links to {path}, which answers {}",
+            response.status()
+        );
+        seen += 1;
+    }
+    assert!(seen > 1, "expected the home link and the downloads: {page}");
+    for path in [
+        format!("/staff/cpps/{}", own.cpp_id),
+        format!("/staff/cpps/{}/settings", own.cpp_id),
+        format!("/staff/schools/{}", own.school_id),
+        format!("/staff/sittings/{}", own.id),
+    ] {
+        assert!(!page.contains(&format!("href=\"{path}\"")), "{path}");
+    }
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use survey_defs::Questionnaire;
 
 pub mod file;
+pub mod usage;
 
 /// A Community Planning Partnership.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,32 +6,43 @@
 pub enum Role {
     /// Everything: partnerships, schools, accounts, the audit log.
     Admin,
-    /// A CPP coordinator or analyst: their own partnership's schools, settings
-    /// and exports.
+    /// A CPP coordinator: their own partnership's schools (and their
+    /// sittings), its settings and its exports.
     Coordinator,
+    /// A CPP analyst: their own partnership's exports only; no schools,
+    /// sittings or settings.
+    Analyst,
     /// School staff: their own school's sittings only.
     School,
 }
 
 impl Role {
+    /// Every role, from the widest reach to the narrowest.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Coordinator, Role::Analyst, Role::School];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Coordinator => "coordinator",
+            Role::Analyst => "analyst",
             Role::School => "school",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Role::Admin, Role::Coordinator, Role::School]
-            .into_iter()
-            .find(|role| role.as_str() == text)
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// Whether an account in this role must belong to one partnership.
+    pub fn needs_cpp(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Analyst)
     }
 
     pub fn describe(self) -> &'static str {
         match self {
             Role::Admin => "System administrator",
-            Role::Coordinator => "CPP coordinator or analyst",
+            Role::Coordinator => "CPP coordinator",
+            Role::Analyst => "CPP analyst",
             Role::School => "School staff",
         }
     }

@@ -66,6 +66,7 @@ pub async fn ensure(
     for (email, role) in [
         ("staff@demo.example", Role::School),
         ("coordinator@demo.example", Role::Coordinator),
+        ("analyst@demo.example", Role::Analyst),
     ] {
         let password = auth::generate_password();
         let password_hash = guard.hash(&password).await?;

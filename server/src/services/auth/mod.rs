@@ -89,6 +89,7 @@ impl StaffUser {
             Role::Admin => true,
             Role::Coordinator => self.cpp_id == Some(school.cpp_id),
             Role::School => self.school_id == Some(school.id),
+            Role::Analyst => false,
         }
     }
 
@@ -97,6 +98,15 @@ impl StaffUser {
         match self.role {
             Role::Admin => true,
             Role::Coordinator => self.cpp_id == Some(cpp_id),
+            Role::Analyst | Role::School => false,
+        }
+    }
+
+    /// Whether this person may download a partnership's aggregated results.
+    pub fn may_export_cpp(&self, cpp_id: i32) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Coordinator | Role::Analyst => self.cpp_id == Some(cpp_id),
             Role::School => false,
         }
     }
@@ -734,9 +744,62 @@ mod tests {
 
     #[test]
     fn roles_round_trip() {
-        for role in [Role::Admin, Role::Coordinator, Role::School] {
+        for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    fn school_in(cpp_id: i32) -> School {
+        School {
+            id: 3,
+            cpp_id,
+            seed_code: "5000000".into(),
+            name: "A school".into(),
+            sector: "primary".into(),
+            is_demo: false,
+            roll_p5: 0,
+            roll_p6: 0,
+            roll_p7: 0,
+            roll_s1: 0,
+            roll_s2: 0,
+            roll_s3: 0,
+            roll_s4: 0,
+        }
+    }
+
+    fn someone(role: Role, cpp_id: Option<i32>, school_id: Option<i32>) -> StaffUser {
+        StaffUser {
+            id: 1,
+            email: "someone@example.org".into(),
+            role,
+            cpp_id,
+            school_id,
+        }
+    }
+
+    #[test]
+    fn an_analyst_exports_their_own_partnership_and_reaches_nothing_else() {
+        let analyst = someone(Role::Analyst, Some(7), None);
+        let school = school_in(7);
+        assert!(analyst.may_export_cpp(7));
+        assert!(!analyst.may_export_cpp(8));
+        assert!(!analyst.may_use_cpp(7), "no settings or schools list");
+        assert!(!analyst.may_use_school(&school), "no sittings");
+    }
+
+    #[test]
+    fn a_coordinator_reaches_their_partnership_and_its_exports() {
+        let coordinator = someone(Role::Coordinator, Some(7), None);
+        let school = school_in(7);
+        assert!(coordinator.may_use_cpp(7));
+        assert!(coordinator.may_export_cpp(7));
+        assert!(coordinator.may_use_school(&school));
+        assert!(!coordinator.may_use_cpp(8));
+        assert!(!coordinator.may_export_cpp(8));
+        let school_staff = someone(Role::School, Some(7), Some(3));
+        assert!(school_staff.may_use_school(&school));
+        assert!(!school_staff.may_export_cpp(7));
+        assert!(!school_staff.may_use_cpp(7));
     }
 }

@@ -1,16 +1,15 @@
 //! Analysts' downloads: aggregated, suppressed and audited tables for one
-//! partnership (coordinators and analysts of that CPP), or for every
+//! partnership (its coordinators and analysts), or for every
 //! partnership and Scotland (administrators, as national analysts). These
 //! files are all that ever leaves the system about pupils.
 
 use actix_web::http::StatusCode;
-use actix_web::middleware::Compress;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
-use super::{Result, Staff};
+use super::{Result, Routes, Staff};
 use crate::state::AppState;
 use crate::store::{audit, schools};
 use crate::web::error::{AppError, error_page};
@@ -40,7 +39,6 @@ fn versions(state: &AppState) -> Vec<VersionView> {
 }
 
 /// The export page of one partnership: a link per file per questionnaire version.
-#[get("/cpps/{id}/export")]
 async fn cpp_exports(
     state: web::Data<AppState>,
     staff: Staff,
@@ -49,7 +47,7 @@ async fn cpp_exports(
     let cpp = schools::cpp(&state.db, path.into_inner())
         .await?
         .ok_or(AppError::NotFound)?;
-    if !staff.user.may_use_cpp(cpp.id) {
+    if !staff.user.may_export_cpp(cpp.id) {
         return Err(AppError::Forbidden);
     }
     staff.page(
@@ -65,7 +63,6 @@ async fn cpp_exports(
 }
 
 /// The national export page (administrators only).
-#[get("/export")]
 async fn national_exports(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
     if !staff.user.is_admin() {
         return Err(AppError::Forbidden);
@@ -82,9 +79,6 @@ async fn national_exports(state: web::Data<AppState>, staff: Staff) -> Result<Ht
     )
 }
 
-// Downloads are aggregates with no secret in them, and can run to a hundred
-// megabytes: they are compressed for clients that accept it.
-#[get("/cpps/{id}/export/{version}/{file}", wrap = "Compress::default()")]
 async fn cpp_download(
     state: web::Data<AppState>,
     staff: Staff,
@@ -94,7 +88,7 @@ async fn cpp_download(
     let cpp = schools::cpp(&state.db, cpp_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !staff.user.may_use_cpp(cpp.id) {
+    if !staff.user.may_export_cpp(cpp.id) {
         return Err(AppError::Forbidden);
     }
     download(
@@ -108,7 +102,6 @@ async fn cpp_download(
     .await
 }
 
-#[get("/export/{version}/{file}", wrap = "Compress::default()")]
 async fn national_download(
     state: web::Data<AppState>,
     staff: Staff,
@@ -212,9 +205,10 @@ async fn download(
         .body(bytes))
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(cpp_exports)
-        .service(national_exports)
-        .service(cpp_download)
-        .service(national_download);
+pub fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/cpps/{id}/export", cpp_exports)
+        .get("/export", national_exports)
+        .get_compressed("/cpps/{id}/export/{version}/{file}", cpp_download)
+        .get_compressed("/export/{version}/{file}", national_download);
 }

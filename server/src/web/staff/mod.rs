@@ -1,5 +1,5 @@
-//! Everything school staff, partnership coordinators and administrators do,
-//! under `/staff`. Staff see counts, never a pupil's answers.
+//! Everything school staff, partnership coordinators and analysts, and
+//! administrators do, under `/staff`. Staff see counts, never a pupil's answers.
 //!
 //! Every handler takes a [`Staff`] (which refuses anyone not signed in) and
 //! checks the role and the scope (which partnership, which school) of what it
@@ -7,13 +7,15 @@
 
 mod admin;
 mod exports;
+mod forbidden;
+pub mod routes;
 mod school_form;
 mod session;
 mod sittings;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use chrono::Utc;
 use minijinja::context;
 use minijinja::value::{Serde, Value};
@@ -28,6 +30,8 @@ use crate::web::client::{budget_key, client_ip};
 use crate::web::error::AppError;
 use crate::web::redirect;
 use crate::web::templates;
+pub use forbidden::{FORBIDDEN, audit_forbidden};
+use routes::Routes;
 pub use session::StaffSession;
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -69,6 +73,7 @@ impl FromRequest for Staff {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = StaffSession(req.get_session());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         // Automatic refreshes of the progress page carry `auto=`.
         let automatic = req
             .query_string()
@@ -101,7 +106,11 @@ impl FromRequest for Staff {
                 school_id: r.school_id,
             });
             match user {
-                Some(user) => Ok(Staff { user, session }),
+                Some(user) => {
+                    // For `forbidden::audit_forbidden`, should the answer be a 403.
+                    req.extensions_mut().insert(user.clone());
+                    Ok(Staff { user, session })
+                }
                 None => {
                     session.end();
                     Err(SignIn::Required.into())
@@ -195,7 +204,6 @@ struct LoginQuery {
     notice: Option<String>,
 }
 
-#[get("/login")]
 async fn login_page(session: Session, query: web::Query<LoginQuery>) -> Result<HttpResponse> {
     let session = StaffSession(session);
     let notice = match query.notice.as_deref() {
@@ -230,7 +238,6 @@ const LOGIN_THROTTLED: &str = "Too many attempts to sign in. Wait a few minutes 
 /// [`auth::DELAY_AFTER_FAILURES`] failures in a row on one typed address,
 /// addresses that have failed wait longer and longer between attempts on
 /// it, while an address that has not failed is never made to wait.
-#[post("/login")]
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -302,7 +309,6 @@ struct CsrfForm {
     csrf: String,
 }
 
-#[post("/logout")]
 async fn logout(
     state: web::Data<AppState>,
     staff: Staff,
@@ -315,7 +321,6 @@ async fn logout(
 }
 
 /// The start page: what this person can reach.
-#[get("")]
 async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
     match staff.user.role {
         Role::School => match staff.user.school_id {
@@ -324,6 +329,11 @@ async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> 
         },
         Role::Coordinator => match staff.user.cpp_id {
             Some(id) => Ok(redirect(&format!("/staff/cpps/{id}"))),
+            None => Err(AppError::Forbidden),
+        },
+        // An analyst's only pages are their partnership's downloads.
+        Role::Analyst => match staff.user.cpp_id {
+            Some(id) => Ok(redirect(&format!("/staff/cpps/{id}/export"))),
             None => Err(AppError::Forbidden),
         },
         Role::Admin => admin::overview(&state, &staff).await,
@@ -340,7 +350,6 @@ fn reset_token_hash(state: &AppState, token: &str) -> String {
 }
 
 /// The page a one-time reset link opens: choose a new password.
-#[get("/reset")]
 async fn reset_page(
     state: web::Data<AppState>,
     session: Session,
@@ -376,7 +385,6 @@ struct ResetForm {
     confirm: String,
 }
 
-#[post("/reset")]
 async fn reset(
     state: web::Data<AppState>,
     session: Session,
@@ -414,15 +422,23 @@ async fn reset(
     Ok(redirect("/staff/login?notice=reset"))
 }
 
+/// Registers every staff route, on the scope mounted at [`routes::SCOPE`].
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(login_page)
-        .service(login)
-        .service(logout)
-        .service(reset_page)
-        .service(reset)
-        .service(home);
-    sittings::config(cfg);
-    admin::config(cfg);
-    exports::config(cfg);
-    school_form::config(cfg);
+    routes(&mut Routes::registering(cfg));
+}
+
+/// Every staff route, through the one table that both registers and lists
+/// them ([`routes::table`]).
+fn routes(routes: &mut Routes<'_>) {
+    routes
+        .get("/login", login_page)
+        .post("/login", login)
+        .post("/logout", logout)
+        .get("/reset", reset_page)
+        .post("/reset", reset)
+        .get("", home);
+    sittings::config(routes);
+    admin::config(routes);
+    exports::config(routes);
+    school_form::config(routes);
 }

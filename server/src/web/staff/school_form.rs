@@ -3,12 +3,12 @@
 //! school entered here and one imported can never differ in what is allowed.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::{Result, Staff, redirect};
+use super::{Result, Routes, Staff, redirect};
 use crate::services::schools_import::{self, ImportError, SECTORS};
 use crate::state::AppState;
 use crate::store::schools;
@@ -113,7 +113,6 @@ async fn form_page(
 }
 
 /// The form, empty or (with `?seed=`) holding a school's current details.
-#[get("/admin/schools/new")]
 async fn new_school(
     state: web::Data<AppState>,
     staff: Staff,
@@ -147,7 +146,6 @@ async fn new_school(
 }
 
 /// Saves the school: a SEED code already known updates that school.
-#[post("/admin/schools")]
 async fn save_school(
     state: web::Data<AppState>,
     staff: Staff,
@@ -173,6 +171,8 @@ async fn save_school(
     }
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(new_school).service(save_school);
+pub fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/admin/schools/new", new_school)
+        .post("/admin/schools", save_school);
 }

@@ -1,12 +1,12 @@
 //! The audit log page.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDate};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::super::{Result, Staff};
+use super::super::{Result, Routes, Staff};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditFilter};
 
@@ -31,7 +31,6 @@ struct AuditRow {
 }
 
 /// The audit log, newest first, filtered by who, what and when.
-#[get("/admin/audit")]
 async fn audit_log(
     state: web::Data<AppState>,
     staff: Staff,
@@ -69,6 +68,6 @@ async fn audit_log(
     )
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(audit_log);
+pub fn config(routes: &mut Routes<'_>) {
+    routes.get("/admin/audit", audit_log);
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 
-use super::super::{Result, Staff};
+use super::super::{Result, Routes, Staff};
 use crate::services::schools_import::{self, ImportError};
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -132,12 +132,10 @@ async fn import_upload(
     }
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/admin/import")
-            .route(web::get().to(import_page))
-            .route(web::post().to(import_upload)),
-    );
+pub fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/admin/import", import_page)
+        .post("/admin/import", import_upload);
 }
 
 #[cfg(test)]

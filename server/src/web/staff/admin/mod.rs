@@ -9,13 +9,13 @@ mod import;
 mod settings;
 mod users;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::Serialize;
 
 use super::sittings::SchoolView;
-use super::{Result, Staff};
+use super::{Result, Routes, Staff};
 use crate::state::AppState;
 use crate::store::schools;
 use crate::store::staff as store;
@@ -58,7 +58,6 @@ pub(super) async fn cpp_for(state: &AppState, staff: &Staff, id: i32) -> Result<
 }
 
 /// A partnership's schools.
-#[get("/cpps/{id}")]
 async fn cpp_page(
     state: web::Data<AppState>,
     staff: Staff,
@@ -76,10 +75,10 @@ async fn cpp_page(
     )
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(cpp_page);
-    settings::config(cfg);
-    import::config(cfg);
-    users::config(cfg);
-    audit_log::config(cfg);
+pub fn config(routes: &mut Routes<'_>) {
+    routes.get("/cpps/{id}", cpp_page);
+    settings::config(routes);
+    import::config(routes);
+    users::config(routes);
+    audit_log::config(routes);
 }

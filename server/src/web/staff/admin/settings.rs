@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::super::{Result, Staff, redirect};
+use super::super::{Result, Routes, Staff, redirect};
 use crate::domain::Signpost;
 use crate::services::partnerships::{self, MAX_SIGNPOSTS, NewSettings};
 use crate::state::AppState;
@@ -87,7 +87,6 @@ struct SavedQuery {
     saved: Option<String>,
 }
 
-#[get("/cpps/{id}/settings")]
 async fn settings(
     state: web::Data<AppState>,
     staff: Staff,
@@ -228,7 +227,6 @@ impl TryFrom<&SettingsForm> for NewSettings {
 }
 
 /// Saves a partnership's settings. They apply to sittings created from now on.
-#[post("/cpps/{id}/settings")]
 async fn save_settings(
     state: web::Data<AppState>,
     staff: Staff,
@@ -264,6 +262,8 @@ async fn save_settings(
     )))
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(settings).service(save_settings);
+pub fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/cpps/{id}/settings", settings)
+        .post("/cpps/{id}/settings", save_settings);
 }

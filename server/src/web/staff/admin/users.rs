@@ -1,11 +1,11 @@
 //! Staff accounts: the list, creating one, reset links, disabling.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
 
-use super::super::{Result, Staff, redirect};
+use super::super::{Result, Routes, Staff, redirect};
 use crate::services::accounts::{self, NewAccount};
 use crate::services::auth::{self, Role};
 use crate::state::AppState;
@@ -83,7 +83,6 @@ async fn users_page(
     )
 }
 
-#[get("/admin/users")]
 async fn users(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> {
     staff.require_admin()?;
     users_page(&state, &staff, &UserForm::default(), Vec::new(), None).await
@@ -96,7 +95,6 @@ fn reset_link(state: &AppState, token: &str) -> String {
 
 /// Creates an account with a random password nobody knows, and shows a
 /// one-time link with which its owner chooses their own.
-#[post("/admin/users")]
 async fn create_user(
     state: web::Data<AppState>,
     staff: Staff,
@@ -122,7 +120,7 @@ async fn create_user(
     let (cpp_id, school_id) = match role {
         None => (None, None),
         Some(Role::Admin) => (None, None),
-        Some(Role::Coordinator) => {
+        Some(role @ (Role::Coordinator | Role::Analyst)) => {
             let cpp = match schools::cpp_by_code(&state.db, scope).await? {
                 Some(c) => Some(c),
                 None => schools::all_cpps(&state.db)
@@ -135,7 +133,12 @@ async fn create_user(
                 None => {
                     errors.push(FieldError::new(
                         "scope",
-                        "Enter the GSS code or name of the coordinator's partnership",
+                        match role {
+                            Role::Analyst => {
+                                "Enter the GSS code or name of the analyst's partnership"
+                            }
+                            _ => "Enter the GSS code or name of the coordinator's partnership",
+                        },
                     ));
                     (None, None)
                 }
@@ -257,7 +260,6 @@ impl TryFrom<&UserAction> for Action {
 }
 
 /// Issues a reset link, or disables or re-enables an account.
-#[post("/admin/users/{id}")]
 async fn user_action(
     state: web::Data<AppState>,
     staff: Staff,
@@ -296,6 +298,9 @@ async fn user_action(
     }
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(users).service(create_user).service(user_action);
+pub fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/admin/users", users)
+        .post("/admin/users", create_user)
+        .post("/admin/users/{id}", user_action);
 }

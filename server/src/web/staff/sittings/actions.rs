@@ -24,7 +24,6 @@ impl TryFrom<&CountForm> for CodeCount {
 }
 
 /// Adds spare codes to an open sitting and shows them, once.
-#[post("/sittings/{id}/spares")]
 async fn spares(
     state: web::Data<AppState>,
     staff: Staff,
@@ -49,7 +48,6 @@ struct VoidForm {
 
 /// Voids a lost code, typed in from the slip list. The audit log records that
 /// a code was voided, never which.
-#[post("/sittings/{id}/void")]
 async fn void(
     state: web::Data<AppState>,
     staff: Staff,
@@ -74,7 +72,6 @@ async fn void(
 /// Opens a mop-up sitting for pupils who were absent: a new sitting with its
 /// own codes, linked to this one, with the same stage, questionnaire, module
 /// switches and signposting.
-#[post("/sittings/{id}/mop-up")]
 async fn mop_up(
     state: web::Data<AppState>,
     staff: Staff,
@@ -91,7 +88,6 @@ async fn mop_up(
 
 /// Closes a sitting: no code works any more; answers in progress are kept as
 /// partial responses, cut off from their codes.
-#[post("/sittings/{id}/close")]
 async fn close(
     state: web::Data<AppState>,
     staff: Staff,
@@ -107,9 +103,10 @@ async fn close(
     )))
 }
 
-pub(super) fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(spares)
-        .service(void)
-        .service(mop_up)
-        .service(close);
+pub(super) fn config(routes: &mut Routes<'_>) {
+    routes
+        .post("/sittings/{id}/spares", spares)
+        .post("/sittings/{id}/void", void)
+        .post("/sittings/{id}/mop-up", mop_up)
+        .post("/sittings/{id}/close", close);
 }

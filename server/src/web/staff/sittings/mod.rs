@@ -12,14 +12,14 @@ mod slips;
 
 use std::str::FromStr;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, web};
 use minijinja::context;
 use minijinja::value::Serde;
 use qrcode::{EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 use survey_defs::Stage;
 
-use super::{Result, Staff, redirect};
+use super::{Result, Routes, Staff, redirect};
 use crate::domain::AccessCode;
 use crate::domain::CodeState;
 use crate::services::questionnaires::Catalogue;
@@ -90,7 +90,6 @@ struct SittingRow {
 }
 
 /// The school's page: its sittings and its response rate per stage.
-#[get("/schools/{id}")]
 async fn school_page(
     state: web::Data<AppState>,
     staff: Staff,
@@ -199,9 +198,9 @@ fn number(text: &str) -> Option<usize> {
     text.trim().parse().ok()
 }
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(school_page);
-    new::config(cfg);
-    progress::config(cfg);
-    actions::config(cfg);
+pub fn config(routes: &mut Routes<'_>) {
+    routes.get("/schools/{id}", school_page);
+    new::config(routes);
+    progress::config(routes);
+    actions::config(routes);
 }

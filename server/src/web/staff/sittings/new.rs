@@ -104,7 +104,6 @@ fn new_sitting_page(
     )
 }
 
-#[get("/schools/{id}/sittings/new")]
 async fn new_sitting(
     state: web::Data<AppState>,
     staff: Staff,
@@ -123,7 +122,6 @@ async fn new_sitting(
 }
 
 /// Creates a sitting and shows its codes, once (see [`sittings::create`]).
-#[post("/schools/{id}/sittings")]
 async fn create_sitting(
     state: web::Data<AppState>,
     staff: Staff,
@@ -141,6 +139,8 @@ async fn create_sitting(
     slips_page(&state, &staff, &sitting, &school, &codes, "new")
 }
 
-pub(super) fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(new_sitting).service(create_sitting);
+pub(super) fn config(routes: &mut Routes<'_>) {
+    routes
+        .get("/schools/{id}/sittings/new", new_sitting)
+        .post("/schools/{id}/sittings", create_sitting);
 }

@@ -49,7 +49,6 @@ struct ProgressQuery {
 
 /// Live progress: counts only, updated every [`REFRESH_SECONDS`] by a small
 /// script, or (without JavaScript) by a refresh the person turns on.
-#[get("/sittings/{id}")]
 async fn progress(
     state: web::Data<AppState>,
     staff: Staff,
@@ -89,6 +88,6 @@ async fn progress(
     )
 }
 
-pub(super) fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(progress);
+pub(super) fn config(routes: &mut Routes<'_>) {
+    routes.get("/sittings/{id}", progress);
 }
