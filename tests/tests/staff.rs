@@ -564,6 +564,17 @@ async fn every_staff_route_checks_role_and_scope() {
         owned(&[("action", "reset")]),
         admin_only,
     ));
+    routes.push(get(
+        format!("/staff/admin/users/{admin_id}/role"),
+        admin_only,
+    ));
+    // An administrator's own role cannot be changed: refused as a bad
+    // request, after the role check.
+    routes.push(post(
+        format!("/staff/admin/users/{admin_id}/role"),
+        owned(&[("role", "school"), ("scope", "nowhere")]),
+        admin_only,
+    ));
     // Closing last, so the other routes still find open sittings.
     routes.push(post(
         format!("/staff/sittings/{}/close", far.id),

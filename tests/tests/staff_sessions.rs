@@ -344,7 +344,7 @@ async fn signing_out_ends_every_copy_of_the_session() {
 }
 
 #[tokio::test]
-async fn a_password_reset_or_deactivation_ends_every_session() {
+async fn a_password_reset_role_change_or_deactivation_ends_every_session() {
     let app = spawn_app_with(behind_loopback_proxy).await;
     let id = account(&app, "teacher@school.scot", Role::Admin).await;
     account(&app, "admin@council.scot", Role::Admin).await;
@@ -379,6 +379,51 @@ async fn a_password_reset_or_deactivation_ends_every_session() {
         stolen.where_staff_goes().await,
         "/staff/login",
         "a password reset must end the sessions started with the old password"
+    );
+
+    // A role change by an administrator, through the accounts page.
+    let session = Browser::new(&app, "198.51.100.33");
+    assert_eq!(
+        session
+            .login("teacher@school.scot", new_password)
+            .await
+            .status(),
+        303
+    );
+    let admin = Browser::new(&app, "198.51.100.34");
+    assert_eq!(
+        admin.login("admin@council.scot", PASSWORD).await.status(),
+        303
+    );
+    let form = format!("/staff/admin/users/{id}/role");
+    let csrf = csrf_of(&admin.get(&form).await.text().await.unwrap());
+    let changed = admin
+        .post(
+            &form,
+            "",
+            &[("csrf", &csrf), ("role", "analyst"), ("scope", "S12000036")],
+        )
+        .await;
+    assert_eq!(changed.headers()["location"], "/staff/admin/users");
+    assert_eq!(
+        session.where_staff_goes().await,
+        "/staff/login",
+        "a role change must end the sessions started under the old role"
+    );
+    let row = staff::by_id(&app.state.db, id).await.unwrap().unwrap();
+    assert_eq!(row.role.0, Role::Analyst);
+    assert!(row.cpp_id.is_some());
+    let session = Browser::new(&app, "198.51.100.35");
+    assert_eq!(
+        session
+            .login("teacher@school.scot", new_password)
+            .await
+            .status(),
+        303
+    );
+    assert!(
+        session.where_staff_goes().await.ends_with("/export"),
+        "the new role applies from the next sign-in"
     );
 
     // Deactivation, and enabling again: the old session stays ended.

@@ -108,6 +108,23 @@ pub async fn set_active(
     tx.commit().await
 }
 
+/// Gives an account another role and scope, with the audit entry. Every
+/// session of the account ends with it.
+pub async fn change_role(
+    db: &Db,
+    actor: &Actor,
+    user: &StaffRow,
+    role: Role,
+    cpp_id: Option<i32>,
+    school_id: Option<i32>,
+) -> Result<(), store::Error> {
+    let tx = store::begin(db).await?;
+    staff::set_role(&tx, user.id, role, cpp_id, school_id).await?;
+    let detail = format!("{}: {} to {role}", user.email, user.role.0);
+    actor.record(&tx, "role-changed", &detail).await?;
+    tx.commit().await
+}
+
 /// Sets the password chosen through a reset link, with the audit entry.
 pub async fn reset_password(db: &Db, user: &StaffRow, new_hash: &str) -> Result<(), store::Error> {
     let tx = store::begin(db).await?;

@@ -147,6 +147,28 @@ pub async fn by_reset_token(
         .await
 }
 
+/// Gives an account another role and scope; every session of it ends.
+pub async fn set_role(
+    db: &impl ConnectionTrait,
+    id: i32,
+    role: Role,
+    cpp_id: Option<i32>,
+    school_id: Option<i32>,
+) -> Result<(), DbErr> {
+    staff_user::Entity::update_many()
+        .col_expr(staff_user::Column::Role, Expr::value(role.as_str()))
+        .col_expr(staff_user::Column::CppId, Expr::value(cpp_id))
+        .col_expr(staff_user::Column::SchoolId, Expr::value(school_id))
+        .col_expr(
+            staff_user::Column::SessionVersion,
+            Expr::col(staff_user::Column::SessionVersion).add(1),
+        )
+        .filter(staff_user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Enables or disables an account; every session of it ends either way.
 pub async fn set_active(db: &impl ConnectionTrait, id: i32, active: bool) -> Result<(), DbErr> {
     staff_user::Entity::update_many()

@@ -44,6 +44,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "staff/settings.html",
         "staff/import.html",
         "staff/users.html",
+        "staff/user_role.html",
         "staff/audit.html",
         "staff/school.html",
         "staff/sitting_new.html",

@@ -116,8 +116,44 @@ async fn create_user(
         );
     }
     let role = typed.role;
-    let scope = typed.scope.as_str();
-    let (cpp_id, school_id) = match role {
+    let (cpp_id, school_id) = resolve_scope(&state, role, &typed.scope, &mut errors).await?;
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return users_page(&state, &staff, &form, errors, None).await;
+    };
+    let hash = state
+        .staff
+        .hash(&auth::generate_password())
+        .await
+        .map_err(AppError::internal)?;
+    let new = NewAccount {
+        email: email.clone(),
+        role,
+        cpp_id,
+        school_id,
+        is_demo: false,
+    };
+    let (_, token) =
+        accounts::create(&state.db, &state.secret, &staff.actor(), new, hash, true).await?;
+    let link = reset_link(&state, token.as_deref().unwrap_or_default());
+    users_page(
+        &state,
+        &staff,
+        &UserForm::default(),
+        Vec::new(),
+        Some((email, link)),
+    )
+    .await
+}
+
+/// The partnership and school a role's scope names (`None` for an
+/// administrator's), or a problem with the scope field added to `errors`.
+async fn resolve_scope(
+    state: &AppState,
+    role: Option<Role>,
+    scope: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<(Option<i32>, Option<i32>)> {
+    Ok(match role {
         None => (None, None),
         Some(Role::Admin) => (None, None),
         Some(role @ (Role::Coordinator | Role::Analyst)) => {
@@ -156,33 +192,83 @@ async fn create_user(
                 }
             }
         }
-    };
-    let Some(role) = role.filter(|_| errors.is_empty()) else {
-        return users_page(&state, &staff, &form, errors, None).await;
-    };
-    let hash = state
-        .staff
-        .hash(&auth::generate_password())
-        .await
-        .map_err(AppError::internal)?;
-    let new = NewAccount {
-        email: email.clone(),
-        role,
-        cpp_id,
-        school_id,
-        is_demo: false,
-    };
-    let (_, token) =
-        accounts::create(&state.db, &state.secret, &staff.actor(), new, hash, true).await?;
-    let link = reset_link(&state, token.as_deref().unwrap_or_default());
-    users_page(
-        &state,
-        &staff,
-        &UserForm::default(),
-        Vec::new(),
-        Some((email, link)),
+    })
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct RoleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn role_page(
+    staff: &Staff,
+    user: &store::StaffRow,
+    form: &RoleForm,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse> {
+    staff.page_with_status(
+        form_errors::status(&errors),
+        "staff/user_role.html",
+        context! {
+            user => context! { id => user.id, email => &user.email, role => user.role.0.describe() },
+            form => Serde(form),
+            errors => Serde(errors),
+        },
     )
-    .await
+}
+
+/// The form to give an account another role or scope.
+async fn role_form(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+) -> Result<HttpResponse> {
+    staff.require_admin()?;
+    let user = store::by_id(&state.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = RoleForm {
+        role: user.role.0.as_str().to_owned(),
+        ..RoleForm::default()
+    };
+    role_page(&staff, &user, &form, Vec::new()).await
+}
+
+/// Gives an account another role or scope; every session of the account
+/// ends, so the new role applies from its next sign-in. Administrators
+/// cannot change their own role (nor so remove the last administrator).
+async fn change_role(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    staff.require_admin()?;
+    let user = store::by_id(&state.db, path.into_inner())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if user.id == staff.user.id {
+        return Err(AppError::BadRequest(
+            "You cannot change your own role.".into(),
+        ));
+    }
+    let role = Role::parse(&form.role);
+    let mut errors = Vec::new();
+    if role.is_none() {
+        errors.push(FieldError::new("role", "Select a role"));
+    }
+    let (cpp_id, school_id) = resolve_scope(&state, role, form.scope.trim(), &mut errors).await?;
+    let Some(role) = role.filter(|_| errors.is_empty()) else {
+        return role_page(&staff, &user, &form, errors).await;
+    };
+    accounts::change_role(&state.db, &staff.actor(), &user, role, cpp_id, school_id).await?;
+    Ok(redirect("/staff/admin/users"))
 }
 
 /// The users form read into typed values, with the problems found without
@@ -302,5 +388,7 @@ pub fn config(routes: &mut Routes<'_>) {
     routes
         .get("/admin/users", users)
         .post("/admin/users", create_user)
-        .post("/admin/users/{id}", user_action);
+        .post("/admin/users/{id}", user_action)
+        .get("/admin/users/{id}/role", role_form)
+        .post("/admin/users/{id}/role", change_role);
 }
