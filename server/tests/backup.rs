@@ -47,7 +47,12 @@ async fn fill(state: &AppState, ages: &[u64]) {
         &server::services::Actor::Cli,
         server::store::sittings::NewSitting {
             label: "S3".into(),
-            ..server::store::sittings::NewSitting::new(&school, Stage::S3, version)
+            ..server::store::sittings::NewSitting::new(
+                &school,
+                Stage::S3,
+                version,
+                common::test_wave(state, school.cpp_id, version).await,
+            )
         },
         25,
     )

@@ -296,7 +296,12 @@ async fn acknowledged_saves_survive_repeated_sigkill() {
         server::store::sittings::NewSitting {
             label: "S4 crash test".into(),
             signposting: server::store::Json(server::services::partnerships::default_signposting()),
-            ..server::store::sittings::NewSitting::new(&school, Stage::S4, version)
+            ..server::store::sittings::NewSitting::new(
+                &school,
+                Stage::S4,
+                version,
+                common::test_wave(&state, school.cpp_id, version).await,
+            )
         },
         CODES,
     )

@@ -76,6 +76,7 @@ const FIELD_NAMES: &[&str] = &[
     "label",
     "stage",
     "version",
+    "wave",
     "opens",
     "closes",
     "role",
@@ -367,10 +368,11 @@ async fn setup() -> (World, tempfile::TempDir) {
     .await
     .unwrap();
     let version = state.catalogue.latest().first().unwrap().version_id;
+    let wave = common::test_wave(&state, school.cpp_id, version).await;
     let new_sitting = |label: &str| NewSitting {
         label: label.into(),
         signposting: server::store::Json(server::services::partnerships::default_signposting()),
-        ..NewSitting::new(&school, Stage::S4, version)
+        ..NewSitting::new(&school, Stage::S4, version, wave)
     };
     let create = |new, count| {
         server::services::sittings::create_with_codes(

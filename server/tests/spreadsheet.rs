@@ -54,7 +54,12 @@ async fn a_formula_in_a_school_name_or_a_class_label_reaches_the_code_list_as_te
         stage: Stage::P6,
         label: "@SUM(A1:A9)".into(),
         codes: 3,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
+        wave_id: common::test_wave(
+            &state,
+            school.cpp_id,
+            state.catalogue.latest()[0].version_id,
+        )
+        .await,
         opens: None,
         closes: None,
     };

@@ -2,6 +2,8 @@
 //! never a panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -146,7 +148,12 @@ fn a_questionnaire_changed_after_it_is_in_use_is_refused() {
             &server::services::Actor::Cli,
             server::store::sittings::NewSitting {
                 label: "P6".into(),
-                ..server::store::sittings::NewSitting::new(&school, Stage::P6, version)
+                ..server::store::sittings::NewSitting::new(
+                    &school,
+                    Stage::P6,
+                    version,
+                    common::test_wave(&state, school.cpp_id, version).await,
+                )
             },
             1,
         )

@@ -61,12 +61,24 @@ async fn allow_inserts_into(state: &AppState, table: &str) {
         .unwrap();
 }
 
-fn request(state: &AppState) -> SittingRequest {
+async fn request(state: &AppState, school: &server::store::schools::School) -> SittingRequest {
+    let today = chrono::Utc::now().date_naive();
+    let wave = server::services::waves::ensure(
+        &state.db,
+        &state.catalogue,
+        &ADMIN,
+        "Test wave",
+        state.catalogue.latest()[0].version_id,
+        school.cpp_id,
+        (today, today + chrono::Days::new(60)),
+    )
+    .await
+    .unwrap();
     SittingRequest {
         stage: Stage::P6,
         label: "P6 Room 4".into(),
         codes: 30,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
+        wave_id: wave.id,
         opens: None,
         closes: None,
     }
@@ -101,7 +113,14 @@ async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
 
     // Failing at the codes, after the sitting's own insert.
     fail_inserts_into(&state, "access_code").await;
-    let result = sittings::create(&state.db, &state.secret, &ADMIN, &school, request(&state)).await;
+    let result = sittings::create(
+        &state.db,
+        &state.secret,
+        &ADMIN,
+        &school,
+        request(&state, &school).await,
+    )
+    .await;
     assert!(
         result.is_err(),
         "the injected failure must reach the caller"
@@ -115,7 +134,14 @@ async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
 
     // Failing at the audit entry, after the sitting and its codes.
     fail_inserts_into(&state, "audit_log").await;
-    let result = sittings::create(&state.db, &state.secret, &ADMIN, &school, request(&state)).await;
+    let result = sittings::create(
+        &state.db,
+        &state.secret,
+        &ADMIN,
+        &school,
+        request(&state, &school).await,
+    )
+    .await;
     assert!(result.is_err());
     assert_eq!(
         count(&state, "sitting").await,
@@ -130,10 +156,15 @@ async fn a_sitting_is_never_stored_without_its_codes_or_its_audit_entry() {
     allow_inserts_into(&state, "audit_log").await;
 
     // With nothing failing, all three are there.
-    let (sitting, codes) =
-        sittings::create(&state.db, &state.secret, &ADMIN, &school, request(&state))
-            .await
-            .unwrap();
+    let (sitting, codes) = sittings::create(
+        &state.db,
+        &state.secret,
+        &ADMIN,
+        &school,
+        request(&state, &school).await,
+    )
+    .await
+    .unwrap();
     assert_eq!(count(&state, "access_code").await, 30);
 
     // Spares, a mop-up, a void and a close each leave nothing behind either.

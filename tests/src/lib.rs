@@ -111,6 +111,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// The wave tests make their sittings in: one per questionnaire version,
+/// with fieldwork at `cpp_id` from a month ago to two months on. Made the
+/// first time it is asked for; returns its id.
+pub async fn test_wave(state: &AppState, cpp_id: i32, version_id: i32) -> i32 {
+    let today = chrono::Utc::now().date_naive();
+    server::services::waves::ensure(
+        &state.db,
+        &state.catalogue,
+        &server::services::Actor::Cli,
+        &format!("Test wave, questionnaire version {version_id}"),
+        version_id,
+        cpp_id,
+        (today - chrono::Days::new(30), today + chrono::Days::new(60)),
+    )
+    .await
+    .expect("making the test wave")
+    .id
+}
+
 /// A sitting made for a test, with its printed codes.
 pub struct TestSitting {
     pub id: i32,
@@ -195,6 +214,7 @@ impl TestApp {
                     &school,
                     stage.parse::<survey_defs::Stage>().expect("a stage"),
                     version_id,
+                    test_wave(&self.state, cpp.id, version_id).await,
                 )
             },
             count,

@@ -132,7 +132,26 @@ async fn questionnaire_text_and_signposting_are_shown_as_text() {
         server::store::sittings::NewSitting {
             label: format!("Class {PAYLOAD}"),
             signposting,
-            ..server::store::sittings::NewSitting::new(&school, Stage::S2, entry.version_id)
+            ..server::store::sittings::NewSitting::new(
+                &school,
+                Stage::S2,
+                entry.version_id,
+                server::services::waves::ensure(
+                    &app.state.db,
+                    &app.state.catalogue,
+                    &server::services::Actor::Cli,
+                    "Test wave",
+                    entry.version_id,
+                    school.cpp_id,
+                    {
+                        let today = chrono::Utc::now().date_naive();
+                        (today - chrono::Days::new(30), today + chrono::Days::new(60))
+                    },
+                )
+                .await
+                .unwrap()
+                .id,
+            )
         },
         1,
     )
@@ -198,7 +217,26 @@ async fn school_names_and_sitting_labels_are_shown_as_text_to_staff() {
         server::store::sittings::NewSitting {
             label: format!("Class {PAYLOAD}"),
             signposting: server::store::Json(server::services::partnerships::default_signposting()),
-            ..server::store::sittings::NewSitting::new(&school, Stage::S2, version)
+            ..server::store::sittings::NewSitting::new(
+                &school,
+                Stage::S2,
+                version,
+                server::services::waves::ensure(
+                    &app.state.db,
+                    &app.state.catalogue,
+                    &server::services::Actor::Cli,
+                    "Test wave",
+                    version,
+                    school.cpp_id,
+                    {
+                        let today = chrono::Utc::now().date_naive();
+                        (today - chrono::Days::new(30), today + chrono::Days::new(60))
+                    },
+                )
+                .await
+                .unwrap()
+                .id,
+            )
         },
         3,
     )

@@ -164,11 +164,27 @@ async fn page_saves_keep_every_row_through_the_key_order_migration_and_back() {
         "a page save was lost or changed"
     );
 
-    Migrator::down(&db, Some(2)).await.unwrap();
+    // This migration and every later one go down.
+    Migrator::down(
+        &db,
+        Some(back_to_before("m20261129_000001_page_save_clustered")),
+    )
+    .await
+    .unwrap();
     assert!(!page_save_definition(&db).await.contains("WITHOUT ROWID"));
     assert_eq!(
         page_saves(&db).await,
         saved,
         "a page save was lost going back"
     );
+}
+
+/// How many migrations to take down to undo `name` and every later one.
+fn back_to_before(name: &str) -> u32 {
+    let all = Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .expect("a known migration");
+    u32::try_from(all.len() - at).expect("a few migrations")
 }

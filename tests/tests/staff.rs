@@ -199,8 +199,14 @@ async fn school_staff_create_a_sitting_print_codes_watch_progress_and_close_it()
                 ("label", "P7 Room 2"),
                 ("codes", "25"),
                 (
-                    "version",
-                    &app.state.catalogue.latest()[0].version_id.to_string(),
+                    "wave",
+                    &tests::test_wave(
+                        &app.state,
+                        base.cpp_id,
+                        app.state.catalogue.latest()[0].version_id,
+                    )
+                    .await
+                    .to_string(),
                 ),
                 ("opens", ""),
                 ("closes", ""),
@@ -327,6 +333,12 @@ async fn every_staff_route_checks_role_and_scope() {
                 &other_cpp_school,
                 Stage::P6,
                 app.state.catalogue.latest()[0].version_id,
+                tests::test_wave(
+                    &app.state,
+                    other_cpp_school.cpp_id,
+                    app.state.catalogue.latest()[0].version_id,
+                )
+                .await,
             )
         },
         5,
@@ -388,13 +400,19 @@ async fn every_staff_route_checks_role_and_scope() {
     .await
     .unwrap();
 
-    let version = app.state.catalogue.latest()[0].version_id.to_string();
+    let wave = tests::test_wave(
+        &app.state,
+        own.cpp_id,
+        app.state.catalogue.latest()[0].version_id,
+    )
+    .await
+    .to_string();
     let v = entry.version_id;
     let sitting_form: Vec<(&str, &str)> = vec![
         ("stage", "P6"),
         ("label", "Matrix"),
         ("codes", "2"),
-        ("version", &version),
+        ("wave", &wave),
     ];
 
     enum Body {
@@ -542,6 +560,24 @@ async fn every_staff_route_checks_role_and_scope() {
         admin_only,
     ));
     routes.push(get("/staff/admin/users".into(), admin_only));
+    let wave = server::services::waves::all(&app.state.db).await.unwrap()[0].clone();
+    routes.push(get("/staff/admin/waves".into(), admin_only));
+    routes.push(post(
+        "/staff/admin/waves".into(),
+        owned(&[("name", "Matrix wave"), ("version", "x")]),
+        admin_only,
+    ));
+    routes.push(get(format!("/staff/admin/waves/{}", wave.id), admin_only));
+    routes.push(post(
+        format!("/staff/admin/waves/{}", wave.id),
+        owned(&[("name", wave.name.as_str())]),
+        admin_only,
+    ));
+    routes.push(post(
+        format!("/staff/admin/waves/{}/windows", wave.id),
+        owned(&[("cpp", "x"), ("opens", ""), ("closes", "")]),
+        admin_only,
+    ));
     routes.push(get("/staff/admin/import".into(), admin_only));
     routes.push(Route {
         body: Body::Upload(b"seed_code,name\n"),
@@ -1031,8 +1067,14 @@ async fn markup_typed_by_staff_is_shown_as_text() {
                     ("label", payload),
                     ("codes", "1"),
                     (
-                        "version",
-                        &app.state.catalogue.latest()[0].version_id.to_string(),
+                        "wave",
+                        &tests::test_wave(
+                            &app.state,
+                            own.cpp_id,
+                            app.state.catalogue.latest()[0].version_id,
+                        )
+                        .await
+                        .to_string(),
                     ),
                 ],
             )
@@ -1192,12 +1234,38 @@ async fn the_command_line_imports_creates_and_closes_sittings() {
         error.to_string().contains("nothing was imported"),
         "{error}"
     );
+    let imported = schools::school_by_seed(&app.state.db, "7700001")
+        .await
+        .unwrap()
+        .unwrap();
+    let args = || server::cli::admin::SittingArgs {
+        seed: "7700001".into(),
+        stage: "P6".into(),
+        codes: 3,
+        label: Some("P6 cli".into()),
+        wave: None,
+        opens: None,
+        closes: None,
+    };
+    let refused = server::cli::admin::create_sitting(&app.state, args())
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("no wave has fieldwork open"),
+        "{refused}"
+    );
+    tests::test_wave(
+        &app.state,
+        imported.cpp_id,
+        app.state.catalogue.latest()[0].version_id,
+    )
+    .await;
     let args = server::cli::admin::SittingArgs {
         seed: "7700001".into(),
         stage: "P6".into(),
         codes: 3,
         label: Some("P6 cli".into()),
-        questionnaire: None,
+        wave: None,
         opens: None,
         closes: None,
     };
@@ -1313,8 +1381,14 @@ async fn the_audit_log_records_staff_actions_and_never_a_code() {
                 ("label", "Audit"),
                 ("codes", "2"),
                 (
-                    "version",
-                    &app.state.catalogue.latest()[0].version_id.to_string(),
+                    "wave",
+                    &tests::test_wave(
+                        &app.state,
+                        own.cpp_id,
+                        app.state.catalogue.latest()[0].version_id,
+                    )
+                    .await
+                    .to_string(),
                 ),
             ],
         )

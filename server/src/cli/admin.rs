@@ -14,6 +14,7 @@ use crate::services::auth::{self, Role};
 use crate::services::schools_import::{self, ImportError};
 use crate::services::sittings;
 use crate::services::sittings::{SittingInput, SittingRequest};
+use crate::services::waves;
 use crate::state::AppState;
 use crate::store::staff;
 use crate::store::{schools, sittings as sitting_store};
@@ -104,17 +105,30 @@ pub async fn create_sitting(state: &AppState, args: SittingArgs) -> anyhow::Resu
         .with_context(|| format!("no school has the SEED code {}", args.seed))?;
     let stage = Stage::from_str(args.stage.trim())
         .map_err(|_| anyhow::anyhow!("{:?} is not a stage from P5 to S4", args.stage))?;
-    let entry = match &args.questionnaire {
-        Some(spec) => state
-            .catalogue
-            .find(spec)
-            .with_context(|| format!("no questionnaire {spec} is loaded"))?,
-        None => state
-            .catalogue
-            .latest()
-            .into_iter()
-            .next()
-            .context("no questionnaire is loaded")?,
+    let wave = match &args.wave {
+        Some(name) => waves::by_name(&state.db, name)
+            .await?
+            .with_context(|| format!("no wave is named {name:?}"))?,
+        None => {
+            let today = chrono::Utc::now().date_naive();
+            let mut current = waves::current_for(&state.db, school.cpp_id, today).await?;
+            match current.len() {
+                0 => bail!(
+                    "no wave has fieldwork open for {}'s partnership: set a window with `server wave window`",
+                    school.name
+                ),
+                1 => current.remove(0).0,
+                _ => bail!(
+                    "more than one wave has fieldwork open for {}'s partnership: choose one with --wave ({})",
+                    school.name,
+                    current
+                        .iter()
+                        .map(|(w, _)| format!("{:?}", w.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
     };
     let date = |flag: &str, text: &Option<String>| {
         optional_date(text.as_deref().unwrap_or(""))
@@ -124,11 +138,11 @@ pub async fn create_sitting(state: &AppState, args: SittingArgs) -> anyhow::Resu
         stage: Some(stage),
         label: args.label.unwrap_or_else(|| format!("{stage} sitting")),
         codes: Some(args.codes),
-        questionnaire_version_id: Some(entry.version_id),
+        wave_id: Some(wave.id),
         opens: Ok(date("opens", &args.opens)?),
         closes: Ok(date("closes", &args.closes)?),
     };
-    let request = SittingRequest::parse(input, &state.catalogue)?;
+    let request = SittingRequest::parse(input)?;
     let (sitting, codes) =
         sittings::create(&state.db, &state.secret, &Actor::Cli, &school, request).await?;
     let mut out = sittings::write_codes_csv(std::io::stdout().lock(), &sitting, &school, &codes)?;
@@ -148,7 +162,7 @@ pub struct SittingArgs {
     pub stage: String,
     pub codes: usize,
     pub label: Option<String>,
-    pub questionnaire: Option<String>,
+    pub wave: Option<String>,
     pub opens: Option<String>,
     pub closes: Option<String>,
 }
@@ -160,5 +174,108 @@ pub async fn close_sitting(state: &AppState, id: i32) -> anyhow::Result<()> {
         .with_context(|| format!("no sitting has the id {id}"))?;
     let partial = sittings::close(state.closer(), &Actor::Cli, id).await?;
     println!("Sitting {id} closed; {partial} response(s) in progress kept as partial.");
+    Ok(())
+}
+
+/// Runs `server wave ...`: the same checks as the staff pages.
+pub async fn wave(state: &AppState, command: super::WaveCommand) -> anyhow::Result<()> {
+    use super::WaveCommand;
+    match command {
+        WaveCommand::Create {
+            name,
+            questionnaire,
+            threshold,
+        } => {
+            let entry = match &questionnaire {
+                Some(spec) => state
+                    .catalogue
+                    .find(spec)
+                    .with_context(|| format!("no questionnaire {spec} is loaded"))?,
+                None => state
+                    .catalogue
+                    .latest()
+                    .into_iter()
+                    .next()
+                    .context("no questionnaire is loaded")?,
+            };
+            let wave = waves::create(
+                &state.db,
+                &state.catalogue,
+                &Actor::Cli,
+                waves::NewWave {
+                    name,
+                    questionnaire_version_id: entry.version_id,
+                    threshold,
+                    is_demo: false,
+                },
+            )
+            .await?;
+            println!(
+                "Wave {:?} created (threshold {}). Set each partnership's fieldwork with `server wave window`.",
+                wave.name, wave.rule.threshold
+            );
+        }
+        WaveCommand::Window {
+            wave,
+            cpp,
+            opens,
+            closes,
+        } => {
+            let found = waves::by_name(&state.db, &wave)
+                .await?
+                .with_context(|| format!("no wave is named {wave:?}"))?;
+            let partnership = schools::cpp_by_code(&state.db, cpp.trim())
+                .await?
+                .with_context(|| format!("no partnership has the GSS code {cpp}"))?;
+            let day = |flag: &str, text: &str| {
+                optional_date(text)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| anyhow::anyhow!("--{flag} must be a date as YYYY-MM-DD"))
+            };
+            let window = waves::set_window(
+                &state.db,
+                &Actor::Cli,
+                &found,
+                partnership.id,
+                day("opens", &opens)?,
+                day("closes", &closes)?,
+            )
+            .await?;
+            println!(
+                "{}: fieldwork for {} runs from {} to {}.",
+                found.name, partnership.name, window.opens, window.closes
+            );
+        }
+        WaveCommand::List => {
+            let cpps = schools::all_cpps(&state.db).await?;
+            for wave in waves::all(&state.db).await? {
+                let version = state
+                    .catalogue
+                    .get(wave.questionnaire_version_id)
+                    .map_or_else(
+                        || format!("questionnaire version {}", wave.questionnaire_version_id),
+                        |e| {
+                            format!(
+                                "{} version {}",
+                                e.questionnaire.id(),
+                                e.questionnaire.version()
+                            )
+                        },
+                    );
+                println!(
+                    "{} ({version}, threshold {})",
+                    wave.name, wave.rule.threshold
+                );
+                for window in waves::windows(&state.db, wave.id).await? {
+                    let name = cpps
+                        .iter()
+                        .find(|c| c.id == window.cpp_id)
+                        .map_or("?", |c| c.name.as_str());
+                    println!("  {name}: {} to {}", window.opens, window.closes);
+                }
+            }
+        }
+    }
     Ok(())
 }

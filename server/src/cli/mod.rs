@@ -36,6 +36,9 @@ pub enum Command {
     /// Create or close a sitting.
     #[command(subcommand)]
     Sitting(SittingCommand),
+    /// Create survey waves, set their fieldwork windows, list them.
+    #[command(subcommand)]
+    Wave(WaveCommand),
     /// Apply migrations, load reference data and questionnaires, then exit.
     Migrate,
     /// Delete completed responses older than the retention period, and record
@@ -90,13 +93,14 @@ pub enum SittingCommand {
         /// The class label printed on slips (no pupil names).
         #[arg(long)]
         label: Option<String>,
-        /// Questionnaire ID or ID@VERSION (default: the latest).
+        /// The survey wave's name (default: the one wave whose fieldwork
+        /// window for the school's partnership has not ended).
         #[arg(long)]
-        questionnaire: Option<String>,
-        /// First day codes work, YYYY-MM-DD (default: the partnership's fieldwork window).
+        wave: Option<String>,
+        /// First day codes work, YYYY-MM-DD (default: today, or the day fieldwork opens).
         #[arg(long)]
         opens: Option<String>,
-        /// Last day codes work, YYYY-MM-DD (default: the partnership's fieldwork window, else 14 days on).
+        /// Last day codes work, YYYY-MM-DD (default: the last day of fieldwork).
         #[arg(long)]
         closes: Option<String>,
     },
@@ -105,6 +109,41 @@ pub enum SittingCommand {
         /// The sitting's id (shown on its progress page).
         id: i32,
     },
+}
+
+/// `server wave ...`
+#[derive(Debug, Subcommand)]
+pub enum WaveCommand {
+    /// Create a wave: its questionnaire version and threshold never change.
+    Create {
+        /// The wave's name, such as "2027 survey".
+        #[arg(long)]
+        name: String,
+        /// Questionnaire ID or ID@VERSION (default: the latest).
+        #[arg(long)]
+        questionnaire: Option<String>,
+        /// Counts from 1 to one below this are never published (default 10).
+        #[arg(long, default_value_t = 10)]
+        threshold: u64,
+    },
+    /// Set a partnership's fieldwork window in a wave (open sittings that
+    /// would run past its last day are brought forward to it).
+    Window {
+        /// The wave's name.
+        #[arg(long)]
+        wave: String,
+        /// The partnership's GSS code.
+        #[arg(long)]
+        cpp: String,
+        /// First day of fieldwork, YYYY-MM-DD.
+        #[arg(long)]
+        opens: String,
+        /// Last day of fieldwork, YYYY-MM-DD.
+        #[arg(long)]
+        closes: String,
+    },
+    /// List the waves and their fieldwork windows.
+    List,
 }
 
 /// Runs the chosen command; errors come back as one plain line for `main`.
@@ -219,7 +258,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             stage,
             codes,
             label,
-            questionnaire,
+            wave,
             opens,
             closes,
         }) => {
@@ -229,7 +268,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 stage,
                 codes,
                 label,
-                questionnaire,
+                wave,
                 opens,
                 closes,
             };
@@ -238,6 +277,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sitting(SittingCommand::Close { id }) => {
             let state = prepare(&cli.settings).await?;
             admin::close_sitting(&state, id).await?;
+        }
+        Command::Wave(command) => {
+            let state = prepare(&cli.settings).await?;
+            admin::wave(&state, command).await?;
         }
         Command::Migrate => {
             let state = prepare(&cli.settings).await?;

@@ -1,5 +1,5 @@
 //! The demo: on an empty database the server creates a demo partnership, a
-//! school and an open sitting with printed codes, all marked as demo, so a
+//! school, a survey wave in fieldwork and an open sitting with printed codes, all marked as demo, so a
 //! newcomer can try the pupil side at once.
 
 use survey_defs::Stage;
@@ -9,6 +9,7 @@ use super::accounts::{self, NewAccount};
 use super::auth::{self, StaffGuard};
 use super::questionnaires::Catalogue;
 use super::sittings::{self, SittingRequest};
+use super::waves;
 use crate::domain::AccessCode;
 use crate::domain::Role;
 use crate::secret::ServerSecret;
@@ -17,6 +18,10 @@ use crate::store::schools::{self, NewSchool};
 
 pub const DEMO_CPP_CODE: &str = "DEMO";
 pub const DEMO_SCHOOL_SEED: &str = "DEMO001";
+/// The demo's survey wave, and how many days its fieldwork runs from the
+/// day the demo is made.
+pub const DEMO_WAVE: &str = "Demo survey (demo)";
+pub const DEMO_FIELDWORK_DAYS: u64 = 60;
 
 /// A demo staff login, with its generated password (printed once).
 pub struct DemoLogin {
@@ -90,6 +95,28 @@ pub async fn ensure(
         .next()
         .ok_or_else(|| anyhow::anyhow!("no questionnaire is loaded"))?
         .clone();
+    let today = chrono::Utc::now().date_naive();
+    let wave = waves::create(
+        db,
+        catalogue,
+        &Actor::Server,
+        waves::NewWave {
+            name: DEMO_WAVE.to_owned(),
+            questionnaire_version_id: entry.version_id,
+            threshold: exporter::Rule::default().threshold,
+            is_demo: true,
+        },
+    )
+    .await?;
+    waves::set_window(
+        db,
+        &Actor::Server,
+        &wave,
+        cpp.id,
+        today,
+        today + chrono::Days::new(DEMO_FIELDWORK_DAYS - 1),
+    )
+    .await?;
     let mut made = Vec::new();
     for (stage, label) in [
         (Stage::P6, "P6 Room 4 (demo)"),
@@ -99,7 +126,7 @@ pub async fn ensure(
             stage,
             label: label.to_owned(),
             codes: 30,
-            questionnaire_version_id: entry.version_id,
+            wave_id: wave.id,
             opens: None,
             closes: None,
         };

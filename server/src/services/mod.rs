@@ -15,6 +15,7 @@ pub mod sittings;
 pub mod survey;
 pub mod synth;
 pub mod throttle;
+pub mod waves;
 
 use crate::store::{self, ConnectionTrait};
 

@@ -13,6 +13,7 @@ use super::Actor;
 use super::partnerships;
 use super::questionnaires::Catalogue;
 use super::survey::{self, SurveyError};
+use super::waves::{self, Wave};
 use crate::domain::AccessCode;
 use crate::secret::ServerSecret;
 use crate::store::journey::Store;
@@ -25,10 +26,6 @@ use crate::store::{self, Db, Json, Text};
 pub const MAX_CODES: usize = 400;
 /// Longest class label, in characters.
 pub const MAX_LABEL: usize = 80;
-/// How long a sitting stays open when neither the request nor the
-/// partnership's fieldwork window gives its last day. Every sitting ends, so
-/// every response still in progress is ended and cut from its code in time.
-pub const DEFAULT_WINDOW_DAYS: u64 = 14;
 
 /// Why a sitting action was refused. Each reads as a sentence for a person.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +68,7 @@ pub struct SittingRequest {
     pub stage: Stage,
     pub label: String,
     pub codes: usize,
-    pub questionnaire_version_id: i32,
+    pub wave_id: i32,
     pub opens: Option<NaiveDate>,
     pub closes: Option<NaiveDate>,
 }
@@ -82,14 +79,14 @@ pub struct SittingInput {
     pub stage: Option<Stage>,
     pub label: String,
     pub codes: Option<usize>,
-    pub questionnaire_version_id: Option<i32>,
+    pub wave_id: Option<i32>,
     pub opens: Result<Option<NaiveDate>, ()>,
     pub closes: Result<Option<NaiveDate>, ()>,
 }
 
 impl SittingRequest {
     /// Checks a request, reporting every problem at once.
-    pub fn parse(input: SittingInput, catalogue: &Catalogue) -> Result<Self, Problems> {
+    pub fn parse(input: SittingInput) -> Result<Self, Problems> {
         let mut problems = Vec::new();
         let mut problem = |field, message: &str| {
             problems.push(Problem {
@@ -106,11 +103,8 @@ impl SittingRequest {
         } else if label.chars().count() > MAX_LABEL {
             problem("label", "The label must be 80 characters or fewer");
         }
-        let version = input
-            .questionnaire_version_id
-            .filter(|id| catalogue.get(*id).is_some());
-        if version.is_none() {
-            problem("version", "Select a questionnaire");
+        if input.wave_id.is_none() {
+            problem("wave", "Select the survey wave");
         }
         if input.opens.is_err() {
             problem("opens", "The opening date must be a real date");
@@ -128,13 +122,13 @@ impl SittingRequest {
             );
         }
         let codes = code_count(input.codes).map_err(|p| problems.push(p)).ok();
-        match (input.stage, codes, version) {
-            (Some(stage), Some(codes), Some(questionnaire_version_id)) if problems.is_empty() => {
+        match (input.stage, codes, input.wave_id) {
+            (Some(stage), Some(codes), Some(wave_id)) if problems.is_empty() => {
                 Ok(SittingRequest {
                     stage,
                     label,
                     codes,
-                    questionnaire_version_id,
+                    wave_id,
                     opens,
                     closes,
                 })
@@ -142,16 +136,6 @@ impl SittingRequest {
             _ => Err(Problems(problems)),
         }
     }
-}
-
-/// The last day of a sitting: the one given, else [`DEFAULT_WINDOW_DAYS`]
-/// after it opens (or after today, when it opens now or opened already).
-pub fn last_day(given: Option<NaiveDate>, opens: Option<NaiveDate>) -> NaiveDate {
-    given.unwrap_or_else(|| {
-        let today = Utc::now().date_naive();
-        let from = opens.filter(|o| *o > today).unwrap_or(today);
-        from + chrono::Days::new(DEFAULT_WINDOW_DAYS - 1)
-    })
 }
 
 /// The first moment of a day, in UTC.
@@ -184,11 +168,46 @@ async fn add_codes(
     Ok(codes)
 }
 
-/// Creates a sitting at `school` with its codes (see [`create_with_codes`]).
-/// It copies the partnership's
-/// module switches and signposting as they are now; the partnership's
-/// fieldwork window applies where the request gives no dates, and a sitting
-/// with no last day from either closes [`DEFAULT_WINDOW_DAYS`] after it opens.
+/// A problem with one field of a sitting request.
+fn refused(field: &'static str, message: String) -> SittingError {
+    SittingError::Invalid(Problems(vec![Problem { field, message }]))
+}
+
+/// The window a sitting of `wave` at `cpp_id` must keep to, if fieldwork
+/// there has not ended by `today`.
+async fn open_window(
+    db: &Db,
+    wave: &Wave,
+    cpp_id: i32,
+    today: NaiveDate,
+) -> Result<waves::Window, SittingError> {
+    let window = waves::window(db, wave.id, cpp_id).await?.ok_or_else(|| {
+        refused(
+            "wave",
+            format!(
+                "The wave {} has no fieldwork window for this partnership: an administrator sets one",
+                wave.name
+            ),
+        )
+    })?;
+    if window.ended(today) {
+        return Err(refused(
+            "wave",
+            format!(
+                "Fieldwork for {} ended on {}: no new sittings can be made in it",
+                wave.name, window.closes
+            ),
+        ));
+    }
+    Ok(window)
+}
+
+/// Creates a sitting at `school` with its codes (see [`create_with_codes`]),
+/// in the wave the request names, inside that wave's fieldwork window for
+/// the school's partnership: it opens when asked (not before the window
+/// opens) and closes on the day asked, or at the window's end, never later.
+/// It copies the partnership's module switches and signposting as they are
+/// now.
 pub async fn create(
     db: &Db,
     secret: &ServerSecret,
@@ -197,14 +216,44 @@ pub async fn create(
     request: SittingRequest,
 ) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
     let defaults = partnerships::settings(db, school.cpp_id).await?;
-    let opens = request.opens.or(defaults.fieldwork_opens);
-    let closes = last_day(request.closes.or(defaults.fieldwork_closes), opens);
+    let wave = waves::get(db, request.wave_id)
+        .await?
+        .ok_or_else(|| refused("wave", "Select the survey wave".into()))?;
+    let today = Utc::now().date_naive();
+    let window = open_window(db, &wave, school.cpp_id, today).await?;
+    if let Some(opens) = request.opens
+        && opens < window.opens
+    {
+        return Err(refused(
+            "opens",
+            format!(
+                "The sitting cannot open before fieldwork opens on {}",
+                window.opens
+            ),
+        ));
+    }
+    if let Some(closes) = request.closes
+        && closes > window.closes
+    {
+        return Err(refused(
+            "closes",
+            format!(
+                "The sitting must close by the end of fieldwork on {}",
+                window.closes
+            ),
+        ));
+    }
+    let opens = request
+        .opens
+        .or((window.opens > today).then_some(window.opens));
+    let closes = request.closes.unwrap_or(window.closes);
     let new = NewSitting {
         school_id: school.id,
         cpp_id: school.cpp_id,
         stage: Text(request.stage),
         label: request.label,
-        questionnaire_version_id: request.questionnaire_version_id,
+        questionnaire_version_id: wave.questionnaire_version_id,
+        wave_id: wave.id,
         disabled_modules: Json(defaults.disabled_modules),
         signposting: Json(defaults.signposting),
         opens_at: opens.map(start_of_day),
@@ -275,9 +324,10 @@ pub async fn add_spares(
 }
 
 /// Opens a mop-up sitting for pupils who were absent: a new sitting with its
-/// own codes, linked to `original`, with the same stage, questionnaire,
-/// module switches, signposting and closing time (or, when that has passed,
-/// [`DEFAULT_WINDOW_DAYS`] from today).
+/// own codes, linked to `original`, in the same wave, with the same stage,
+/// questionnaire, module switches, signposting and closing time (or, when
+/// that has passed, the end of the wave's fieldwork window). Refused once
+/// that window has ended.
 pub async fn mop_up(
     db: &Db,
     secret: &ServerSecret,
@@ -286,6 +336,10 @@ pub async fn mop_up(
     count: usize,
 ) -> Result<(Sitting, Vec<AccessCode>), SittingError> {
     let count = code_count(Some(count)).map_err(|p| Problems(vec![p]))?;
+    let wave = waves::get(db, original.wave_id)
+        .await?
+        .ok_or_else(|| refused("wave", "This sitting's wave is missing".into()))?;
+    let window = open_window(db, &wave, original.cpp_id, Utc::now().date_naive()).await?;
     let label: String = format!("{} (mop-up)", original.label)
         .chars()
         .take(100)
@@ -296,6 +350,7 @@ pub async fn mop_up(
         stage: original.stage,
         label,
         questionnaire_version_id: original.questionnaire_version_id,
+        wave_id: original.wave_id,
         disabled_modules: original.disabled_modules.clone(),
         signposting: original.signposting.clone(),
         opens_at: None,
@@ -303,7 +358,8 @@ pub async fn mop_up(
             original
                 .closes_at
                 .filter(|c| *c > Utc::now())
-                .unwrap_or_else(|| end_of_day(last_day(None, None))),
+                .unwrap_or_else(|| end_of_day(window.closes))
+                .min(end_of_day(window.closes)),
         ),
         mop_up_of: Some(original.id),
         created_by: actor.id(),
@@ -431,22 +487,4 @@ pub async fn close_due(closer: Closer<'_>) -> Result<usize, SittingError> {
         closer.store.release(sitting_id, min).await?;
     }
     Ok(due.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_sitting_has_a_last_day() {
-        let today = Utc::now().date_naive();
-        let given = today + chrono::Days::new(3);
-        assert_eq!(last_day(Some(given), None), given);
-        assert_eq!(last_day(None, None), today + chrono::Days::new(13));
-        let later = today + chrono::Days::new(30);
-        assert_eq!(last_day(None, Some(later)), later + chrono::Days::new(13));
-        // A window that opened in the past runs from today.
-        let past = today - chrono::Days::new(30);
-        assert_eq!(last_day(None, Some(past)), today + chrono::Days::new(13));
-    }
 }

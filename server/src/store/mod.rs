@@ -18,6 +18,7 @@ pub mod schools;
 pub mod sittings;
 pub mod staff;
 pub mod values;
+pub mod waves;
 
 pub use values::{Json, Text};
 

@@ -24,6 +24,9 @@ pub struct NewSitting {
     pub stage: Text<Stage>,
     pub label: String,
     pub questionnaire_version_id: i32,
+    /// The wave the sitting belongs to (its questionnaire version is the
+    /// wave's).
+    pub wave_id: i32,
     /// Ids of the modules switched off, copied from the partnership's settings.
     pub disabled_modules: Json<Vec<String>>,
     /// Where pupils can turn for help, copied likewise.
@@ -36,16 +39,18 @@ pub struct NewSitting {
 }
 
 impl NewSitting {
-    /// A sitting at `school` for `stage`, open now and with no end, with no
-    /// module switched off and no signposting; set the other fields with
-    /// struct update syntax (`NewSitting { closes_at, ..NewSitting::new(..) }`).
-    pub fn new(school: &School, stage: Stage, questionnaire_version_id: i32) -> Self {
+    /// A sitting at `school` for `stage` in a wave (and its questionnaire
+    /// version), open now and with no end, with no module switched off and
+    /// no signposting; set the other fields with struct update syntax
+    /// (`NewSitting { closes_at, ..NewSitting::new(..) }`).
+    pub fn new(school: &School, stage: Stage, questionnaire_version_id: i32, wave_id: i32) -> Self {
         Self {
             school_id: school.id,
             cpp_id: school.cpp_id,
             stage: Text(stage),
             label: format!("{stage} sitting"),
             questionnaire_version_id,
+            wave_id,
             disabled_modules: Json(Vec::new()),
             signposting: Json(Vec::new()),
             opens_at: None,
@@ -64,6 +69,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewSitting) -> Result<Sittin
         stage: Set(new.stage),
         label: Set(new.label),
         questionnaire_version_id: Set(new.questionnaire_version_id),
+        wave_id: Set(new.wave_id),
         disabled_modules: Set(new.disabled_modules),
         signposting: Set(new.signposting),
         opens_at: Set(new.opens_at),

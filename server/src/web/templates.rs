@@ -45,6 +45,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "staff/import.html",
         "staff/users.html",
         "staff/user_role.html",
+        "staff/waves.html",
+        "staff/wave.html",
         "staff/audit.html",
         "staff/school.html",
         "staff/sitting_new.html",

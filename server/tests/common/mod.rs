@@ -193,7 +193,7 @@ pub async fn p6_sitting(
         stage: survey_defs::Stage::P6,
         label: "P6".into(),
         codes,
-        questionnaire_version_id: state.catalogue.latest()[0].version_id,
+        wave_id: test_wave(state, school.cpp_id, state.catalogue.latest()[0].version_id).await,
         opens: None,
         closes: None,
     };
@@ -222,4 +222,22 @@ pub fn completed(
         partial: false,
         answers,
     }
+}
+
+/// The wave tests make their sittings in ("Test wave"), with fieldwork at
+/// `cpp_id` from a month ago to two months on; made when first asked for.
+pub async fn test_wave(state: &server::state::AppState, cpp_id: i32, version_id: i32) -> i32 {
+    let today = chrono::Utc::now().date_naive();
+    server::services::waves::ensure(
+        &state.db,
+        &state.catalogue,
+        &server::services::Actor::Cli,
+        "Test wave",
+        version_id,
+        cpp_id,
+        (today - chrono::Days::new(30), today + chrono::Days::new(60)),
+    )
+    .await
+    .unwrap()
+    .id
 }

@@ -13,3 +13,5 @@ pub mod school;
 pub mod sitting;
 pub mod sitting_tally;
 pub mod staff_user;
+pub mod wave;
+pub mod wave_window;

@@ -16,6 +16,8 @@ pub struct Model {
     pub stage: Text<Stage>,
     pub label: String,
     pub questionnaire_version_id: i32,
+    /// The survey wave the sitting belongs to.
+    pub wave_id: i32,
     pub disabled_modules: Json<Vec<String>>,
     pub signposting: Json<Vec<Signpost>>,
     pub opens_at: Option<DateTimeUtc>,

@@ -248,6 +248,7 @@ async fn prepare(
                     &school,
                     stage.parse::<survey_defs::Stage>().expect("a stage"),
                     version_id,
+                    tests::test_wave(&state, school.cpp_id, version_id).await,
                 )
             },
             per_stage,

@@ -8,6 +8,7 @@ mod audit_log;
 mod import;
 mod settings;
 mod users;
+mod waves;
 
 use actix_web::{HttpResponse, web};
 use minijinja::context;
@@ -80,5 +81,6 @@ pub fn config(routes: &mut Routes<'_>) {
     settings::config(routes);
     import::config(routes);
     users::config(routes);
+    waves::config(routes);
     audit_log::config(routes);
 }

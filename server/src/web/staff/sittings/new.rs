@@ -3,42 +3,26 @@
 use super::*;
 
 #[derive(Serialize)]
-struct VersionChoice {
+struct WaveChoice {
     id: i32,
     title: String,
 }
 
-fn versions(state: &AppState) -> Vec<VersionChoice> {
-    let mut latest: Vec<i32> = state
-        .catalogue
-        .latest()
-        .iter()
-        .map(|e| e.version_id)
-        .collect();
-    latest.sort_unstable();
-    let mut all: Vec<VersionChoice> = state
-        .catalogue
-        .entries()
-        .map(|e| {
-            let q = &e.questionnaire;
-            VersionChoice {
-                id: e.version_id,
-                title: format!(
-                    "{} (version {}{})",
-                    q.title(q.default_locale()),
-                    q.version(),
-                    if latest.contains(&e.version_id) {
-                        ", latest"
-                    } else {
-                        ""
-                    }
-                ),
-            }
+/// The waves a sitting at `school` can belong to: those whose fieldwork
+/// window for its partnership has not ended, the soonest ending first.
+async fn waves_for(state: &AppState, school: &School) -> Result<Vec<WaveChoice>> {
+    let today = chrono::Utc::now().date_naive();
+    Ok(waves::current_for(&state.db, school.cpp_id, today)
+        .await?
+        .into_iter()
+        .map(|(wave, window)| WaveChoice {
+            id: wave.id,
+            title: format!(
+                "{} (fieldwork {} to {})",
+                wave.name, window.opens, window.closes
+            ),
         })
-        .collect();
-    // Latest versions first, then older ones, newest first.
-    all.sort_by_key(|v| (latest.binary_search(&v.id).is_err(), -v.id));
-    all
+        .collect())
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -52,7 +36,7 @@ struct SittingForm {
     #[serde(default)]
     codes: String,
     #[serde(default)]
-    version: String,
+    wave: String,
     #[serde(default)]
     opens: String,
     #[serde(default)]
@@ -67,7 +51,7 @@ impl From<&SittingForm> for SittingInput {
             stage: Stage::from_str(form.stage.trim()).ok(),
             label: form.label.clone(),
             codes: number(&form.codes),
-            questionnaire_version_id: form.version.trim().parse().ok(),
+            wave_id: form.wave.trim().parse().ok(),
             opens: optional_date(&form.opens),
             closes: optional_date(&form.closes),
         }
@@ -76,13 +60,13 @@ impl From<&SittingForm> for SittingInput {
 
 impl SittingForm {
     /// The request this form makes, or every problem with it.
-    fn parse(&self, catalogue: &Catalogue) -> std::result::Result<SittingRequest, Vec<FieldError>> {
-        SittingRequest::parse(self.into(), catalogue)
+    fn parse(&self) -> std::result::Result<SittingRequest, Vec<FieldError>> {
+        SittingRequest::parse(self.into())
             .map_err(|problems| problems.0.into_iter().map(FieldError::from).collect())
     }
 }
 
-fn new_sitting_page(
+async fn new_sitting_page(
     state: &AppState,
     staff: &Staff,
     school: &School,
@@ -98,7 +82,7 @@ fn new_sitting_page(
             form => Serde(form),
             errors => Serde(errors),
             stages => STAGES,
-            versions => Serde(versions(state)),
+            waves => Serde(waves_for(state, school).await?),
             max_codes => MAX_CODES,
         },
     )
@@ -112,13 +96,14 @@ async fn new_sitting(
     let school = school_for(&state, &staff, path.into_inner()).await?;
     let form = SittingForm {
         codes: "30".into(),
-        version: versions(&state)
+        wave: waves_for(&state, &school)
+            .await?
             .first()
-            .map(|v| v.id.to_string())
+            .map(|w| w.id.to_string())
             .unwrap_or_default(),
         ..Default::default()
     };
-    new_sitting_page(&state, &staff, &school, &form, Vec::new())
+    new_sitting_page(&state, &staff, &school, &form, Vec::new()).await
 }
 
 /// Creates a sitting and shows its codes, once (see [`sittings::create`]).
@@ -130,12 +115,19 @@ async fn create_sitting(
 ) -> Result<HttpResponse> {
     staff.check_csrf(&form.csrf)?;
     let school = school_for(&state, &staff, path.into_inner()).await?;
-    let request = match form.parse(&state.catalogue) {
+    let request = match form.parse() {
         Ok(request) => request,
-        Err(errors) => return new_sitting_page(&state, &staff, &school, &form, errors),
+        Err(errors) => return new_sitting_page(&state, &staff, &school, &form, errors).await,
     };
-    let (sitting, codes) =
-        sittings::create(&state.db, &state.secret, &staff.actor(), &school, request).await?;
+    let created =
+        sittings::create(&state.db, &state.secret, &staff.actor(), &school, request).await;
+    let (sitting, codes) = match created {
+        Err(sittings::SittingError::Invalid(problems)) => {
+            let errors = problems.0.into_iter().map(FieldError::from).collect();
+            return new_sitting_page(&state, &staff, &school, &form, errors).await;
+        }
+        other => other?,
+    };
     slips_page(&state, &staff, &sitting, &school, &codes, "new")
 }
 
