@@ -129,6 +129,8 @@ await run({
     await submit(page, 'a[href="/withdraw"]');
     await submit(page, 'button[value=yes]');
     expect((await page.textContent('h1')).includes('deleted'), 'expected the answers-deleted page');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after withdrawing');
+    await assertAccessible(page, 'the answers-deleted page');
     await page.goto(`${base}/survey`);
     expect(page.url().endsWith('/'), `expected the code page after withdrawing, saw ${page.url()}`);
     await browser.close();
@@ -173,10 +175,28 @@ await run({
     await page.clock.fastForward(60 * 1000);
     await page.waitForURL((url) => url.pathname === '/' && url.search.includes('notice=timeout'), { timeout: 10000 });
     expect(await page.$('#code') !== null, 'expected the code screen after the idle time-out');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after the idle time-out');
+    await assertAccessible(page, 'the code screen after the idle time-out');
     const cookies = await context.cookies();
     expect(!cookies.some((c) => c.name === 'pupil' && c.value.length > 0 && page.url().includes('survey')), 'no pupil session survives');
     await page.goto(`${base}/survey`);
     expect(new URL(page.url()).pathname === '/', `expected the survey to be closed after the time-out, saw ${page.url()}`);
+    await browser.close();
+  },
+
+  'stopping and declining end with help, and pass axe': async () => {
+    const browser = await launch();
+    const page = await (await browser.newContext()).newPage();
+    await enterCode(page, p5[5]);
+    await submit(page, 'button[value=start]');
+    await submit(page, 'button[name=nav][value=stop]');
+    expect((await page.textContent('h1')).includes('saved'), 'expected the answers-saved page');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after stopping');
+    await assertAccessible(page, 'the answers-saved page');
+    await enterCode(page, p5[6]);
+    await submit(page, 'button[value=decline]');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after declining');
+    await assertAccessible(page, 'the page after declining');
     await browser.close();
   },
 

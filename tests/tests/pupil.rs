@@ -825,6 +825,96 @@ async fn a_code_holder_on_another_device_cannot_read_earlier_answers() {
     assert!(now.contains(r#"value="no" checked"#));
 }
 
+/// Gives a sitting its own signposting, as if its partnership had set it
+/// before the sitting was created.
+async fn set_signposting(app: &tests::TestApp, sitting_id: i32, lines: &[(&str, &str)]) {
+    use sea_orm::{ActiveModelTrait, Set};
+    use server::store::entities::sitting;
+    let signposts = lines
+        .iter()
+        .map(|(name, detail)| server::domain::Signpost {
+            name: (*name).to_owned(),
+            detail: (*detail).to_owned(),
+        })
+        .collect();
+    sitting::ActiveModel {
+        id: Set(sitting_id),
+        signposting: Set(server::store::Json(signposts)),
+        ..Default::default()
+    }
+    .update(&app.state.db)
+    .await
+    .unwrap();
+}
+
+fn assert_help(page: &str, expected: &str, after: &str) {
+    assert!(
+        page.contains(r#"class="signposting""#) && page.contains(expected),
+        "expected the page after {after} to show where to get help ({expected:?}); it said:\n{page}"
+    );
+}
+
+/// Finishing, stopping, withdrawing and declining each end on a page that
+/// says where to get help, with the sitting's own signposting.
+#[tokio::test]
+async fn every_ending_says_where_to_get_help() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 4).await;
+    let helpline = "Edinburgh Youth Helpline";
+    set_signposting(&app, sitting.id, &[(helpline, "call 0131 000 0000")]).await;
+
+    let finisher = Pupil::new(&app).await;
+    finisher.start(&sitting.codes[0]).await;
+    finisher.answer_all().await;
+    let finished = finisher.finish().await;
+    assert_eq!(finished.status(), 200);
+    assert_help(&finished.text().await.unwrap(), helpline, "finishing");
+
+    let stopper = Pupil::new(&app).await;
+    stopper.start(&sitting.codes[1]).await;
+    let (key, _, _) = stopper.page("/survey").await;
+    let stopped = stopper.save(&key, &[], "stop").await;
+    assert_eq!(stopped.status(), 200);
+    assert_help(&stopped.text().await.unwrap(), helpline, "stopping");
+
+    let withdrawer = Pupil::new(&app).await;
+    withdrawer.start(&sitting.codes[2]).await;
+    let withdrawn = withdrawer
+        .post(
+            "/withdraw",
+            &[("csrf", &withdrawer.csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    assert_help(&withdrawn.text().await.unwrap(), helpline, "withdrawing");
+
+    let decliner = Pupil::new(&app).await;
+    decliner.enter_code(&sitting.codes[3]).await;
+    let declined = decliner
+        .post(
+            "/welcome",
+            &[("csrf", &decliner.csrf), ("action", "decline")],
+        )
+        .await;
+    assert_eq!(declined.status(), 200);
+    assert_help(&declined.text().await.unwrap(), helpline, "declining");
+}
+
+/// A sitting whose partnership left signposting empty still tells the pupil
+/// about Childline.
+#[tokio::test]
+async fn empty_signposting_falls_back_to_childline() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S1", 1).await;
+    set_signposting(&app, sitting.id, &[]).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.enter_code(&sitting.codes[0]).await;
+    let declined = pupil
+        .post("/welcome", &[("csrf", &pupil.csrf), ("action", "decline")])
+        .await;
+    assert_help(&declined.text().await.unwrap(), "Childline", "declining");
+}
+
 /// A pupil who leaves the device idle past the limit: the server refuses the
 /// session (the pupil is sent to the code screen, which says why), the idle
 /// page's own way back empties the browser, and the code still resumes.
@@ -838,18 +928,27 @@ async fn an_idle_session_is_refused_and_the_code_still_resumes() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let idle = pupil.get("/survey").await;
     assert_eq!(idle.status(), 303);
-    assert_eq!(idle.headers()["location"], "/?notice=timeout");
-    let screen = pupil.get("/?notice=timeout").await.text().await.unwrap();
+    // The notice names the partnership (the same for all its schools), so
+    // that it can show the partnership's help.
+    assert_eq!(idle.headers()["location"], "/?notice=timeout&cpp=S12000036");
+    let screen = pupil
+        .get("/?notice=timeout&cpp=S12000036")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         screen.contains("name=\"code\"") && screen.contains("You were away for a while"),
         "expected the code screen, saying why, after the time-out"
     );
+    assert_help(&screen, "Childline", "the idle time-out");
     // The session is gone: the survey is not reachable without the code.
     assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
 
     // The page's own time-out empties the browser too.
     let timeout = pupil.get("/timeout").await;
     assert_eq!(timeout.status(), 303);
+    assert_eq!(timeout.headers()["location"], "/?notice=timeout");
     assert_eq!(
         timeout.headers()["clear-site-data"],
         "\"cache\", \"storage\""
@@ -861,4 +960,45 @@ async fn an_idle_session_is_refused_and_the_code_still_resumes() {
         again.enter_code(&sitting.codes[0]).await.headers()["location"],
         "/survey"
     );
+}
+
+/// The time-out notice shows the partnership's current signposting, and
+/// Childline when the partnership is not known.
+#[tokio::test]
+async fn the_idle_notice_shows_the_partnerships_help() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
+        .await
+        .unwrap()
+        .unwrap();
+    let helpline = "Edinburgh Youth Helpline";
+    server::services::partnerships::save(
+        db,
+        &server::services::Actor::Cli,
+        &cpp,
+        server::services::partnerships::NewSettings {
+            disabled_modules: Vec::new(),
+            signposting: vec![server::domain::Signpost {
+                name: helpline.into(),
+                detail: "call 0131 000 0000".into(),
+            }],
+            fieldwork_opens: None,
+            fieldwork_closes: None,
+        },
+    )
+    .await
+    .unwrap();
+    let pupil = Pupil::new(&app).await;
+    let known = pupil.get("/?notice=timeout&cpp=S12000036").await;
+    assert_help(&known.text().await.unwrap(), helpline, "the idle time-out");
+    for unknown in ["S99999999", "<script>", ""] {
+        let page = pupil
+            .get(&format!("/?notice=timeout&cpp={unknown}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_help(&page, "Childline", "the idle time-out");
+    }
 }

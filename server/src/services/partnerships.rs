@@ -37,6 +37,33 @@ pub fn default_signposting() -> Vec<Signpost> {
     .collect()
 }
 
+/// The help a pupil is shown at the end of the survey: `signposting`, or the
+/// default when it is empty, so no pupil is ever left without somewhere to
+/// turn.
+pub fn signposting_or_default(signposting: &[Signpost]) -> Vec<Signpost> {
+    if signposting.is_empty() {
+        default_signposting()
+    } else {
+        signposting.to_vec()
+    }
+}
+
+/// The partnership with this id.
+pub async fn partnership(
+    db: &impl store::ConnectionTrait,
+    id: i32,
+) -> Result<Option<Cpp>, store::Error> {
+    store::schools::cpp(db, id).await
+}
+
+/// The partnership with this GSS code.
+pub async fn partnership_by_code(
+    db: &impl store::ConnectionTrait,
+    gss_code: &str,
+) -> Result<Option<Cpp>, store::Error> {
+    store::schools::cpp_by_code(db, gss_code).await
+}
+
 /// What a new sitting copies from its partnership.
 #[derive(Debug, Clone)]
 pub struct SittingDefaults {
