@@ -184,11 +184,19 @@ await run({
     await browser.close();
   },
 
-  'stopping and declining end with help, and pass axe': async () => {
+  'where your answers go is linked from the pages; stopping and declining end with help; all pass axe': async () => {
     const browser = await launch();
     const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/`);
+    await submit(page, 'footer a[href="/your-answers"]');
+    expect((await page.textContent('h1')).includes('Where your answers go'), 'expected the page on where answers go');
+    await assertAccessible(page, 'where your answers go, before a code');
     await enterCode(page, p5[5]);
     await submit(page, 'button[value=start]');
+    await submit(page, 'footer a[href="/your-answers"]');
+    expect((await page.textContent('.lead')).includes('This page tells you'), 'expected the primary words for a P5 pupil');
+    await assertAccessible(page, 'where your answers go, for a P5 pupil');
+    await submit(page, 'main a[href="/survey"]');
     await submit(page, 'button[name=nav][value=stop]');
     expect((await page.textContent('h1')).includes('saved'), 'expected the answers-saved page');
     expect(await page.isVisible('.signposting'), 'expected help to be signposted after stopping');

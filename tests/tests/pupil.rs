@@ -1002,3 +1002,81 @@ async fn the_idle_notice_shows_the_partnerships_help() {
         assert_help(&page, "Childline", "the idle time-out");
     }
 }
+
+/// "Where your answers go" is linked from every pupil page, as a plain link,
+/// and speaks in the words of the pupil's band: words for everyone before a
+/// code is typed, then primary or secondary words.
+#[tokio::test]
+async fn where_your_answers_go_is_linked_everywhere_in_the_bands_words() {
+    let app = spawn_app().await;
+    let primary = app.sitting("P6", 1).await;
+    let secondary = app.sitting("S2", 1).await;
+    let link = r#"<a href="/your-answers""#;
+    let everyone = "This page explains what happens to the answers pupils give in this survey.";
+    let primary_words = "This page tells you what happens to your answers.";
+    let secondary_words = "This page explains what happens to your answers, and who can see what.";
+
+    let pupil = Pupil::new(&app).await;
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    assert!(
+        code_page.contains(link),
+        "expected the code page to link to it"
+    );
+    let before = pupil.get("/your-answers").await;
+    assert_eq!(before.status(), 200);
+    let before = before.text().await.unwrap();
+    for expected in [
+        everyone,
+        "The survey never asks for a",
+        "cut for good",
+        "Childline",
+    ] {
+        assert!(
+            before.contains(expected),
+            "expected the page before a code to say {expected:?}; it said:\n{before}"
+        );
+    }
+
+    pupil.start(&primary.codes[0]).await;
+    let (_, _, survey_page) = pupil.page("/survey").await;
+    assert!(
+        survey_page.contains(link),
+        "expected a survey page to link to it"
+    );
+    let during = pupil.get("/your-answers").await.text().await.unwrap();
+    assert!(
+        during.contains(primary_words) && !during.contains(everyone),
+        "expected a P6 pupil to get the primary words; the page said:\n{during}"
+    );
+    assert!(
+        during.contains(r#"href="/survey""#),
+        "expected a way back to the survey"
+    );
+    // The survey carries on where it was.
+    assert_eq!(pupil.get("/survey").await.status(), 200);
+
+    let older = Pupil::new(&app).await;
+    older.enter_code(&secondary.codes[0]).await;
+    let welcome = older.get("/welcome").await.text().await.unwrap();
+    assert!(
+        welcome.contains(link),
+        "expected the welcome page to link to it"
+    );
+    let words = older.get("/your-answers").await.text().await.unwrap();
+    assert!(
+        words.contains(secondary_words) && words.contains(r#"href="/welcome""#),
+        "expected an S2 pupil to get the secondary words and a way back; the page said:\n{words}"
+    );
+
+    // The ending pages link to it too.
+    let ended = older
+        .post("/welcome", &[("csrf", &older.csrf), ("action", "decline")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ended.contains(link),
+        "expected the ending page to link to it"
+    );
+}

@@ -35,6 +35,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "pupil/review.html",
         "pupil/ended.html",
         "pupil/withdraw.html",
+        "pupil/your_answers.html",
         "staff/base.html",
         "staff/login.html",
         "staff/reset.html",

@@ -45,12 +45,14 @@ async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
 }
 
 /// Remembers which partnership runs the pupil's sitting, so every page can
-/// link to its notices and the idle time-out can show its help.
-async fn remember_partnership(
+/// link to its notices and the idle time-out can show its help, and the
+/// sitting's band, for pages that speak to the pupil outside the survey.
+async fn remember_sitting(
     state: &AppState,
     session: &PupilSession,
     sitting: &store::Sitting,
 ) -> Result<()> {
+    session.set_band(sitting.stage.0.band().as_str())?;
     if let Some(cpp) = partnerships::partnership(&state.db, sitting.cpp_id).await? {
         session.set_partnership(&cpp.gss_code)?;
     }
@@ -195,14 +197,14 @@ async fn enter_code(
     match found.state.0 {
         CodeState::Unused => {
             session.set_code_id(found.id)?;
-            remember_partnership(&state, &session, &sitting).await?;
+            remember_sitting(&state, &session, &sitting).await?;
             session.touch(state.settings.pupil_idle_minutes)?;
             Ok(redirect("/welcome"))
         }
         CodeState::Started => match found.response_id {
             Some(rid) => {
                 session.set_response_id(&rid)?;
-                remember_partnership(&state, &session, &sitting).await?;
+                remember_sitting(&state, &session, &sitting).await?;
                 session.touch(state.settings.pupil_idle_minutes)?;
                 Ok(redirect("/survey"))
             }
@@ -657,6 +659,44 @@ async fn withdraw(
     ended_page(chrome, "withdrawn", &help)
 }
 
+/// The bands "Where your answers go" has words for: a pupil's band once
+/// their code is known, and words for everyone before that.
+const INFO_BANDS: [&str; 3] = ["primary", "secondary", "everyone"];
+
+/// "Where your answers go": what happens to a pupil's answers, in the band's
+/// words (or words for everyone before a code is typed), with where to get
+/// help. Reachable from every pupil page, without JavaScript.
+#[get("/your-answers")]
+async fn your_answers(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let back = if session.response_id().is_some() {
+        "/survey"
+    } else if session.code_id().is_some() {
+        "/welcome"
+    } else {
+        "/"
+    };
+    let partnership = session.partnership();
+    if back != "/" && !session.touch(state.settings.pupil_idle_minutes)? {
+        return Ok(timed_out(partnership));
+    }
+    let band = session
+        .band()
+        .filter(|band| back != "/" && INFO_BANDS.contains(&band.as_str()))
+        .unwrap_or_else(|| "everyone".to_owned());
+    let help = help_of_partnership(&state, partnership.as_deref()).await?;
+    let chrome = Chrome::new(&state, &session, None, "/your-answers")?;
+    render(
+        "pupil/your_answers.html",
+        chrome.with(context! {
+            band => band,
+            back => back,
+            signposting => Serde(help),
+            idle_seconds => if back == "/" { 0 } else { state.settings.pupil_idle_minutes * 60 },
+        }),
+    )
+}
+
 /// Where an idle page goes: the session is emptied, saved answers are kept,
 /// and the browser is asked to drop what it kept, as on the ending pages.
 #[get("/timeout")]
@@ -698,10 +738,16 @@ impl TryFrom<&PrefsForm> for PrefsToggle {
             "contrast" => false,
             _ => return Err(AppError::BadRequest("unknown display setting".into())),
         };
-        let back = ["/welcome", "/survey", "/review", "/withdraw"]
-            .into_iter()
-            .find(|page| *page == form.back)
-            .unwrap_or("/");
+        let back = [
+            "/welcome",
+            "/survey",
+            "/review",
+            "/withdraw",
+            "/your-answers",
+        ]
+        .into_iter()
+        .find(|page| *page == form.back)
+        .unwrap_or("/");
         Ok(PrefsToggle { large, back })
     }
 }
@@ -760,5 +806,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(withdraw_confirm)
         .service(withdraw)
         .service(timeout)
+        .service(your_answers)
         .service(prefs);
 }
