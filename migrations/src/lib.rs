@@ -11,6 +11,7 @@ mod m20261123_000001_initial;
 mod m20261129_000001_page_save_clustered;
 mod m20261201_000001_unlinkable_completion;
 mod m20261201_000002_staff_sessions;
+mod m20261201_000010_partnership_notices;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_page_save_clustered::Migration),
             Box::new(m20261201_000001_unlinkable_completion::Migration),
             Box::new(m20261201_000002_staff_sessions::Migration),
+            Box::new(m20261201_000010_partnership_notices::Migration),
         ]
     }
 }

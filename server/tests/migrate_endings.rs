@@ -65,8 +65,15 @@ async fn endings_move_from_codes_to_sitting_counts_and_back() {
 
     // Down: held responses join the others, every used code reads
     // "finished" (how each ended is not recorded, so cannot come back).
-    // The staff sessions migration came after this one: both go down.
-    Migrator::down(db, Some(2)).await.unwrap();
+    // Later migrations go down with it.
+    Migrator::down(
+        db,
+        Some(common::steps_to_undo(
+            "m20261201_000001_unlinkable_completion",
+        )),
+    )
+    .await
+    .unwrap();
     let kept = response::Entity::find().all(db).await.unwrap();
     assert_eq!(kept.len(), 2, "held responses must not be lost going down");
     assert_eq!(

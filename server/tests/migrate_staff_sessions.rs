@@ -50,7 +50,12 @@ async fn accounts_keep_everything_up_down_and_up() {
     assert!(has(&now, "session_version"));
     assert!(!has(&now, "failed_logins") && !has(&now, "locked_until"));
 
-    Migrator::down(db, Some(1)).await.unwrap();
+    Migrator::down(
+        db,
+        Some(common::steps_to_undo("m20261201_000002_staff_sessions")),
+    )
+    .await
+    .unwrap();
     let before = columns(db).await;
     assert!(!has(&before, "session_version"));
     assert!(has(&before, "failed_logins") && has(&before, "locked_until"));

@@ -985,6 +985,7 @@ async fn the_idle_notice_shows_the_partnerships_help() {
             }],
             fieldwork_opens: None,
             fieldwork_closes: None,
+            notices: Default::default(),
         },
     )
     .await
@@ -1078,5 +1079,54 @@ async fn where_your_answers_go_is_linked_everywhere_in_the_bands_words() {
     assert!(
         ended.contains(link),
         "expected the ending page to link to it"
+    );
+}
+
+/// Before a code, pupil pages link to pages that list every partnership's
+/// accessibility statement and privacy notice; once the code is known, to
+/// the pupil's own partnership's.
+#[tokio::test]
+async fn pupil_pages_link_to_their_partnerships_notices() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S3", 1).await;
+    let pupil = Pupil::new(&app).await;
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    for link in [r#"href="/accessibility""#, r#"href="/privacy""#] {
+        assert!(
+            code_page.contains(link),
+            "expected the code page to have {link}"
+        );
+    }
+    for general in ["/accessibility", "/privacy"] {
+        let page = pupil.get(general).await;
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("only once you type your code")
+                && page.contains(&format!(r#"href="/partnerships/S12000036{general}""#)),
+            "expected {general} to say the partnership is not known yet and list them:\n{page}"
+        );
+    }
+    pupil.start(&sitting.codes[0]).await;
+    let (_, _, survey_page) = pupil.page("/survey").await;
+    for link in [
+        r#"href="/partnerships/S12000036/accessibility""#,
+        r#"href="/partnerships/S12000036/privacy""#,
+    ] {
+        assert!(
+            survey_page.contains(link),
+            "expected a survey page to have {link}"
+        );
+    }
+    let statement = pupil
+        .get("/partnerships/S12000036/accessibility")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        statement.contains("run by City of Edinburgh")
+            && statement.contains("City of Edinburgh has not filled this in yet."),
+        "expected the statement to name the partnership and say what it has not filled in:\n{statement}"
     );
 }

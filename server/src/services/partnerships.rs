@@ -1,9 +1,11 @@
 //! A partnership's settings: the modules it switches off, the signposting
-//! shown at the end of the survey and its fieldwork window. Sittings copy them
-//! when they are created, so a change applies to new sittings only.
+//! shown at the end of the survey and its fieldwork window, which sittings
+//! copy when they are created (so a change applies to new sittings only),
+//! and what its public accessibility statement and privacy notice say.
 
 use super::Actor;
 pub use crate::domain::Signpost;
+pub use crate::domain::{Compliance, Notices};
 use crate::store::cpp_settings::{self, NewSetting};
 use crate::store::schools::Cpp;
 use crate::store::{self, Db};
@@ -94,6 +96,22 @@ pub async fn settings(
     })
 }
 
+/// What a partnership's public notices say; empty where it has set nothing.
+pub async fn notices(
+    db: &impl store::ConnectionTrait,
+    cpp_id: i32,
+) -> Result<Notices, store::Error> {
+    Ok(cpp_settings::get(db, cpp_id)
+        .await?
+        .map(|s| cpp_settings::notices_of(&s))
+        .unwrap_or_default())
+}
+
+/// Every partnership, by name, for pages that list them.
+pub async fn all(db: &impl store::ConnectionTrait) -> Result<Vec<Cpp>, store::Error> {
+    store::schools::all_cpps(db).await
+}
+
 /// Settings that passed every check (see the settings form's parser).
 #[derive(Debug, Clone)]
 pub struct NewSettings {
@@ -101,12 +119,13 @@ pub struct NewSettings {
     pub signposting: Vec<Signpost>,
     pub fieldwork_opens: Option<NaiveDate>,
     pub fieldwork_closes: Option<NaiveDate>,
+    pub notices: Notices,
 }
 
 /// Saves a partnership's settings and the audit entry, in one transaction.
 pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result<(), store::Error> {
     let detail = format!(
-        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}",
+        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}, notices updated",
         cpp.gss_code,
         serde_json::to_string(&new.disabled_modules).unwrap_or_default(),
         new.signposting.len(),
@@ -122,6 +141,7 @@ pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result
             signposting: new.signposting,
             fieldwork_opens: new.fieldwork_opens,
             fieldwork_closes: new.fieldwork_closes,
+            notices: new.notices,
         },
     )
     .await?;

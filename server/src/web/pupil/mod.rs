@@ -3,6 +3,7 @@
 //! `Cache-Control: no-store` (see `startup`), and every form is a POST that
 //! answers with a redirect, so a reload never sends anything twice.
 
+mod notices;
 mod prefill;
 mod session;
 mod views;
@@ -807,5 +808,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(withdraw)
         .service(timeout)
         .service(your_answers)
+        .configure(notices::config)
         .service(prefs);
 }

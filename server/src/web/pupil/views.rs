@@ -43,6 +43,9 @@ impl Chrome {
                 csrf => session.csrf()?,
                 prefs => Serde(session.prefs()),
                 here => here,
+                // The partnership whose notices the footer links to, once
+                // the pupil's code is known.
+                partnership_code => session.partnership(),
             },
         })
     }
