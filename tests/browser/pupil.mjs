@@ -217,6 +217,47 @@ await run({
     await browser.close();
   },
 
+  'read-aloud buttons and picture options are drawn as SVG, with no emoji character': async () => {
+    // Debian's headless Chromium has no emoji font: an emoji would be drawn
+    // as an empty box, so none may reach the page.
+    const browser = await launch();
+    const page = await (await browser.newContext()).newPage();
+    await enterCode(page, p5[7]);
+    await submit(page, 'button[value=start]');
+    let pages = 0;
+    while (await page.$('.options.pictures') === null) {
+      expect(!page.url().endsWith('/review'), 'expected a question with picture options for P5');
+      await submit(page, 'button[name=nav][value=next]');
+      pages += 1;
+      expect(pages < 300, 'the survey never ended');
+    }
+    const found = await page.evaluate(() => {
+      const pictographic = /\p{Extended_Pictographic}/u;
+      const sized = (svg) => { const r = svg.getBoundingClientRect(); return r.width > 8 && r.height > 8; };
+      const options = [...document.querySelectorAll('.options.pictures .option')];
+      const say = document.querySelector('button.say-option');
+      return {
+        options: options.length,
+        drawn: options.filter((o) => [...o.querySelectorAll('label svg')].some(sized)).length,
+        hidden: [...document.querySelectorAll('main svg')].every((s) => s.getAttribute('aria-hidden') === 'true'),
+        labels: options.map((o) => o.querySelector('label').textContent.trim()),
+        sayVisible: say !== null && !say.hidden,
+        saySvg: say !== null && say.querySelector('svg') !== null && sized(say.querySelector('svg')),
+        sayName: say === null ? '' : say.textContent.trim(),
+        emoji: [...(document.querySelector('main').textContent.match(new RegExp(pictographic.source, 'gu')) || [])],
+      };
+    });
+    expect(found.options > 1 && found.drawn === found.options,
+      `expected every picture option to draw an SVG, saw ${found.drawn} of ${found.options}`);
+    expect(found.hidden, 'expected every SVG to be hidden from assistive technology');
+    expect(found.labels.every((l) => l.length > 0), `expected every option to keep a text label, saw ${JSON.stringify(found.labels)}`);
+    expect(found.sayVisible && found.saySvg, 'expected a visible read-aloud button drawn with an SVG');
+    expect(found.sayName.startsWith('Read aloud'), `expected the read-aloud button to be named in words, saw "${found.sayName}"`);
+    expect(found.emoji.length === 0, `expected no emoji characters on the page, saw ${found.emoji.join(' ')}`);
+    await assertAccessible(page, 'a picture question');
+    await browser.close();
+  },
+
   'the whole survey can be completed with JavaScript disabled': async () => {
     const browser = await launch();
     const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();

@@ -4,6 +4,7 @@
 //! answers with a redirect, so a reload never sends anything twice.
 
 mod notices;
+mod pictures;
 mod prefill;
 mod session;
 mod views;
