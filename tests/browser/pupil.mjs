@@ -199,7 +199,7 @@ await run({
     await enterCode(page, p5[5]);
     await submit(page, 'button[value=start]');
     await submit(page, 'footer a[href="/your-answers"]');
-    expect((await page.textContent('.lead')).includes('This page tells you'), 'expected the primary words for a P5 pupil');
+    expect((await page.textContent('.lead')).includes('what happens to your answers'), 'expected the primary words for a P5 pupil');
     await assertAccessible(page, 'where your answers go, for a P5 pupil');
     await submit(page, 'footer a[href$="/accessibility"]');
     expect(page.url().includes('/partnerships/'), `expected the pupil's own partnership's statement, saw ${page.url()}`);

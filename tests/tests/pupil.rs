@@ -1013,7 +1013,7 @@ async fn where_your_answers_go_is_linked_everywhere_in_the_bands_words() {
     let primary = app.sitting("P6", 1).await;
     let secondary = app.sitting("S2", 1).await;
     let link = r#"<a href="/your-answers""#;
-    let everyone = "This page explains what happens to the answers pupils give in this survey.";
+    let everyone = "This page tells you what happens to the answers in this survey.";
     let primary_words = "This page tells you what happens to your answers.";
     let secondary_words = "This page explains what happens to your answers, and who can see what.";
 
@@ -1029,7 +1029,7 @@ async fn where_your_answers_go_is_linked_everywhere_in_the_bands_words() {
     for expected in [
         everyone,
         "The survey never asks for a",
-        "cut for good",
+        "split apart for good",
         "Childline",
     ] {
         assert!(
