@@ -12,6 +12,7 @@ mod m20261129_000001_page_save_clustered;
 mod m20261201_000001_unlinkable_completion;
 mod m20261201_000002_staff_sessions;
 mod m20261201_000003_waves;
+mod m20261201_000010_partnership_notices;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_unlinkable_completion::Migration),
             Box::new(m20261201_000002_staff_sessions::Migration),
             Box::new(m20261201_000003_waves::Migration),
+            Box::new(m20261201_000010_partnership_notices::Migration),
         ]
     }
 }

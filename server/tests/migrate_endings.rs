@@ -65,10 +65,12 @@ async fn endings_move_from_codes_to_sitting_counts_and_back() {
 
     // Down: held responses join the others, every used code reads
     // "finished" (how each ended is not recorded, so cannot come back).
-    // This migration and every later one go down.
+    // Later migrations go down with it.
     Migrator::down(
         db,
-        Some(back_to_before("m20261201_000001_unlinkable_completion")),
+        Some(common::steps_to_undo(
+            "m20261201_000001_unlinkable_completion",
+        )),
     )
     .await
     .unwrap();
@@ -131,14 +133,4 @@ async fn endings_move_from_codes_to_sitting_counts_and_back() {
             .unwrap();
         assert_eq!(indexes.len(), 1, "the response index must survive");
     }
-}
-
-/// How many migrations to take down to undo `name` and every later one.
-fn back_to_before(name: &str) -> u32 {
-    let all = Migrator::migrations();
-    let at = all
-        .iter()
-        .position(|m| m.name() == name)
-        .expect("a known migration");
-    u32::try_from(all.len() - at).expect("a few migrations")
 }

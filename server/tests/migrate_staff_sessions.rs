@@ -50,10 +50,12 @@ async fn accounts_keep_everything_up_down_and_up() {
     assert!(has(&now, "session_version"));
     assert!(!has(&now, "failed_logins") && !has(&now, "locked_until"));
 
-    // This migration and every later one go down.
-    Migrator::down(db, Some(back_to_before("m20261201_000002_staff_sessions")))
-        .await
-        .unwrap();
+    Migrator::down(
+        db,
+        Some(common::steps_to_undo("m20261201_000002_staff_sessions")),
+    )
+    .await
+    .unwrap();
     let before = columns(db).await;
     assert!(!has(&before, "session_version"));
     assert!(has(&before, "failed_logins") && has(&before, "locked_until"));
@@ -78,14 +80,4 @@ async fn accounts_keep_everything_up_down_and_up() {
         (after.email, after.password_hash, after.role),
         (created.email, created.password_hash, created.role)
     );
-}
-
-/// How many migrations to take down to undo `name` and every later one.
-fn back_to_before(name: &str) -> u32 {
-    let all = Migrator::migrations();
-    let at = all
-        .iter()
-        .position(|m| m.name() == name)
-        .expect("a known migration");
-    u32::try_from(all.len() - at).expect("a few migrations")
 }

@@ -33,7 +33,7 @@ async fn sittings_made_before_waves_move_into_a_wave_and_back() {
     let (second, _) = common::p6_sitting(&state, "7718002", 2).await;
     state.store.stop().await;
     let db = &state.db;
-    let steps = back_to_before("m20261201_000003_waves");
+    let steps = common::steps_to_undo("m20261201_000003_waves");
 
     for round in 0..2 {
         Migrator::down(db, Some(steps)).await.unwrap();
@@ -81,14 +81,4 @@ async fn sittings_made_before_waves_move_into_a_wave_and_back() {
             assert_eq!(window.closes, last.date_naive());
         }
     }
-}
-
-/// How many migrations to take down to undo `name` and every later one.
-fn back_to_before(name: &str) -> u32 {
-    let all = Migrator::migrations();
-    let at = all
-        .iter()
-        .position(|m| m.name() == name)
-        .expect("a known migration");
-    u32::try_from(all.len() - at).expect("a few migrations")
 }

@@ -264,6 +264,7 @@ async fn accounts_settings_and_imports_are_never_stored_unaudited() {
         signposting: partnerships::default_signposting(),
         fieldwork_opens: None,
         fieldwork_closes: None,
+        notices: Default::default(),
     };
     assert!(
         partnerships::save(&state.db, &ADMIN, &cpp, settings)

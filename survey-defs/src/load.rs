@@ -1261,7 +1261,12 @@ impl<'a> Cx<'a> {
         ok.then_some(rules)
     }
 
-    /// Warns when a question's default-locale text reads above its band's level.
+    /// Warns when a question's default-locale words read above its band's
+    /// level: its text; its help, read as a pupil reads it (the question,
+    /// the help, then each answer as a sentence); and each answer's words.
+    /// The formula needs sentences, and a label of one to four words says
+    /// little on its own ("Disagree" alone would score as a university
+    /// text), so a label is held to the band's longest word instead.
     fn reading_level(&mut self, questions: &[Question], raw: &RawFile) {
         let raw_questions: Vec<&RawQuestion> =
             raw.sections.iter().flat_map(|s| &s.questions).collect();
@@ -1272,11 +1277,11 @@ impl<'a> Cx<'a> {
                 Band::Secondary
             };
             let limit = readability::max_grade(band);
+            let rq = raw_questions.get(usize::from(q.ordinal)).copied();
             let text = q.text.default_text();
             let grade = readability::grade(text);
             if grade > limit {
-                let span = raw_questions
-                    .get(usize::from(q.ordinal))
+                let span = rq
                     .and_then(|rq| rq.text.as_ref().map(|t| t.span()))
                     .unwrap_or(0..0);
                 self.warning(
@@ -1287,7 +1292,51 @@ impl<'a> Cx<'a> {
                     ),
                 );
             }
+            if let Some(help) = &q.help {
+                let mut passage = vec![sentence(text), sentence(help.default_text())];
+                passage.extend(q.options.iter().map(|o| sentence(o.label.default_text())));
+                let grade = readability::grade(&passage.join(" "));
+                if grade > limit {
+                    let span = rq
+                        .and_then(|rq| rq.help.as_ref().map(|h| h.span()))
+                        .unwrap_or(0..0);
+                    self.warning(
+                        &span,
+                        format!(
+                            "the help of question \"{}\", read with the question and its answers, reads at Flesch-Kincaid grade {grade:.1}, above the {band} limit of {limit:.1}; use shorter words and sentences",
+                            q.id
+                        ),
+                    );
+                }
+            }
+            let options_span = rq
+                .and_then(|rq| {
+                    rq.options
+                        .as_ref()
+                        .map(|o| o.span())
+                        .or(rq.option_set.as_ref().map(|o| o.span()))
+                })
+                .unwrap_or(0..0);
+            for option in &q.options {
+                let label = option.label.default_text();
+                if let Some(problem) = readability::label_problem(label, band) {
+                    self.warning(
+                        &options_span,
+                        format!("the answer \"{label}\" of question \"{}\" {problem}", q.id),
+                    );
+                }
+            }
         }
+    }
+}
+
+/// `text` ending as a sentence, so the formula counts it as one.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() || text.ends_with(['.', '?', '!']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
     }
 }
 

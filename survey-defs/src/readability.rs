@@ -9,6 +9,12 @@
 //!
 //! A question seen by any primary stage is held to the primary limit. Only
 //! the default locale is checked: the formula is built for English.
+//!
+//! What is checked: each question's text; its help, read as the pupil reads
+//! it, after the question and with the answers; each answer option's words
+//! (a label is too short for the formula, so its longest word is held to
+//! [`max_label_syllables`]); and, in the server, the band's own words on
+//! the welcome page and elsewhere in the pupil locale file.
 
 use crate::ids::Band;
 
@@ -20,14 +26,41 @@ pub fn max_grade(band: Band) -> f64 {
     }
 }
 
+/// The most syllables a word of an answer option may have in `band`: a
+/// label is read at a glance, and its hardest word is what stops a reader.
+pub fn max_label_syllables(band: Band) -> usize {
+    match band {
+        Band::Primary => 3,
+        Band::Secondary => 4,
+    }
+}
+
+/// What makes an answer option's `label` too hard for `band`, if anything:
+/// a word longer than [`max_label_syllables`]. (The grade formula needs
+/// sentences; labels are held to it as part of their question, where the
+/// loader reads them with the question's help.)
+pub fn label_problem(label: &str, band: Band) -> Option<String> {
+    let most = max_label_syllables(band);
+    words_of(label)
+        .find(|w| syllable_count(w) > most)
+        .map(|long| {
+            format!(
+                "has the word \"{long}\", longer than the {band} limit of {most} syllables; use a shorter word"
+            )
+        })
+}
+
+/// The words of `text`.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
+}
+
 /// Flesch–Kincaid grade of `text` (0 for text without words).
 pub fn grade(text: &str) -> f64 {
     let mut words = 0usize;
     let mut syllables = 0usize;
-    for word in text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .filter(|w| w.chars().any(|c| c.is_alphanumeric()))
-    {
+    for word in words_of(text) {
         words += 1;
         syllables += syllable_count(word);
     }
@@ -113,6 +146,16 @@ mod tests {
         assert!(grade("Do you feel safe at school?") < 3.0);
         let hard = "To what extent do you consider the organisational arrangements of extracurricular opportunities satisfactory?";
         assert!(grade(hard) > 12.0, "grade was {}", grade(hard));
+    }
+
+    #[test]
+    fn a_label_is_held_to_its_longest_word() {
+        assert_eq!(label_problem("Strongly disagree", Band::Secondary), None);
+        assert_eq!(label_problem("Sometimes", Band::Primary), None);
+        let long_word = label_problem("Especially", Band::Primary).unwrap();
+        assert!(long_word.contains("\"Especially\""), "{long_word}");
+        assert_eq!(label_problem("Especially", Band::Secondary), None);
+        assert!(label_problem("Extracurricular", Band::Secondary).is_some());
     }
 
     #[test]

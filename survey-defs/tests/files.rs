@@ -253,6 +253,49 @@ options = [{ code = "yes", label = { en = "Yes" } }, { code = "no", label = { en
     assert!(w.to_string().starts_with("hard.toml:16:8: warning: "));
 }
 
+/// Hard help and a hard word in an answer each warn, at their own line,
+/// even under a plain question.
+#[test]
+fn hard_help_and_hard_answers_warn_at_their_lines() {
+    let text = r#"
+id = "hard"
+version = 1
+title = { en = "Hard" }
+[[locales]]
+code = "en"
+name = "English"
+[[sections]]
+id = "s"
+theme = "about_you"
+title = { en = "S" }
+stages = ["P5"]
+[[sections.questions]]
+id = "q"
+kind = "yes_no"
+text = { en = "Do you like school?" }
+help = { en = "Consider institutional characteristics, organisational arrangements and extracurricular opportunities." }
+options = [
+  { code = "yes", label = { en = "Yes" } },
+  { code = "no", label = { en = "Unquestionably not" } },
+]
+"#;
+    let loaded = load_str("hard.toml", text).unwrap();
+    let shown: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(shown.len(), 2, "expected two warnings, saw {shown:#?}");
+    assert!(
+        shown[0].starts_with("hard.toml:17:8: warning: the help of question \"q\"")
+            && shown[0].contains("primary limit"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown[1].starts_with("hard.toml:18:11: warning: the answer \"Unquestionably not\"")
+            && shown[1].contains("\"Unquestionably\""),
+        "{}",
+        shown[1]
+    );
+}
+
 #[test]
 fn content_hash_ignores_line_endings_only() {
     let (name, text) = builtin_sources()[0];

@@ -129,6 +129,8 @@ await run({
     await submit(page, 'a[href="/withdraw"]');
     await submit(page, 'button[value=yes]');
     expect((await page.textContent('h1')).includes('deleted'), 'expected the answers-deleted page');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after withdrawing');
+    await assertAccessible(page, 'the answers-deleted page');
     await page.goto(`${base}/survey`);
     expect(page.url().endsWith('/'), `expected the code page after withdrawing, saw ${page.url()}`);
     await browser.close();
@@ -173,10 +175,86 @@ await run({
     await page.clock.fastForward(60 * 1000);
     await page.waitForURL((url) => url.pathname === '/' && url.search.includes('notice=timeout'), { timeout: 10000 });
     expect(await page.$('#code') !== null, 'expected the code screen after the idle time-out');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after the idle time-out');
+    await assertAccessible(page, 'the code screen after the idle time-out');
     const cookies = await context.cookies();
     expect(!cookies.some((c) => c.name === 'pupil' && c.value.length > 0 && page.url().includes('survey')), 'no pupil session survives');
     await page.goto(`${base}/survey`);
     expect(new URL(page.url()).pathname === '/', `expected the survey to be closed after the time-out, saw ${page.url()}`);
+    await browser.close();
+  },
+
+  'where your answers go is linked from the pages; stopping and declining end with help; all pass axe': async () => {
+    const browser = await launch();
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/`);
+    await submit(page, 'footer a[href="/your-answers"]');
+    expect((await page.textContent('h1')).includes('Where your answers go'), 'expected the page on where answers go');
+    await assertAccessible(page, 'where your answers go, before a code');
+    await submit(page, 'footer a[href="/privacy"]');
+    await assertAccessible(page, 'the list of privacy notices');
+    await submit(page, 'main a[href$="/privacy"] >> nth=0');
+    expect((await page.textContent('h1')).includes('Privacy notice'), 'expected a partnership privacy notice');
+    await assertAccessible(page, 'a partnership privacy notice');
+    await enterCode(page, p5[5]);
+    await submit(page, 'button[value=start]');
+    await submit(page, 'footer a[href="/your-answers"]');
+    expect((await page.textContent('.lead')).includes('what happens to your answers'), 'expected the primary words for a P5 pupil');
+    await assertAccessible(page, 'where your answers go, for a P5 pupil');
+    await submit(page, 'footer a[href$="/accessibility"]');
+    expect(page.url().includes('/partnerships/'), `expected the pupil's own partnership's statement, saw ${page.url()}`);
+    await assertAccessible(page, 'a partnership accessibility statement');
+    await page.goBack();
+    await submit(page, 'main a[href="/survey"]');
+    await submit(page, 'button[name=nav][value=stop]');
+    expect((await page.textContent('h1')).includes('saved'), 'expected the answers-saved page');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after stopping');
+    await assertAccessible(page, 'the answers-saved page');
+    await enterCode(page, p5[6]);
+    await submit(page, 'button[value=decline]');
+    expect(await page.isVisible('.signposting'), 'expected help to be signposted after declining');
+    await assertAccessible(page, 'the page after declining');
+    await browser.close();
+  },
+
+  'read-aloud buttons and picture options are drawn as SVG, with no emoji character': async () => {
+    // Debian's headless Chromium has no emoji font: an emoji would be drawn
+    // as an empty box, so none may reach the page.
+    const browser = await launch();
+    const page = await (await browser.newContext()).newPage();
+    await enterCode(page, p5[7]);
+    await submit(page, 'button[value=start]');
+    let pages = 0;
+    while (await page.$('.options.pictures') === null) {
+      expect(!page.url().endsWith('/review'), 'expected a question with picture options for P5');
+      await submit(page, 'button[name=nav][value=next]');
+      pages += 1;
+      expect(pages < 300, 'the survey never ended');
+    }
+    const found = await page.evaluate(() => {
+      const pictographic = /\p{Extended_Pictographic}/u;
+      const sized = (svg) => { const r = svg.getBoundingClientRect(); return r.width > 8 && r.height > 8; };
+      const options = [...document.querySelectorAll('.options.pictures .option')];
+      const say = document.querySelector('button.say-option');
+      return {
+        options: options.length,
+        drawn: options.filter((o) => [...o.querySelectorAll('label svg')].some(sized)).length,
+        hidden: [...document.querySelectorAll('main svg')].every((s) => s.getAttribute('aria-hidden') === 'true'),
+        labels: options.map((o) => o.querySelector('label').textContent.trim()),
+        sayVisible: say !== null && !say.hidden,
+        saySvg: say !== null && say.querySelector('svg') !== null && sized(say.querySelector('svg')),
+        sayName: say === null ? '' : say.textContent.trim(),
+        emoji: [...(document.querySelector('main').textContent.match(new RegExp(pictographic.source, 'gu')) || [])],
+      };
+    });
+    expect(found.options > 1 && found.drawn === found.options,
+      `expected every picture option to draw an SVG, saw ${found.drawn} of ${found.options}`);
+    expect(found.hidden, 'expected every SVG to be hidden from assistive technology');
+    expect(found.labels.every((l) => l.length > 0), `expected every option to keep a text label, saw ${JSON.stringify(found.labels)}`);
+    expect(found.sayVisible && found.saySvg, 'expected a visible read-aloud button drawn with an SVG');
+    expect(found.sayName.startsWith('Read aloud'), `expected the read-aloud button to be named in words, saw "${found.sayName}"`);
+    expect(found.emoji.length === 0, `expected no emoji characters on the page, saw ${found.emoji.join(' ')}`);
+    await assertAccessible(page, 'a picture question');
     await browser.close();
   },
 

@@ -825,6 +825,96 @@ async fn a_code_holder_on_another_device_cannot_read_earlier_answers() {
     assert!(now.contains(r#"value="no" checked"#));
 }
 
+/// Gives a sitting its own signposting, as if its partnership had set it
+/// before the sitting was created.
+async fn set_signposting(app: &tests::TestApp, sitting_id: i32, lines: &[(&str, &str)]) {
+    use sea_orm::{ActiveModelTrait, Set};
+    use server::store::entities::sitting;
+    let signposts = lines
+        .iter()
+        .map(|(name, detail)| server::domain::Signpost {
+            name: (*name).to_owned(),
+            detail: (*detail).to_owned(),
+        })
+        .collect();
+    sitting::ActiveModel {
+        id: Set(sitting_id),
+        signposting: Set(server::store::Json(signposts)),
+        ..Default::default()
+    }
+    .update(&app.state.db)
+    .await
+    .unwrap();
+}
+
+fn assert_help(page: &str, expected: &str, after: &str) {
+    assert!(
+        page.contains(r#"class="signposting""#) && page.contains(expected),
+        "expected the page after {after} to show where to get help ({expected:?}); it said:\n{page}"
+    );
+}
+
+/// Finishing, stopping, withdrawing and declining each end on a page that
+/// says where to get help, with the sitting's own signposting.
+#[tokio::test]
+async fn every_ending_says_where_to_get_help() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P6", 4).await;
+    let helpline = "Edinburgh Youth Helpline";
+    set_signposting(&app, sitting.id, &[(helpline, "call 0131 000 0000")]).await;
+
+    let finisher = Pupil::new(&app).await;
+    finisher.start(&sitting.codes[0]).await;
+    finisher.answer_all().await;
+    let finished = finisher.finish().await;
+    assert_eq!(finished.status(), 200);
+    assert_help(&finished.text().await.unwrap(), helpline, "finishing");
+
+    let stopper = Pupil::new(&app).await;
+    stopper.start(&sitting.codes[1]).await;
+    let (key, _, _) = stopper.page("/survey").await;
+    let stopped = stopper.save(&key, &[], "stop").await;
+    assert_eq!(stopped.status(), 200);
+    assert_help(&stopped.text().await.unwrap(), helpline, "stopping");
+
+    let withdrawer = Pupil::new(&app).await;
+    withdrawer.start(&sitting.codes[2]).await;
+    let withdrawn = withdrawer
+        .post(
+            "/withdraw",
+            &[("csrf", &withdrawer.csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    assert_help(&withdrawn.text().await.unwrap(), helpline, "withdrawing");
+
+    let decliner = Pupil::new(&app).await;
+    decliner.enter_code(&sitting.codes[3]).await;
+    let declined = decliner
+        .post(
+            "/welcome",
+            &[("csrf", &decliner.csrf), ("action", "decline")],
+        )
+        .await;
+    assert_eq!(declined.status(), 200);
+    assert_help(&declined.text().await.unwrap(), helpline, "declining");
+}
+
+/// A sitting whose partnership left signposting empty still tells the pupil
+/// about Childline.
+#[tokio::test]
+async fn empty_signposting_falls_back_to_childline() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S1", 1).await;
+    set_signposting(&app, sitting.id, &[]).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.enter_code(&sitting.codes[0]).await;
+    let declined = pupil
+        .post("/welcome", &[("csrf", &pupil.csrf), ("action", "decline")])
+        .await;
+    assert_help(&declined.text().await.unwrap(), "Childline", "declining");
+}
+
 /// A pupil who leaves the device idle past the limit: the server refuses the
 /// session (the pupil is sent to the code screen, which says why), the idle
 /// page's own way back empties the browser, and the code still resumes.
@@ -838,18 +928,27 @@ async fn an_idle_session_is_refused_and_the_code_still_resumes() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let idle = pupil.get("/survey").await;
     assert_eq!(idle.status(), 303);
-    assert_eq!(idle.headers()["location"], "/?notice=timeout");
-    let screen = pupil.get("/?notice=timeout").await.text().await.unwrap();
+    // The notice names the partnership (the same for all its schools), so
+    // that it can show the partnership's help.
+    assert_eq!(idle.headers()["location"], "/?notice=timeout&cpp=S12000036");
+    let screen = pupil
+        .get("/?notice=timeout&cpp=S12000036")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         screen.contains("name=\"code\"") && screen.contains("You were away for a while"),
         "expected the code screen, saying why, after the time-out"
     );
+    assert_help(&screen, "Childline", "the idle time-out");
     // The session is gone: the survey is not reachable without the code.
     assert_eq!(pupil.get("/survey").await.headers()["location"], "/");
 
     // The page's own time-out empties the browser too.
     let timeout = pupil.get("/timeout").await;
     assert_eq!(timeout.status(), 303);
+    assert_eq!(timeout.headers()["location"], "/?notice=timeout");
     assert_eq!(
         timeout.headers()["clear-site-data"],
         "\"cache\", \"storage\""
@@ -860,5 +959,174 @@ async fn an_idle_session_is_refused_and_the_code_still_resumes() {
     assert_eq!(
         again.enter_code(&sitting.codes[0]).await.headers()["location"],
         "/survey"
+    );
+}
+
+/// The time-out notice shows the partnership's current signposting, and
+/// Childline when the partnership is not known.
+#[tokio::test]
+async fn the_idle_notice_shows_the_partnerships_help() {
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
+        .await
+        .unwrap()
+        .unwrap();
+    let helpline = "Edinburgh Youth Helpline";
+    server::services::partnerships::save(
+        db,
+        &server::services::Actor::Cli,
+        &cpp,
+        server::services::partnerships::NewSettings {
+            disabled_modules: Vec::new(),
+            signposting: vec![server::domain::Signpost {
+                name: helpline.into(),
+                detail: "call 0131 000 0000".into(),
+            }],
+            fieldwork_opens: None,
+            fieldwork_closes: None,
+            notices: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let pupil = Pupil::new(&app).await;
+    let known = pupil.get("/?notice=timeout&cpp=S12000036").await;
+    assert_help(&known.text().await.unwrap(), helpline, "the idle time-out");
+    for unknown in ["S99999999", "<script>", ""] {
+        let page = pupil
+            .get(&format!("/?notice=timeout&cpp={unknown}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_help(&page, "Childline", "the idle time-out");
+    }
+}
+
+/// "Where your answers go" is linked from every pupil page, as a plain link,
+/// and speaks in the words of the pupil's band: words for everyone before a
+/// code is typed, then primary or secondary words.
+#[tokio::test]
+async fn where_your_answers_go_is_linked_everywhere_in_the_bands_words() {
+    let app = spawn_app().await;
+    let primary = app.sitting("P6", 1).await;
+    let secondary = app.sitting("S2", 1).await;
+    let link = r#"<a href="/your-answers""#;
+    let everyone = "This page tells you what happens to the answers in this survey.";
+    let primary_words = "This page tells you what happens to your answers.";
+    let secondary_words = "This page explains what happens to your answers, and who can see what.";
+
+    let pupil = Pupil::new(&app).await;
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    assert!(
+        code_page.contains(link),
+        "expected the code page to link to it"
+    );
+    let before = pupil.get("/your-answers").await;
+    assert_eq!(before.status(), 200);
+    let before = before.text().await.unwrap();
+    for expected in [
+        everyone,
+        "The survey never asks for a",
+        "split apart for good",
+        "Childline",
+    ] {
+        assert!(
+            before.contains(expected),
+            "expected the page before a code to say {expected:?}; it said:\n{before}"
+        );
+    }
+
+    pupil.start(&primary.codes[0]).await;
+    let (_, _, survey_page) = pupil.page("/survey").await;
+    assert!(
+        survey_page.contains(link),
+        "expected a survey page to link to it"
+    );
+    let during = pupil.get("/your-answers").await.text().await.unwrap();
+    assert!(
+        during.contains(primary_words) && !during.contains(everyone),
+        "expected a P6 pupil to get the primary words; the page said:\n{during}"
+    );
+    assert!(
+        during.contains(r#"href="/survey""#),
+        "expected a way back to the survey"
+    );
+    // The survey carries on where it was.
+    assert_eq!(pupil.get("/survey").await.status(), 200);
+
+    let older = Pupil::new(&app).await;
+    older.enter_code(&secondary.codes[0]).await;
+    let welcome = older.get("/welcome").await.text().await.unwrap();
+    assert!(
+        welcome.contains(link),
+        "expected the welcome page to link to it"
+    );
+    let words = older.get("/your-answers").await.text().await.unwrap();
+    assert!(
+        words.contains(secondary_words) && words.contains(r#"href="/welcome""#),
+        "expected an S2 pupil to get the secondary words and a way back; the page said:\n{words}"
+    );
+
+    // The ending pages link to it too.
+    let ended = older
+        .post("/welcome", &[("csrf", &older.csrf), ("action", "decline")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ended.contains(link),
+        "expected the ending page to link to it"
+    );
+}
+
+/// Before a code, pupil pages link to pages that list every partnership's
+/// accessibility statement and privacy notice; once the code is known, to
+/// the pupil's own partnership's.
+#[tokio::test]
+async fn pupil_pages_link_to_their_partnerships_notices() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S3", 1).await;
+    let pupil = Pupil::new(&app).await;
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    for link in [r#"href="/accessibility""#, r#"href="/privacy""#] {
+        assert!(
+            code_page.contains(link),
+            "expected the code page to have {link}"
+        );
+    }
+    for general in ["/accessibility", "/privacy"] {
+        let page = pupil.get(general).await;
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("only once you type your code")
+                && page.contains(&format!(r#"href="/partnerships/S12000036{general}""#)),
+            "expected {general} to say the partnership is not known yet and list them:\n{page}"
+        );
+    }
+    pupil.start(&sitting.codes[0]).await;
+    let (_, _, survey_page) = pupil.page("/survey").await;
+    for link in [
+        r#"href="/partnerships/S12000036/accessibility""#,
+        r#"href="/partnerships/S12000036/privacy""#,
+    ] {
+        assert!(
+            survey_page.contains(link),
+            "expected a survey page to have {link}"
+        );
+    }
+    let statement = pupil
+        .get("/partnerships/S12000036/accessibility")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        statement.contains("run by City of Edinburgh")
+            && statement.contains("City of Edinburgh has not filled this in yet."),
+        "expected the statement to name the partnership and say what it has not filled in:\n{statement}"
     );
 }

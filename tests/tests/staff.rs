@@ -1602,3 +1602,152 @@ async fn an_upload_by_anyone_but_an_administrator_is_refused_before_its_body_is_
         "expected 403 before the body, saw {status:?}"
     );
 }
+
+/// A partnership's coordinator fills in its accessibility statement and
+/// privacy notice; the public pages show what was filled in, as text, and
+/// say plainly what was not. Too long a text or a date in the future is
+/// refused with the field named, and nothing is saved. Another
+/// partnership's coordinator cannot change them.
+#[tokio::test]
+async fn a_coordinator_fills_in_the_partnerships_public_notices() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 1).await;
+    let other = schools::cpp_by_code(&app.state.db, "S12000033")
+        .await
+        .unwrap()
+        .unwrap();
+    user(
+        &app,
+        "coord@council.scot",
+        Role::Coordinator,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    user(
+        &app,
+        "elsewhere@council.scot",
+        Role::Coordinator,
+        Some(other.id),
+        None,
+    )
+    .await;
+    let coordinator = StaffClient::signed_in(&app, "coord@council.scot").await;
+    let settings = format!("/staff/cpps/{}/settings", own.cpp_id);
+    let public = StaffClient::new(&app);
+    let accessibility = "/partnerships/S12000036/accessibility";
+    let privacy = "/partnerships/S12000036/privacy";
+
+    // Before anything is filled in, each page says so.
+    let empty = public.text(privacy).await;
+    assert!(
+        empty.contains("City of Edinburgh has not filled this in yet."),
+        "expected the privacy notice to say what is missing; it said:\n{empty}"
+    );
+    let form = coordinator.text(&settings).await;
+    assert!(form.contains(r#"name="controller_name""#) && form.contains(r#"name="prepared""#));
+
+    let too_long = "x".repeat(201);
+    let refused = coordinator
+        .submit(
+            &settings,
+            &[("controller_name", &too_long), ("prepared", "2999-01-01")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    for message in [
+        "Data controller must be 200 characters or fewer",
+        "must not be in the future",
+    ] {
+        assert!(
+            refused.contains(message),
+            "expected {message:?} in:\n{refused}"
+        );
+    }
+    assert!(
+        public
+            .text(privacy)
+            .await
+            .contains("has not filled this in yet"),
+        "a refused form saves nothing"
+    );
+
+    let saved = coordinator
+        .submit(
+            &settings,
+            &[
+                ("signposting", "Childline | call 0800 1111"),
+                ("controller_name", "City of Edinburgh Council <Education>"),
+                ("dpo_contact", "dpo@edinburgh.example"),
+                ("lawful_basis", "Public task: planning children's services."),
+                (
+                    "retention",
+                    "Answers are deleted five years after the survey closes.",
+                ),
+                ("accessibility_contact", "access@edinburgh.example"),
+                (
+                    "accessibility_issues",
+                    "<script>alert(1)</script> none known",
+                ),
+                ("compliance", "partial"),
+                ("prepared", "2026-11-30"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303, "expected the settings to save");
+    let form = coordinator.text(&settings).await;
+    assert!(form.contains("dpo@edinburgh.example") && form.contains(r#"value="partial" checked"#));
+
+    let notice = public.text(privacy).await;
+    for expected in [
+        "City of Edinburgh Council &lt;Education&gt; is the data controller",
+        "dpo@edinburgh.example",
+        "Public task",
+        "five years after",
+        "ico.org.uk",
+    ] {
+        assert!(
+            notice.contains(expected),
+            "expected {expected:?} in the privacy notice:\n{notice}"
+        );
+    }
+    assert!(!notice.contains("has not filled this in yet"));
+    let statement = public.text(accessibility).await;
+    for expected in [
+        "partially compliant",
+        "access@edinburgh.example",
+        "&lt;script&gt;alert(1)&lt;",
+        "none known",
+        "prepared on 30 November 2026",
+        "Equality Advisory and Support Service",
+    ] {
+        assert!(
+            statement.contains(expected),
+            "expected {expected:?} in the statement:\n{statement}"
+        );
+    }
+    assert!(!statement.contains("<script>alert(1)"));
+
+    // Another partnership's coordinator is refused and changes nothing.
+    let elsewhere = StaffClient::signed_in(&app, "elsewhere@council.scot").await;
+    let forbidden = elsewhere
+        .submit(&settings, &[("controller_name", "Someone else")])
+        .await;
+    assert_eq!(forbidden.status(), 403);
+    assert!(
+        public
+            .text(privacy)
+            .await
+            .contains("City of Edinburgh Council")
+    );
+
+    // Unknown partnerships and notices are not found.
+    for path in [
+        "/partnerships/S99999999/privacy",
+        "/partnerships/S12000036/cookies",
+        "/partnerships/nonsense/privacy",
+    ] {
+        assert_eq!(public.get(path).await.status(), 404, "{path}");
+    }
+}

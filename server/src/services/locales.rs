@@ -130,6 +130,39 @@ fn parse(path: &str, text: &str) -> Result<LocaleFile, LocaleError> {
 mod tests {
     use super::*;
 
+    /// The words chosen by band (keys ending `.primary` or `.secondary`)
+    /// and the words for everyone (`.everyone`, read by P5 pupils too) are
+    /// held to the same reading levels as the questionnaire's questions.
+    #[test]
+    fn banded_english_words_are_within_their_reading_level() {
+        use survey_defs::{Band, readability};
+        let locales = Locales::load(None).unwrap();
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for (key, text) in &locales.get("en").strings {
+            let band = match key.rsplit('.').next() {
+                Some("primary" | "everyone") => Band::Primary,
+                Some("secondary") => Band::Secondary,
+                _ => continue,
+            };
+            // Headings and buttons are too short for the formula.
+            if text.split_whitespace().count() < 5 {
+                continue;
+            }
+            checked += 1;
+            let (grade, limit) = (readability::grade(text), readability::max_grade(band));
+            if grade > limit {
+                problems.push(format!("{key}: grade {grade:.1} above {limit:.1}"));
+            }
+        }
+        assert!(checked > 10, "expected banded words, found {checked}");
+        assert!(
+            problems.is_empty(),
+            "too hard for their band:\n{}",
+            problems.join("\n")
+        );
+    }
+
     #[test]
     fn english_loads_and_unknown_locales_fall_back_to_it() {
         let locales = Locales::load(None).unwrap();

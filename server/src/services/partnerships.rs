@@ -1,9 +1,11 @@
 //! A partnership's settings: the modules it switches off, the signposting
-//! shown at the end of the survey and its fieldwork window. Sittings copy them
-//! when they are created, so a change applies to new sittings only.
+//! shown at the end of the survey and its fieldwork window, which sittings
+//! copy when they are created (so a change applies to new sittings only),
+//! and what its public accessibility statement and privacy notice say.
 
 use super::Actor;
 pub use crate::domain::Signpost;
+pub use crate::domain::{Compliance, Notices};
 use crate::store::cpp_settings::{self, NewSetting};
 use crate::store::schools::Cpp;
 use crate::store::{self, Db};
@@ -37,6 +39,33 @@ pub fn default_signposting() -> Vec<Signpost> {
     .collect()
 }
 
+/// The help a pupil is shown at the end of the survey: `signposting`, or the
+/// default when it is empty, so no pupil is ever left without somewhere to
+/// turn.
+pub fn signposting_or_default(signposting: &[Signpost]) -> Vec<Signpost> {
+    if signposting.is_empty() {
+        default_signposting()
+    } else {
+        signposting.to_vec()
+    }
+}
+
+/// The partnership with this id.
+pub async fn partnership(
+    db: &impl store::ConnectionTrait,
+    id: i32,
+) -> Result<Option<Cpp>, store::Error> {
+    store::schools::cpp(db, id).await
+}
+
+/// The partnership with this GSS code.
+pub async fn partnership_by_code(
+    db: &impl store::ConnectionTrait,
+    gss_code: &str,
+) -> Result<Option<Cpp>, store::Error> {
+    store::schools::cpp_by_code(db, gss_code).await
+}
+
 /// What a new sitting copies from its partnership.
 #[derive(Debug, Clone)]
 pub struct SittingDefaults {
@@ -67,6 +96,22 @@ pub async fn settings(
     })
 }
 
+/// What a partnership's public notices say; empty where it has set nothing.
+pub async fn notices(
+    db: &impl store::ConnectionTrait,
+    cpp_id: i32,
+) -> Result<Notices, store::Error> {
+    Ok(cpp_settings::get(db, cpp_id)
+        .await?
+        .map(|s| cpp_settings::notices_of(&s))
+        .unwrap_or_default())
+}
+
+/// Every partnership, by name, for pages that list them.
+pub async fn all(db: &impl store::ConnectionTrait) -> Result<Vec<Cpp>, store::Error> {
+    store::schools::all_cpps(db).await
+}
+
 /// Settings that passed every check (see the settings form's parser).
 #[derive(Debug, Clone)]
 pub struct NewSettings {
@@ -74,12 +119,13 @@ pub struct NewSettings {
     pub signposting: Vec<Signpost>,
     pub fieldwork_opens: Option<NaiveDate>,
     pub fieldwork_closes: Option<NaiveDate>,
+    pub notices: Notices,
 }
 
 /// Saves a partnership's settings and the audit entry, in one transaction.
 pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result<(), store::Error> {
     let detail = format!(
-        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}",
+        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}, notices updated",
         cpp.gss_code,
         serde_json::to_string(&new.disabled_modules).unwrap_or_default(),
         new.signposting.len(),
@@ -95,6 +141,7 @@ pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result
             signposting: new.signposting,
             fieldwork_opens: new.fieldwork_opens,
             fieldwork_closes: new.fieldwork_closes,
+            notices: new.notices,
         },
     )
     .await?;

@@ -1,13 +1,13 @@
 //! Per-partnership settings: switched-off modules, signposting and the
-//! fieldwork window. Sittings copy them when created, so a change applies to
-//! new sittings only.
+//! fieldwork window, which sittings copy when created (so a change applies to
+//! new sittings only), and what the partnership's public notices say.
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
 use super::entities::cpp_setting;
-use crate::domain::Signpost;
+use crate::domain::{Compliance, Notices, Signpost};
 use crate::store::Json;
 
 pub use cpp_setting::Model as CppSetting;
@@ -23,6 +23,21 @@ pub struct NewSetting {
     pub signposting: Vec<Signpost>,
     pub fieldwork_opens: Option<NaiveDate>,
     pub fieldwork_closes: Option<NaiveDate>,
+    pub notices: Notices,
+}
+
+/// What a stored row says for the partnership's notices.
+pub fn notices_of(setting: &CppSetting) -> Notices {
+    Notices {
+        controller_name: setting.controller_name.clone(),
+        dpo_contact: setting.dpo_contact.clone(),
+        lawful_basis: setting.lawful_basis.clone(),
+        retention: setting.retention.clone(),
+        accessibility_contact: setting.accessibility_contact.clone(),
+        accessibility_issues: setting.accessibility_issues.clone(),
+        accessibility_status: Compliance::parse(&setting.accessibility_status),
+        statement_prepared: setting.statement_prepared,
+    }
 }
 
 pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Result<(), DbErr> {
@@ -33,6 +48,18 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
         fieldwork_opens: Set(new.fieldwork_opens),
         fieldwork_closes: Set(new.fieldwork_closes),
         updated_at: Set(Utc::now()),
+        controller_name: Set(new.notices.controller_name),
+        dpo_contact: Set(new.notices.dpo_contact),
+        lawful_basis: Set(new.notices.lawful_basis),
+        retention: Set(new.notices.retention),
+        accessibility_contact: Set(new.notices.accessibility_contact),
+        accessibility_status: Set(new
+            .notices
+            .accessibility_status
+            .map_or("", Compliance::as_str)
+            .to_owned()),
+        accessibility_issues: Set(new.notices.accessibility_issues),
+        statement_prepared: Set(new.notices.statement_prepared),
     };
     cpp_setting::Entity::insert(model)
         .on_conflict(
@@ -43,6 +70,14 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
                     cpp_setting::Column::FieldworkOpens,
                     cpp_setting::Column::FieldworkCloses,
                     cpp_setting::Column::UpdatedAt,
+                    cpp_setting::Column::ControllerName,
+                    cpp_setting::Column::DpoContact,
+                    cpp_setting::Column::LawfulBasis,
+                    cpp_setting::Column::Retention,
+                    cpp_setting::Column::AccessibilityContact,
+                    cpp_setting::Column::AccessibilityStatus,
+                    cpp_setting::Column::AccessibilityIssues,
+                    cpp_setting::Column::StatementPrepared,
                 ])
                 .to_owned(),
         )

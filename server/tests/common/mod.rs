@@ -79,6 +79,19 @@ pub async fn prepared_state() -> (server::state::AppState, TempDir) {
     (server::startup::prepare(&settings).await.unwrap(), dir)
 }
 
+/// How many steps down undo the migration named `name` and every one
+/// after it, so a migration's test goes down to just before it however many
+/// migrations come later.
+pub fn steps_to_undo(name: &str) -> u32 {
+    use migrations::MigratorTrait;
+    let all = migrations::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration named {name}"));
+    u32::try_from(all.len() - at).unwrap()
+}
+
 /// A primary school in the City of Edinburgh partnership.
 pub async fn school(
     state: &server::state::AppState,

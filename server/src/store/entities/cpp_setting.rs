@@ -15,6 +15,14 @@ pub struct Model {
     pub fieldwork_opens: Option<Date>,
     pub fieldwork_closes: Option<Date>,
     pub updated_at: DateTimeUtc,
+    pub controller_name: String,
+    pub dpo_contact: String,
+    pub lawful_basis: String,
+    pub retention: String,
+    pub accessibility_contact: String,
+    pub accessibility_status: String,
+    pub accessibility_issues: String,
+    pub statement_prepared: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

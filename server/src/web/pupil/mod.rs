@@ -3,6 +3,8 @@
 //! `Cache-Control: no-store` (see `startup`), and every form is a POST that
 //! answers with a redirect, so a reload never sends anything twice.
 
+mod notices;
+mod pictures;
 mod prefill;
 mod session;
 mod views;
@@ -19,6 +21,7 @@ use survey_defs::{AnswerSet, Locale, Stage};
 
 use crate::domain::{AccessCode, CodeError};
 use crate::domain::{CodeState, Signpost};
+use crate::services::partnerships;
 use crate::services::survey::{self, Progress};
 use crate::state::AppState;
 use crate::store::pupil::{self as store, Ending, PageSave, Window};
@@ -43,10 +46,71 @@ async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
     Ok(state.store.sitting(id).await?)
 }
 
+/// Remembers which partnership runs the pupil's sitting, so every page can
+/// link to its notices and the idle time-out can show its help, and the
+/// sitting's band, for pages that speak to the pupil outside the survey.
+async fn remember_sitting(
+    state: &AppState,
+    session: &PupilSession,
+    sitting: &store::Sitting,
+) -> Result<()> {
+    session.set_band(sitting.stage.0.band().as_str())?;
+    if let Some(cpp) = partnerships::partnership(&state.db, sitting.cpp_id).await? {
+        session.set_partnership(&cpp.gss_code)?;
+    }
+    Ok(())
+}
+
+/// The help shown after an ending: the sitting's signposting, or the default
+/// when the sitting is not known or has none.
+async fn help_after(state: &AppState, sitting_id: Option<i32>) -> Result<Vec<Signpost>> {
+    let stored = match sitting_id {
+        Some(id) => sitting(state, id).await?.map(|s| s.signposting.0),
+        None => None,
+    };
+    Ok(partnerships::signposting_or_default(
+        stored.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// The help shown with the idle time-out notice: the partnership's current
+/// signposting, or the default when the partnership is not known.
+async fn help_of_partnership(state: &AppState, gss_code: Option<&str>) -> Result<Vec<Signpost>> {
+    let known = match gss_code.filter(|code| looks_like_gss(code)) {
+        Some(code) => partnerships::partnership_by_code(&state.db, code).await?,
+        None => None,
+    };
+    let stored = match known {
+        Some(cpp) => partnerships::settings(&state.db, cpp.id).await?.signposting,
+        None => Vec::new(),
+    };
+    Ok(partnerships::signposting_or_default(&stored))
+}
+
+/// Whether `text` could be a GSS code (a letter and eight digits), checked
+/// before a code from an address is looked up.
+fn looks_like_gss(text: &str) -> bool {
+    text.len() == 9
+        && text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Where a session found idle is sent: the code screen, which says why and
+/// shows the partnership's help. The partnership's GSS code is public and
+/// the same for every pupil of every school in it.
+fn timed_out(partnership: Option<String>) -> HttpResponse {
+    match partnership.filter(|code| looks_like_gss(code)) {
+        Some(code) => redirect(&format!("/?notice=timeout&cpp={code}")),
+        None => redirect("/?notice=timeout"),
+    }
+}
+
 #[derive(Deserialize)]
 struct CodeQuery {
     code: Option<String>,
     notice: Option<String>,
+    /// With the time-out notice: the partnership whose help to show.
+    cpp: Option<String>,
 }
 
 /// The code screen. `?code=` (a slip's QR code) is answered with a redirect
@@ -63,15 +127,22 @@ async fn code_page(
         return Ok(prefill::redirect_with(&state, code));
     }
     let session = PupilSession(session);
-    let notice = match query.notice.as_deref() {
-        Some("timeout") => Some("code.timeout"),
-        _ => None,
+    let (notice, signposting) = match query.notice.as_deref() {
+        Some("timeout") => (
+            Some("code.timeout"),
+            Some(help_of_partnership(&state, query.cpp.as_deref()).await?),
+        ),
+        _ => (None, None),
     };
     let code = prefill::take(&state, &req);
     let chrome = Chrome::new(&state, &session, None, "/")?;
     let mut page = render(
         "pupil/code.html",
-        chrome.with(context! { code => code.as_deref().unwrap_or(""), notice => notice }),
+        chrome.with(context! {
+            code => code.as_deref().unwrap_or(""),
+            notice => notice,
+            signposting => Serde(signposting),
+        }),
     )?;
     if code.is_some() {
         prefill::forget(&mut page);
@@ -128,12 +199,14 @@ async fn enter_code(
     match found.state.0 {
         CodeState::Unused => {
             session.set_code_id(found.id)?;
+            remember_sitting(&state, &session, &sitting).await?;
             session.touch(state.settings.pupil_idle_minutes)?;
             Ok(redirect("/welcome"))
         }
         CodeState::Started => match found.response_id {
             Some(rid) => {
                 session.set_response_id(&rid)?;
+                remember_sitting(&state, &session, &sitting).await?;
                 session.touch(state.settings.pupil_idle_minutes)?;
                 Ok(redirect("/survey"))
             }
@@ -163,8 +236,9 @@ async fn welcome(
     let Some(code_id) = session.code_id() else {
         return Ok(redirect("/"));
     };
+    let partnership = session.partnership();
     if !session.touch(state.settings.pupil_idle_minutes)? {
-        return Ok(redirect("/?notice=timeout"));
+        return Ok(timed_out(partnership));
     }
     let Some(code) = code_by_id(&state, code_id).await? else {
         return Ok(redirect("/"));
@@ -271,9 +345,10 @@ async fn welcome_answer(
         }
         WelcomeChoice::Decline => {
             state.store.decline(code.id, code.sitting_id).await?;
+            let help = help_after(&state, Some(code.sitting_id)).await?;
             let chrome = Chrome::new(&state, &session, None, "/")?;
             session.clear();
-            ended_page(chrome, "declined", None)
+            ended_page(chrome, "declined", &help)
         }
     }
 }
@@ -286,8 +361,9 @@ async fn current(
     let Some(rid) = session.response_id() else {
         return Ok(Err(redirect("/")));
     };
+    let partnership = session.partnership();
     if !session.touch(state.settings.pupil_idle_minutes)? {
-        return Ok(Err(redirect("/?notice=timeout")));
+        return Ok(Err(timed_out(partnership)));
     }
     match survey::progress(
         &state.db,
@@ -485,9 +561,10 @@ async fn save_page(
             None => Ok(redirect(&format!("/survey?p={}", page.key))),
         },
         "stop" => {
+            let help = partnerships::signposting_or_default(&progress.sitting.signposting.0);
             let chrome = Chrome::new(&state, &session, Some(q), "/")?;
             session.clear();
-            ended_page(chrome, "stopped", None)
+            ended_page(chrome, "stopped", &help)
         }
         _ => match plan.pages.get(here + 1) {
             Some(next) => Ok(redirect(&format!("/survey?p={}", next.key))),
@@ -535,15 +612,12 @@ async fn finish(
         return Ok(redirect("/"));
     };
     let sitting_id = state.store.in_progress(&rid).await?.map(|r| r.sitting_id);
-    let signposting = match sitting_id {
-        Some(id) => sitting(&state, id).await?.map(|s| s.signposting.0.clone()),
-        None => None,
-    };
+    let help = help_after(&state, sitting_id).await?;
     let chrome = Chrome::new(&state, &session, None, "/")?;
     // A second click finds the response already ended and shows the same page.
     end_response(&state, &rid, Ending::Finished).await?;
     session.clear();
-    ended_page(chrome, "finished", signposting.as_deref())
+    ended_page(chrome, "finished", &help)
 }
 
 /// Ends the pupil's response (see [`survey::end`]); false if it had ended already.
@@ -579,18 +653,60 @@ async fn withdraw(
     let Some(rid) = session.response_id() else {
         return Ok(redirect("/"));
     };
+    let sitting_id = state.store.in_progress(&rid).await?.map(|r| r.sitting_id);
+    let help = help_after(&state, sitting_id).await?;
     end_response(&state, &rid, Ending::Withdrawn).await?;
     let chrome = Chrome::new(&state, &session, None, "/")?;
     session.clear();
-    ended_page(chrome, "withdrawn", None)
+    ended_page(chrome, "withdrawn", &help)
+}
+
+/// The bands "Where your answers go" has words for: a pupil's band once
+/// their code is known, and words for everyone before that.
+const INFO_BANDS: [&str; 3] = ["primary", "secondary", "everyone"];
+
+/// "Where your answers go": what happens to a pupil's answers, in the band's
+/// words (or words for everyone before a code is typed), with where to get
+/// help. Reachable from every pupil page, without JavaScript.
+#[get("/your-answers")]
+async fn your_answers(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
+    let session = PupilSession(session);
+    let back = if session.response_id().is_some() {
+        "/survey"
+    } else if session.code_id().is_some() {
+        "/welcome"
+    } else {
+        "/"
+    };
+    let partnership = session.partnership();
+    if back != "/" && !session.touch(state.settings.pupil_idle_minutes)? {
+        return Ok(timed_out(partnership));
+    }
+    let band = session
+        .band()
+        .filter(|band| back != "/" && INFO_BANDS.contains(&band.as_str()))
+        .unwrap_or_else(|| "everyone".to_owned());
+    let help = help_of_partnership(&state, partnership.as_deref()).await?;
+    let chrome = Chrome::new(&state, &session, None, "/your-answers")?;
+    render(
+        "pupil/your_answers.html",
+        chrome.with(context! {
+            band => band,
+            back => back,
+            signposting => Serde(help),
+            idle_seconds => if back == "/" { 0 } else { state.settings.pupil_idle_minutes * 60 },
+        }),
+    )
 }
 
 /// Where an idle page goes: the session is emptied, saved answers are kept,
 /// and the browser is asked to drop what it kept, as on the ending pages.
 #[get("/timeout")]
 async fn timeout(session: Session) -> HttpResponse {
-    PupilSession(session).clear();
-    let mut response = redirect("/?notice=timeout");
+    let session = PupilSession(session);
+    let partnership = session.partnership();
+    session.clear();
+    let mut response = timed_out(partnership);
     response.headers_mut().insert(
         actix_web::http::header::HeaderName::from_static("clear-site-data"),
         actix_web::http::header::HeaderValue::from_static(CLEAR_SITE_DATA),
@@ -624,10 +740,16 @@ impl TryFrom<&PrefsForm> for PrefsToggle {
             "contrast" => false,
             _ => return Err(AppError::BadRequest("unknown display setting".into())),
         };
-        let back = ["/welcome", "/survey", "/review", "/withdraw"]
-            .into_iter()
-            .find(|page| *page == form.back)
-            .unwrap_or("/");
+        let back = [
+            "/welcome",
+            "/survey",
+            "/review",
+            "/withdraw",
+            "/your-answers",
+        ]
+        .into_iter()
+        .find(|page| *page == form.back)
+        .unwrap_or("/");
         Ok(PrefsToggle { large, back })
     }
 }
@@ -649,11 +771,9 @@ async fn prefs(session: Session, form: web::Form<PrefsForm>) -> Result<HttpRespo
     Ok(redirect(toggle.back))
 }
 
-fn ended_page(
-    chrome: Chrome,
-    kind: &str,
-    signposting: Option<&[Signpost]>,
-) -> Result<HttpResponse> {
+/// The page after an ending (`kind`: finished, stopped, withdrawn or
+/// declined), always with where the pupil can turn for help.
+fn ended_page(chrome: Chrome, kind: &str, signposting: &[Signpost]) -> Result<HttpResponse> {
     let html = views::render_string(
         "pupil/ended.html",
         chrome
@@ -688,5 +808,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(withdraw_confirm)
         .service(withdraw)
         .service(timeout)
+        .service(your_answers)
+        .configure(notices::config)
         .service(prefs);
 }

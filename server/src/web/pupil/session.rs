@@ -1,8 +1,10 @@
 //! The pupil's browser session: an encrypted, signed cookie (actix-session's
 //! cookie store), so any server instance can serve any request. It holds only
-//! which code or in-progress response this browser is using, a form token, the
-//! chosen language and display preferences, the questions answered on this
-//! device (see [`Known`]), and when the pupil was last seen.
+//! which code or in-progress response this browser is using, the partnership
+//! running its sitting and the sitting's band (so every page can link to the
+//! partnership's notices and help, in the band's words), a form token, the chosen language and display preferences, the
+//! questions answered on this device (see [`Known`]), and when the pupil was
+//! last seen.
 //! It is emptied and the cookie removed when the pupil finishes, stops or
 //! withdraws, or leaves the device idle.
 
@@ -16,6 +18,8 @@ use crate::web::error::AppError;
 const CODE: &str = "code";
 const RESPONSE: &str = "rid";
 const LANG: &str = "lang";
+const PARTNERSHIP: &str = "cpp";
+const BAND: &str = "band";
 /// How stale the recorded last-seen time may be before it is written again.
 /// An idle time-out can therefore come at most this much early.
 const SEEN_GRANULARITY_SECONDS: i64 = 15;
@@ -127,6 +131,30 @@ impl PupilSession {
             return Ok(());
         }
         self.set(KNOWN, hex)
+    }
+
+    /// The GSS code of the partnership running the pupil's sitting.
+    pub fn partnership(&self) -> Option<String> {
+        self.get(PARTNERSHIP)
+    }
+
+    pub fn set_partnership(&self, gss_code: &str) -> Result<(), AppError> {
+        if self.partnership().as_deref() == Some(gss_code) {
+            return Ok(());
+        }
+        self.set(PARTNERSHIP, gss_code)
+    }
+
+    /// The band of the pupil's sitting: "primary" or "secondary".
+    pub fn band(&self) -> Option<String> {
+        self.get(BAND)
+    }
+
+    pub fn set_band(&self, band: &str) -> Result<(), AppError> {
+        if self.band().as_deref() == Some(band) {
+            return Ok(());
+        }
+        self.set(BAND, band)
     }
 
     pub fn lang(&self) -> Option<String> {

@@ -9,7 +9,7 @@ use minijinja::{Value, context};
 use serde::Serialize;
 use survey_defs::{AnswerSet, Locale, Plan, QuestionKind, Questionnaire};
 
-use super::PupilSession;
+use super::{PupilSession, pictures};
 use crate::services::survey::Progress;
 use crate::state::AppState;
 use crate::web::error::AppError;
@@ -43,6 +43,9 @@ impl Chrome {
                 csrf => session.csrf()?,
                 prefs => Serde(session.prefs()),
                 here => here,
+                // The partnership whose notices the footer links to, once
+                // the pupil's code is known.
+                partnership_code => session.partnership(),
             },
         })
     }
@@ -111,7 +114,8 @@ struct OptionView {
     code: String,
     label: String,
     read_aloud: String,
-    emoji: Option<String>,
+    /// The pictures drawn beside the label (see [`pictures`]).
+    pictures: Vec<&'static str>,
     checked: bool,
     special: bool,
 }
@@ -125,7 +129,7 @@ struct QuestionView {
     read_aloud: String,
     help: Option<String>,
     options: Vec<OptionView>,
-    has_emoji: bool,
+    has_pictures: bool,
     value: String,
     number_hint: String,
     error: bool,
@@ -189,7 +193,7 @@ pub fn page(
                 code: option.code().to_string(),
                 label: option.label(&lang).to_owned(),
                 read_aloud: option.read_aloud(&lang).to_owned(),
-                emoji: option.emoji().map(str::to_owned),
+                pictures: option.emoji().map(pictures::pictures).unwrap_or_default(),
                 checked: chosen.contains(&(i as u8)),
                 special: option.is_prefer_not_to_say() || option.is_dont_know(),
             })
@@ -201,7 +205,7 @@ pub fn page(
             text: question.text(&lang).to_owned(),
             read_aloud: question.read_aloud(&lang).to_owned(),
             help: question.help(&lang).map(str::to_owned),
-            has_emoji: options.iter().any(|o| o.emoji.is_some()),
+            has_pictures: options.iter().any(|o| !o.pictures.is_empty()),
             options,
             value,
             number_hint,

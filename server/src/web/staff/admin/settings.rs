@@ -1,5 +1,6 @@
-//! A partnership's settings page: modules switched off, signposting and
-//! the fieldwork window.
+//! A partnership's settings page: modules switched off, signposting, the
+//! fieldwork window, and what its public accessibility statement and privacy
+//! notice say.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::{Result, Routes, Staff, redirect};
 use crate::domain::Signpost;
+use crate::domain::notices::{Compliance, NoticeField, Notices, TEXT_FIELDS};
 use crate::services::partnerships::{self, MAX_SIGNPOSTS, NewSettings};
 use crate::state::AppState;
 use crate::store::schools;
@@ -30,6 +32,27 @@ struct SettingsView {
     signposting: String,
     opens: String,
     closes: String,
+    /// The notices' text fields, by form name.
+    notices: BTreeMap<&'static str, String>,
+    compliance: String,
+    prepared: String,
+}
+
+impl SettingsView {
+    fn notices_from(&mut self, notices: &Notices) {
+        for field in TEXT_FIELDS {
+            self.notices
+                .insert(field.name, notices.text(field.name).to_owned());
+        }
+        self.compliance = notices
+            .accessibility_status
+            .map_or("", Compliance::as_str)
+            .to_owned();
+        self.prepared = notices
+            .statement_prepared
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+    }
 }
 
 fn signposting_text(signposts: &[Signpost]) -> String {
@@ -73,8 +96,9 @@ async fn settings_page(
         status,
         "staff/settings.html",
         context! {
-            cpp => context! { id => cpp.id, name => cpp.name.clone() },
+            cpp => context! { id => cpp.id, name => cpp.name.clone(), gss_code => cpp.gss_code.clone() },
             modules => Serde(module_choices(state, disabled)),
+            notice_fields => Serde(TEXT_FIELDS.to_vec()),
             form => Serde(view),
             errors => errors,
             saved => saved,
@@ -95,7 +119,8 @@ async fn settings(
 ) -> Result<HttpResponse> {
     let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
     let current = partnerships::settings(&state.db, cpp.id).await?;
-    let view = SettingsView {
+    let notices = partnerships::notices(&state.db, cpp.id).await?;
+    let mut view = SettingsView {
         signposting: signposting_text(&current.signposting),
         opens: current
             .fieldwork_opens
@@ -105,7 +130,9 @@ async fn settings(
             .fieldwork_closes
             .map(|d| d.to_string())
             .unwrap_or_default(),
+        ..SettingsView::default()
     };
+    view.notices_from(&notices);
     let disabled = current.disabled_modules;
     settings_page(
         &state,
@@ -127,6 +154,10 @@ struct SettingsForm {
     signposting: String,
     opens: String,
     closes: String,
+    /// The notices' text fields as sent, by form name.
+    notices: BTreeMap<&'static str, String>,
+    compliance: String,
+    prepared: String,
 }
 
 impl From<Vec<(String, String)>> for SettingsForm {
@@ -137,6 +168,9 @@ impl From<Vec<(String, String)>> for SettingsForm {
             signposting: String::new(),
             opens: String::new(),
             closes: String::new(),
+            notices: BTreeMap::new(),
+            compliance: String::new(),
+            prepared: String::new(),
         };
         for (key, value) in pairs {
             match key.as_str() {
@@ -145,7 +179,13 @@ impl From<Vec<(String, String)>> for SettingsForm {
                 "signposting" => form.signposting = value,
                 "opens" => form.opens = value,
                 "closes" => form.closes = value,
-                _ => {}
+                "compliance" => form.compliance = value,
+                "prepared" => form.prepared = value,
+                other => {
+                    if let Some(field) = TEXT_FIELDS.iter().find(|f| f.name == other) {
+                        form.notices.insert(field.name, value);
+                    }
+                }
             }
         }
         form
@@ -186,6 +226,58 @@ fn parse_signposting(text: &str, errors: &mut Vec<FieldError>) -> Vec<Signpost> 
     signposts
 }
 
+/// The notices as sent, or what is wrong with them: each text no longer than
+/// its field allows, a known compliance status, a real date not in the future.
+fn parse_notices(form: &SettingsForm, errors: &mut Vec<FieldError>) -> Notices {
+    let mut notices = Notices::default();
+    for NoticeField {
+        name, label, max, ..
+    } in TEXT_FIELDS
+    {
+        let text = form
+            .notices
+            .get(name)
+            .map(|t| t.trim().replace("\r\n", "\n"))
+            .unwrap_or_default();
+        if text.chars().count() > max {
+            errors.push(FieldError::new(
+                name,
+                format!("{label} must be {max} characters or fewer"),
+            ));
+        } else {
+            notices.set_text(name, text);
+        }
+    }
+    notices.accessibility_status = match form.compliance.as_str() {
+        "" => None,
+        text => Compliance::parse(text).or_else(|| {
+            errors.push(FieldError::new(
+                "compliance",
+                "Choose how far the survey meets the accessibility standard",
+            ));
+            None
+        }),
+    };
+    notices.statement_prepared = match optional_date(&form.prepared) {
+        Ok(Some(date)) if date > chrono::Utc::now().date_naive() => {
+            errors.push(FieldError::new(
+                "prepared",
+                "The date the statement was prepared must not be in the future",
+            ));
+            None
+        }
+        Ok(date) => date,
+        Err(()) => {
+            errors.push(FieldError::new(
+                "prepared",
+                "The date the statement was prepared must be a real date",
+            ));
+            None
+        }
+    };
+    notices
+}
+
 impl TryFrom<&SettingsForm> for NewSettings {
     type Error = Vec<FieldError>;
 
@@ -194,6 +286,7 @@ impl TryFrom<&SettingsForm> for NewSettings {
     fn try_from(form: &SettingsForm) -> std::result::Result<Self, Self::Error> {
         let mut errors = Vec::new();
         let signposting = parse_signposting(&form.signposting, &mut errors);
+        let notices = parse_notices(form, &mut errors);
         let mut date = |name: &'static str, text: &str, label: &str| {
             optional_date(text).unwrap_or_else(|()| {
                 errors.push(FieldError::new(
@@ -219,6 +312,7 @@ impl TryFrom<&SettingsForm> for NewSettings {
                 signposting,
                 fieldwork_opens: opens,
                 fieldwork_closes: closes,
+                notices,
             })
         } else {
             Err(errors)
@@ -251,6 +345,9 @@ async fn save_settings(
                 signposting: form.signposting,
                 opens: form.opens,
                 closes: form.closes,
+                notices: form.notices,
+                compliance: form.compliance,
+                prepared: form.prepared,
             };
             return settings_page(&state, &staff, &cpp, &disabled, view, errors, false).await;
         }
