@@ -13,6 +13,7 @@ mod m20261201_000001_unlinkable_completion;
 mod m20261201_000002_staff_sessions;
 mod m20261201_000003_waves;
 mod m20261201_000010_partnership_notices;
+mod m20261201_000011_fieldwork_in_waves;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_staff_sessions::Migration),
             Box::new(m20261201_000003_waves::Migration),
             Box::new(m20261201_000010_partnership_notices::Migration),
+            Box::new(m20261201_000011_fieldwork_in_waves::Migration),
         ]
     }
 }

@@ -58,8 +58,6 @@ async fn settings_keep_everything_up_down_and_up() {
         NewSettings {
             disabled_modules: vec!["substances".into()],
             signposting: signposting.clone(),
-            fieldwork_opens: None,
-            fieldwork_closes: None,
             notices: Notices {
                 controller_name: "City of Edinburgh Council".into(),
                 accessibility_status: Some(Compliance::Partial),

@@ -262,8 +262,6 @@ async fn accounts_settings_and_imports_are_never_stored_unaudited() {
     let settings = NewSettings {
         disabled_modules: vec!["substances".into()],
         signposting: partnerships::default_signposting(),
-        fieldwork_opens: None,
-        fieldwork_closes: None,
         notices: Default::default(),
     };
     assert!(

@@ -983,8 +983,6 @@ async fn the_idle_notice_shows_the_partnerships_help() {
                 name: helpline.into(),
                 detail: "call 0131 000 0000".into(),
             }],
-            fieldwork_opens: None,
-            fieldwork_closes: None,
             notices: Default::default(),
         },
     )

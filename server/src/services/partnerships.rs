@@ -1,6 +1,5 @@
-//! A partnership's settings: the modules it switches off, the signposting
-//! shown at the end of the survey and its fieldwork window, which sittings
-//! copy when they are created (so a change applies to new sittings only),
+//! A partnership's settings: the modules it switches off and the signposting
+//! shown at the end of the survey, which sittings copy when they are created (so a change applies to new sittings only),
 //! and what its public accessibility statement and privacy notice say.
 
 use super::Actor;
@@ -9,7 +8,6 @@ pub use crate::domain::{Compliance, Notices};
 use crate::store::cpp_settings::{self, NewSetting};
 use crate::store::schools::Cpp;
 use crate::store::{self, Db};
-use chrono::NaiveDate;
 
 /// Most signposting lines a partnership can set.
 pub const MAX_SIGNPOSTS: usize = 20;
@@ -71,8 +69,6 @@ pub async fn partnership_by_code(
 pub struct SittingDefaults {
     pub disabled_modules: Vec<String>,
     pub signposting: Vec<Signpost>,
-    pub fieldwork_opens: Option<NaiveDate>,
-    pub fieldwork_closes: Option<NaiveDate>,
 }
 
 /// A partnership's settings, or the defaults where it has set none.
@@ -84,14 +80,10 @@ pub async fn settings(
         Some(s) => SittingDefaults {
             disabled_modules: s.disabled_modules.0,
             signposting: s.signposting.0,
-            fieldwork_opens: s.fieldwork_opens,
-            fieldwork_closes: s.fieldwork_closes,
         },
         None => SittingDefaults {
             disabled_modules: Vec::new(),
             signposting: default_signposting(),
-            fieldwork_opens: None,
-            fieldwork_closes: None,
         },
     })
 }
@@ -117,20 +109,16 @@ pub async fn all(db: &impl store::ConnectionTrait) -> Result<Vec<Cpp>, store::Er
 pub struct NewSettings {
     pub disabled_modules: Vec<String>,
     pub signposting: Vec<Signpost>,
-    pub fieldwork_opens: Option<NaiveDate>,
-    pub fieldwork_closes: Option<NaiveDate>,
     pub notices: Notices,
 }
 
 /// Saves a partnership's settings and the audit entry, in one transaction.
 pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result<(), store::Error> {
     let detail = format!(
-        "partnership {}: modules off {}, {} signposting lines, fieldwork {} to {}, notices updated",
+        "partnership {}: modules off {}, {} signposting lines, notices updated",
         cpp.gss_code,
         serde_json::to_string(&new.disabled_modules).unwrap_or_default(),
         new.signposting.len(),
-        new.fieldwork_opens.map_or("-".into(), |d| d.to_string()),
-        new.fieldwork_closes.map_or("-".into(), |d| d.to_string()),
     );
     let tx = store::begin(db).await?;
     cpp_settings::save(
@@ -139,8 +127,6 @@ pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result
         NewSetting {
             disabled_modules: new.disabled_modules,
             signposting: new.signposting,
-            fieldwork_opens: new.fieldwork_opens,
-            fieldwork_closes: new.fieldwork_closes,
             notices: new.notices,
         },
     )

@@ -1,8 +1,8 @@
-//! Per-partnership settings: switched-off modules, signposting and the
-//! fieldwork window, which sittings copy when created (so a change applies to
+//! Per-partnership settings: switched-off modules and signposting, which
+//! sittings copy when created (so a change applies to
 //! new sittings only), and what the partnership's public notices say.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
@@ -21,8 +21,6 @@ pub async fn get(db: &impl ConnectionTrait, cpp_id: i32) -> Result<Option<CppSet
 pub struct NewSetting {
     pub disabled_modules: Vec<String>,
     pub signposting: Vec<Signpost>,
-    pub fieldwork_opens: Option<NaiveDate>,
-    pub fieldwork_closes: Option<NaiveDate>,
     pub notices: Notices,
 }
 
@@ -45,8 +43,6 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
         cpp_id: Set(cpp_id),
         disabled_modules: Set(Json(new.disabled_modules)),
         signposting: Set(Json(new.signposting)),
-        fieldwork_opens: Set(new.fieldwork_opens),
-        fieldwork_closes: Set(new.fieldwork_closes),
         updated_at: Set(Utc::now()),
         controller_name: Set(new.notices.controller_name),
         dpo_contact: Set(new.notices.dpo_contact),
@@ -67,8 +63,6 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
                 .update_columns([
                     cpp_setting::Column::DisabledModules,
                     cpp_setting::Column::Signposting,
-                    cpp_setting::Column::FieldworkOpens,
-                    cpp_setting::Column::FieldworkCloses,
                     cpp_setting::Column::UpdatedAt,
                     cpp_setting::Column::ControllerName,
                     cpp_setting::Column::DpoContact,

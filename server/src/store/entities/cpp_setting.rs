@@ -12,8 +12,6 @@ pub struct Model {
     pub cpp_id: i32,
     pub disabled_modules: Json<Vec<String>>,
     pub signposting: Json<Vec<Signpost>>,
-    pub fieldwork_opens: Option<Date>,
-    pub fieldwork_closes: Option<Date>,
     pub updated_at: DateTimeUtc,
     pub controller_name: String,
     pub dpo_contact: String,

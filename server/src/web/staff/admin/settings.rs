@@ -1,6 +1,5 @@
-//! A partnership's settings page: modules switched off, signposting, the
-//! fieldwork window, and what its public accessibility statement and privacy
-//! notice say.
+//! A partnership's settings page: modules switched off, signposting, and
+//! what its public accessibility statement and privacy notice say.
 
 use std::collections::BTreeMap;
 
@@ -30,8 +29,6 @@ struct ModuleChoice {
 #[derive(Serialize, Default)]
 struct SettingsView {
     signposting: String,
-    opens: String,
-    closes: String,
     /// The notices' text fields, by form name.
     notices: BTreeMap<&'static str, String>,
     compliance: String,
@@ -122,14 +119,6 @@ async fn settings(
     let notices = partnerships::notices(&state.db, cpp.id).await?;
     let mut view = SettingsView {
         signposting: signposting_text(&current.signposting),
-        opens: current
-            .fieldwork_opens
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
-        closes: current
-            .fieldwork_closes
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
         ..SettingsView::default()
     };
     view.notices_from(&notices);
@@ -152,8 +141,6 @@ struct SettingsForm {
     csrf: String,
     off: Vec<String>,
     signposting: String,
-    opens: String,
-    closes: String,
     /// The notices' text fields as sent, by form name.
     notices: BTreeMap<&'static str, String>,
     compliance: String,
@@ -166,8 +153,6 @@ impl From<Vec<(String, String)>> for SettingsForm {
             csrf: String::new(),
             off: Vec::new(),
             signposting: String::new(),
-            opens: String::new(),
-            closes: String::new(),
             notices: BTreeMap::new(),
             compliance: String::new(),
             prepared: String::new(),
@@ -177,8 +162,6 @@ impl From<Vec<(String, String)>> for SettingsForm {
                 "csrf" => form.csrf = value,
                 "off" => form.off.push(value),
                 "signposting" => form.signposting = value,
-                "opens" => form.opens = value,
-                "closes" => form.closes = value,
                 "compliance" => form.compliance = value,
                 "prepared" => form.prepared = value,
                 other => {
@@ -287,31 +270,10 @@ impl TryFrom<&SettingsForm> for NewSettings {
         let mut errors = Vec::new();
         let signposting = parse_signposting(&form.signposting, &mut errors);
         let notices = parse_notices(form, &mut errors);
-        let mut date = |name: &'static str, text: &str, label: &str| {
-            optional_date(text).unwrap_or_else(|()| {
-                errors.push(FieldError::new(
-                    name,
-                    format!("The {label} date must be a real date"),
-                ));
-                None
-            })
-        };
-        let opens = date("opens", &form.opens, "opening");
-        let closes = date("closes", &form.closes, "closing");
-        if let (Some(o), Some(c)) = (opens, closes)
-            && c < o
-        {
-            errors.push(FieldError::new(
-                "closes",
-                "The closing date must be on or after the opening date",
-            ));
-        }
         if errors.is_empty() {
             Ok(NewSettings {
                 disabled_modules: form.off.clone(),
                 signposting,
-                fieldwork_opens: opens,
-                fieldwork_closes: closes,
                 notices,
             })
         } else {
@@ -343,8 +305,6 @@ async fn save_settings(
             let disabled = form.off.clone();
             let view = SettingsView {
                 signposting: form.signposting,
-                opens: form.opens,
-                closes: form.closes,
                 notices: form.notices,
                 compliance: form.compliance,
                 prepared: form.prepared,
