@@ -97,6 +97,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
             settings.sign_in_queue,
         )),
         exports: Arc::new(tokio::sync::Semaphore::new(1)),
+        gss_codes: Arc::default(),
     })
 }
 

@@ -31,6 +31,8 @@ pub struct AppState {
     /// One export computed at a time on this server: each takes every core
     /// for seconds, on threads of its own.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// Partnerships' GSS codes by id, for pupil pages' links.
+    pub gss_codes: Arc<crate::services::partnerships::GssCodes>,
 }
 
 /// Misses (well-formed codes that do not exist) allowed per address: a burst

@@ -56,6 +56,40 @@ pub async fn partnership(
     store::schools::cpp(db, id).await
 }
 
+/// GSS codes of partnerships by id, remembered once read: a partnership's
+/// code never changes, and a pupil's code entry needs it on every start.
+#[derive(Debug, Default)]
+pub struct GssCodes {
+    known: std::sync::RwLock<std::collections::HashMap<i32, String>>,
+}
+
+impl GssCodes {
+    /// The GSS code of partnership `id`, if it exists.
+    pub async fn get(
+        &self,
+        db: &impl store::ConnectionTrait,
+        id: i32,
+    ) -> Result<Option<String>, store::Error> {
+        let remembered = self
+            .known
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&id)
+            .cloned();
+        if let Some(code) = remembered {
+            return Ok(Some(code));
+        }
+        let Some(cpp) = partnership(db, id).await? else {
+            return Ok(None);
+        };
+        self.known
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(id, cpp.gss_code.clone());
+        Ok(Some(cpp.gss_code))
+    }
+}
+
 /// The partnership with this GSS code.
 pub async fn partnership_by_code(
     db: &impl store::ConnectionTrait,

@@ -28,7 +28,6 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "partials/error_summary.html",
         "partials/prefs.html",
         "partials/question.html",
-        "partials/picture.html",
         "partials/signposting.html",
         "pupil/code.html",
         "pupil/welcome.html",

@@ -55,8 +55,8 @@ async fn remember_sitting(
     sitting: &store::Sitting,
 ) -> Result<()> {
     session.set_band(sitting.stage.0.band().as_str())?;
-    if let Some(cpp) = partnerships::partnership(&state.db, sitting.cpp_id).await? {
-        session.set_partnership(&cpp.gss_code)?;
+    if let Some(code) = state.gss_codes.get(&state.db, sitting.cpp_id).await? {
+        session.set_partnership(&code)?;
     }
     Ok(())
 }

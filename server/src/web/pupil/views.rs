@@ -114,7 +114,7 @@ struct OptionView {
     code: String,
     label: String,
     read_aloud: String,
-    /// The pictures drawn beside the label (see [`pictures`]).
+    /// The pictures drawn beside the label, as markup (see [`pictures`]).
     pictures: Vec<&'static str>,
     checked: bool,
     special: bool,
@@ -193,7 +193,15 @@ pub fn page(
                 code: option.code().to_string(),
                 label: option.label(&lang).to_owned(),
                 read_aloud: option.read_aloud(&lang).to_owned(),
-                pictures: option.emoji().map(pictures::pictures).unwrap_or_default(),
+                pictures: option
+                    .emoji()
+                    .map(|emoji| {
+                        pictures::pictures(emoji)
+                            .into_iter()
+                            .map(pictures::drawing)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 checked: chosen.contains(&(i as u8)),
                 special: option.is_prefer_not_to_say() || option.is_dont_know(),
             })
@@ -234,6 +242,7 @@ pub fn page(
             progress_text => progress_text,
             section => section,
             idle_seconds => state.settings.pupil_idle_minutes * 60,
+            speaker_symbol => pictures::SPEAKER_SYMBOL,
         }),
     )
 }
