@@ -23,22 +23,6 @@ const NOTICE_COLUMNS: [&str; 8] = [
     "statement_prepared",
 ];
 
-async fn columns(db: &server::store::Db) -> Vec<String> {
-    let sql = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT column_name AS name FROM information_schema.columns \
-             WHERE table_name = 'cpp_setting' ORDER BY column_name"
-        }
-        _ => "SELECT name FROM pragma_table_info('cpp_setting') ORDER BY name",
-    };
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "name").unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn settings_keep_everything_up_down_and_up() {
     let (state, _dir) = common::prepared_state().await;
@@ -69,7 +53,7 @@ async fn settings_keep_everything_up_down_and_up() {
     .await
     .unwrap();
     let has = |all: &[String], name: &str| all.iter().any(|c| c == name);
-    let now = columns(db).await;
+    let now = common::columns(db, "cpp_setting").await;
     for column in NOTICE_COLUMNS {
         assert!(has(&now, column), "expected {column} after going up");
     }
@@ -82,7 +66,7 @@ async fn settings_keep_everything_up_down_and_up() {
     )
     .await
     .unwrap();
-    let before = columns(db).await;
+    let before = common::columns(db, "cpp_setting").await;
     for column in NOTICE_COLUMNS {
         assert!(
             !has(&before, column),

@@ -10,22 +10,6 @@ use sea_orm::{ConnectionTrait, Statement};
 use server::domain::Role;
 use server::store::staff::{self, NewStaff};
 
-async fn columns(db: &server::store::Db) -> Vec<String> {
-    let sql = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT column_name AS name FROM information_schema.columns \
-             WHERE table_name = 'staff_user' ORDER BY column_name"
-        }
-        _ => "SELECT name FROM pragma_table_info('staff_user') ORDER BY name",
-    };
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "name").unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn accounts_keep_everything_up_down_and_up() {
     let (state, _dir) = common::prepared_state().await;
@@ -46,7 +30,7 @@ async fn accounts_keep_everything_up_down_and_up() {
     staff::end_sessions(db, created.id).await.unwrap();
     let has = |all: &[String], name: &str| all.iter().any(|c| c == name);
 
-    let now = columns(db).await;
+    let now = common::columns(db, "staff_user").await;
     assert!(has(&now, "session_version"));
     assert!(!has(&now, "failed_logins") && !has(&now, "locked_until"));
 
@@ -56,7 +40,7 @@ async fn accounts_keep_everything_up_down_and_up() {
     )
     .await
     .unwrap();
-    let before = columns(db).await;
+    let before = common::columns(db, "staff_user").await;
     assert!(!has(&before, "session_version"));
     assert!(has(&before, "failed_logins") && has(&before, "locked_until"));
     let row = db

@@ -7,24 +7,7 @@
 mod common;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Statement};
 use server::services::waves;
-
-async fn sitting_columns(db: &server::store::Db) -> Vec<String> {
-    let sql = match db.get_database_backend() {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT column_name AS name FROM information_schema.columns \
-             WHERE table_name = 'sitting'"
-        }
-        _ => "SELECT name FROM pragma_table_info('sitting')",
-    };
-    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "name").unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn sittings_made_before_waves_move_into_a_wave_and_back() {
@@ -38,7 +21,10 @@ async fn sittings_made_before_waves_move_into_a_wave_and_back() {
     for round in 0..2 {
         Migrator::down(db, Some(steps)).await.unwrap();
         assert!(
-            !sitting_columns(db).await.iter().any(|c| c == "wave_id"),
+            !common::columns(db, "sitting")
+                .await
+                .iter()
+                .any(|c| c == "wave_id"),
             "round {round}: no waves below the migration"
         );
         let kept = server::store::sittings::get(db, first.id).await;

@@ -63,14 +63,17 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<StaffRow>, DbErr> {
         .await
 }
 
+/// The account's session version plus one: sessions started under the
+/// version before are refused from then on.
+fn next_session_version() -> sea_orm::sea_query::SimpleExpr {
+    Expr::col(staff_user::Column::SessionVersion).add(1)
+}
+
 /// Ends every session of an account: sessions started under an older
 /// version are refused from now on.
 pub async fn end_sessions(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
     staff_user::Entity::update_many()
-        .col_expr(
-            staff_user::Column::SessionVersion,
-            Expr::col(staff_user::Column::SessionVersion).add(1),
-        )
+        .col_expr(staff_user::Column::SessionVersion, next_session_version())
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -90,10 +93,7 @@ pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: &str) -> Res
             staff_user::Column::ResetExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(
-            staff_user::Column::SessionVersion,
-            Expr::col(staff_user::Column::SessionVersion).add(1),
-        )
+        .col_expr(staff_user::Column::SessionVersion, next_session_version())
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -159,10 +159,7 @@ pub async fn set_role(
         .col_expr(staff_user::Column::Role, Expr::value(role.as_str()))
         .col_expr(staff_user::Column::CppId, Expr::value(cpp_id))
         .col_expr(staff_user::Column::SchoolId, Expr::value(school_id))
-        .col_expr(
-            staff_user::Column::SessionVersion,
-            Expr::col(staff_user::Column::SessionVersion).add(1),
-        )
+        .col_expr(staff_user::Column::SessionVersion, next_session_version())
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -173,10 +170,7 @@ pub async fn set_role(
 pub async fn set_active(db: &impl ConnectionTrait, id: i32, active: bool) -> Result<(), DbErr> {
     staff_user::Entity::update_many()
         .col_expr(staff_user::Column::Active, Expr::value(active))
-        .col_expr(
-            staff_user::Column::SessionVersion,
-            Expr::col(staff_user::Column::SessionVersion).add(1),
-        )
+        .col_expr(staff_user::Column::SessionVersion, next_session_version())
         .filter(staff_user::Column::Id.eq(id))
         .exec(db)
         .await?;

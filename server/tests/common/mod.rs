@@ -92,6 +92,25 @@ pub fn steps_to_undo(name: &str) -> u32 {
     u32::try_from(all.len() - at).unwrap()
 }
 
+/// The columns `table` has now, by name, on either database.
+pub async fn columns(db: &server::store::Db, table: &str) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => format!(
+            "SELECT column_name AS name FROM information_schema.columns \
+             WHERE table_name = '{table}' ORDER BY column_name"
+        ),
+        _ => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name"),
+    };
+    db.query_all_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
 /// A primary school in the City of Edinburgh partnership.
 pub async fn school(
     state: &server::state::AppState,

@@ -66,11 +66,7 @@ impl<'a> Routes<'a> {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.listed.push(route(Method::GET, pattern));
-        if let Some(cfg) = self.cfg.as_deref_mut() {
-            cfg.service(web::resource(pattern).guard(guard::Get()).to(handler));
-        }
-        self
+        self.add(Method::GET, pattern, handler)
     }
 
     pub fn post<F, Args>(&mut self, pattern: &'static str, handler: F) -> &mut Self
@@ -79,9 +75,23 @@ impl<'a> Routes<'a> {
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.listed.push(route(Method::POST, pattern));
+        self.add(Method::POST, pattern, handler)
+    }
+
+    /// Lists a route and, when registering, serves it for `method` only.
+    fn add<F, Args>(&mut self, method: Method, pattern: &'static str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.listed.push(route(method.clone(), pattern));
         if let Some(cfg) = self.cfg.as_deref_mut() {
-            cfg.service(web::resource(pattern).guard(guard::Post()).to(handler));
+            cfg.service(
+                web::resource(pattern)
+                    .guard(guard::Method(method))
+                    .to(handler),
+            );
         }
         self
     }
