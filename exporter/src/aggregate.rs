@@ -22,12 +22,23 @@ pub struct ResponseRow<'a> {
     pub answers: &'a [u8],
 }
 
-/// One school's counts: one slot per category and base, and responses per stage.
+/// One school's counts: one slot per category and base, over all stages
+/// and per stage, and responses per stage.
 #[derive(Debug, Clone)]
 pub struct SchoolTally {
     pub school_id: i32,
     pub slots: Vec<u32>,
+    /// `[stage][slot]`: the same counts, stage by stage.
+    pub by_stage: Vec<u32>,
     pub responses: [u32; 7],
+}
+
+impl SchoolTally {
+    /// The counts of one stage, one per slot.
+    pub fn stage(&self, stage: Stage) -> &[u32] {
+        let width = self.slots.len();
+        &self.by_stage[stage as usize * width..(stage as usize + 1) * width]
+    }
 }
 
 /// One partnership's counts.
@@ -70,6 +81,7 @@ impl UnitTally {
             self.schools.push(SchoolTally {
                 school_id,
                 slots: vec![0; self.slots],
+                by_stage: vec![0; Stage::ALL.len() * self.slots],
                 responses: [0; 7],
             });
         }
@@ -118,6 +130,9 @@ impl Tallies {
                         let row = ours.school(school.school_id);
                         let mine = &mut ours.schools[row];
                         for (a, b) in mine.slots.iter_mut().zip(&school.slots) {
+                            *a += b;
+                        }
+                        for (a, b) in mine.by_stage.iter_mut().zip(&school.by_stage) {
                             *a += b;
                         }
                         for (a, b) in mine.responses.iter_mut().zip(&school.responses) {
@@ -199,11 +214,18 @@ impl<'a> Aggregator<'a> {
         unit.schools[school].responses[row.stage as usize] += 1;
         let UnitTally { grid, schools, .. } = unit;
         let grid = &mut grid[grid_start..grid_start + layout.slots];
-        let school_slots = &mut schools[school].slots;
+        let SchoolTally {
+            slots: school_slots,
+            by_stage,
+            ..
+        } = &mut schools[school];
+        let stage_start = row.stage as usize * layout.slots;
+        let stage_slots = &mut by_stage[stage_start..stage_start + layout.slots];
         let mut sums = [(0.0f64, 0u32); Indicator::ALL.len()];
         let mut bump = |slot: usize| {
             grid[slot] += 1;
             school_slots[slot] += 1;
+            stage_slots[slot] += 1;
         };
         for &(ordinal, answer) in &self.scratch {
             let Some(question) = q.question_by_ordinal(ordinal) else {

@@ -1,15 +1,20 @@
-//! The `exporter` command line: aggregated, suppressed results of one
-//! questionnaire version, written as files into one directory. See the
-//! README, "Exporting results".
+//! The `exporter` command line: makes and records releases of a wave's
+//! results, and writes stored releases into a directory. See the README,
+//! "Command line", and docs/analyst-guide.md.
 //!
-//! Every run that gets as far as reading responses is first written to the
-//! server's audit log ([`source::usage`]): what was run and by which
-//! operating-system user. A run whose entry cannot be written reads nothing.
+//! Results leave the system only as releases: `release` computes one (once
+//! fieldwork is over) and stores it, `write` copies a stored one out byte for
+//! byte. Nothing else here writes results. The two tools for checking and
+//! timing the exporter (`dump-answers`, `aggregate-only`) work only on
+//! partnerships whose fieldwork in the wave is over. Every run that reads
+//! responses or releases is first written to the server's audit log
+//! ([`source::usage`]), with the operating-system user who ran it; a run
+//! whose entry cannot be written reads nothing.
 //!
-//! Exit codes: 0 done; 2 usage; 3 nothing to export (unknown questionnaire,
-//! unknown partnership, or no responses); 4 the output directory cannot be
-//! written; 5 database error (the audit entry included); 6 the disclosure
-//! audit failed (nothing was written); 1 anything else.
+//! Exit codes: 0 done; 2 usage; 3 nothing to do (unknown wave, partnership
+//! or release, no responses, nothing changed); 4 the output cannot be
+//! written; 5 database error; 6 the release was refused (fieldwork not over,
+//! or it could not be protected; nothing was stored); 1 anything else.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -17,46 +22,88 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-use crate::source::{self, usage};
-use crate::{ExportError, ExportRequest, Progress, Rule, Scope};
+use crate::Progress;
+use crate::release::{self, ReleaseError, Unit, WaveInfo};
+use crate::source::{self, CppInfo, usage};
 
 /// What the command line was given.
 #[derive(Debug, Parser)]
 #[command(
     name = "exporter",
     version,
-    about = "Export aggregated survey results with small cells suppressed",
-    after_help = "Exit codes: 0 done, 2 usage, 3 nothing to export (unknown questionnaire or partnership, no responses), 4 output directory not writable, 5 database error, 6 disclosure audit failed (nothing written)."
+    about = "Release a survey wave's results, with small cells suppressed, and write stored releases out",
+    after_help = "Exit codes: 0 done, 2 usage, 3 nothing to do (unknown wave, partnership or release, no responses, nothing changed), 4 output not writable, 5 database error, 6 release refused (nothing stored)."
 )]
 pub struct Cli {
     /// sqlite://PATH or postgres://USER@HOST/DB
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
-    /// Questionnaire id, optionally with a version: wellbeing or wellbeing@2
-    /// (the latest stored version when none is given).
-    #[arg(long)]
-    questionnaire: String,
-    /// A partnership's GSS code (repeat for several). Without any, every
-    /// partnership and Scotland are exported (a national export).
-    #[arg(long = "cpp", value_name = "CODE")]
-    cpps: Vec<String>,
-    /// Counts from 1 to one below this are suppressed.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
-    threshold: u64,
-    /// Directory to write the files into (created if missing).
-    #[arg(long, value_name = "DIR", required_unless_present_any = ["dump_answers", "aggregate_only"])]
-    out: Option<PathBuf>,
-    /// Instead of exporting, write every answer as one CSV row (cpp_id,
-    /// school_id, stage, sex, question, option) for comparison with other tools.
-    #[arg(long, value_name = "FILE")]
-    dump_answers: Option<PathBuf>,
-    /// Instead of exporting, read and count only, and print the time taken.
-    #[arg(long)]
-    aggregate_only: bool,
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make and record a release of a wave for one partnership or Scotland
+    /// (once its fieldwork is over).
+    Release {
+        /// The wave, by name.
+        #[arg(long)]
+        wave: String,
+        /// A partnership's GSS code.
+        #[arg(
+            long = "cpp",
+            value_name = "CODE",
+            required_unless_present = "scotland",
+            conflicts_with = "scotland"
+        )]
+        cpp: Option<String>,
+        /// Scotland as a whole (every partnership must have a current release).
+        #[arg(long)]
+        scotland: bool,
+    },
+    /// Write a stored release's files into a directory, each checked against
+    /// its SHA-256.
+    Write {
+        /// The release's id (see `exporter list`).
+        #[arg(long, value_name = "ID")]
+        release: i32,
+        /// Directory to write the files into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// List stored releases.
+    List {
+        /// Only the releases of this wave.
+        #[arg(long)]
+        wave: Option<String>,
+    },
+    /// Write every answer of a wave as one CSV row (cpp_id, school_id,
+    /// stage, sex, question, option) for comparison with other tools; only
+    /// where fieldwork is over.
+    DumpAnswers {
+        #[arg(long)]
+        wave: String,
+        /// A partnership's GSS code (repeat for several; all when none).
+        #[arg(long = "cpp", value_name = "CODE")]
+        cpps: Vec<String>,
+        /// The CSV file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Read and count a wave's responses, write nothing, and print the time
+    /// taken; only where fieldwork is over.
+    AggregateOnly {
+        #[arg(long)]
+        wave: String,
+        /// A partnership's GSS code (repeat for several; all when none).
+        #[arg(long = "cpp", value_name = "CODE")]
+        cpps: Vec<String>,
+    },
 }
 
 /// A failure and its exit code.
@@ -78,7 +125,7 @@ impl Failure {
 const NOTHING: u8 = 3;
 const OUTPUT: u8 = 4;
 const DATABASE: u8 = 5;
-const AUDIT: u8 = 6;
+const REFUSED: u8 = 6;
 const OTHER: u8 = 1;
 
 /// Runs the command line and says how it ended, as an exit code.
@@ -122,116 +169,192 @@ fn db_failure(e: sea_orm::DbErr) -> Failure {
 
 /// Runs what `cli` asks for.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
-    if let Some(dir) = &cli.out {
-        check_writable_dir(dir)?;
-    }
-    let db = connect(&cli.database_url).await?;
-    let (id, version) = match cli.questionnaire.split_once('@') {
-        Some((id, v)) => {
-            let v: u32 = v.parse().map_err(|_| {
-                Failure::new(
-                    2,
-                    format!("\"{v}\" is not a version number (use ID@VERSION)"),
-                )
-            })?;
-            (id, Some(v))
-        }
-        None => (cli.questionnaire.as_str(), None),
-    };
-    let stored = source::questionnaire_version(&db, id, version)
-        .await
-        .map_err(db_failure)?
-        .ok_or_else(|| {
-            Failure::new(
-                NOTHING,
-                match version {
-                    Some(v) => format!("the database has no questionnaire {id} version {v}"),
-                    None => format!("the database has no questionnaire {id}"),
+    let url = cli
+        .database_url
+        .ok_or_else(|| Failure::new(2, "give the database with --database-url or DATABASE_URL"))?;
+    let db = connect(&url).await?;
+    let actor = usage::actor(usage::os_user().as_deref());
+    match cli.command {
+        Command::Release {
+            wave,
+            cpp,
+            scotland,
+        } => {
+            let wave = find_wave(&db, &wave).await?;
+            let (unit, name) = match (cpp, scotland) {
+                (Some(code), _) => {
+                    let cpp = find_cpps(&db, &[code]).await?.remove(0);
+                    (Unit::Partnership(cpp.id), cpp.name)
+                }
+                (None, _) => (Unit::Scotland, "Scotland".to_owned()),
+            };
+            let questionnaire = questionnaire(&db, &wave).await?;
+            record(
+                &url,
+                &db,
+                &actor,
+                usage::RELEASE,
+                &format!("wave \"{}\" for {name}", wave.name),
+            )
+            .await?;
+            let request = release::ReleaseRequest {
+                wave_id: wave.id,
+                unit,
+                questionnaire,
+                by: release::Releaser {
+                    staff_id: None,
+                    name: actor.clone(),
                 },
-            )
-        })?;
-    let name = format!("{}@{} (stored)", stored.questionnaire_id, stored.version);
-    let questionnaire = survey_defs::load_str(&name, &stored.source)
-        .map_err(|e| {
-            Failure::new(
-                OTHER,
-                format!("the stored questionnaire does not load: {e}"),
-            )
-        })?
-        .questionnaire;
-    let questionnaire = Arc::new(questionnaire);
-
-    let scope = if cli.cpps.is_empty() {
-        Scope::National
-    } else {
-        let known = source::cpps(&db).await.map_err(db_failure)?;
-        let mut ids = Vec::new();
-        for code in &cli.cpps {
-            let cpp = known
-                .iter()
-                .find(|c| c.gss_code.eq_ignore_ascii_case(code.trim()))
-                .ok_or_else(|| {
-                    Failure::new(
-                        NOTHING,
-                        format!(
-                            "there is no partnership with code {code}; codes look like S12000033"
-                        ),
-                    )
-                })?;
-            ids.push(cpp.id);
-        }
-        Scope::Cpps(ids)
-    };
-    let filter = match &scope {
-        Scope::Cpps(ids) => Some(ids.clone()),
-        Scope::National => None,
-    };
-    record_use(&cli, &db, &stored).await?;
-
-    if let Some(path) = &cli.dump_answers {
-        let file = std::fs::File::create(path)
-            .map_err(|e| Failure::new(OUTPUT, format!("cannot write {}: {e}", path.display())))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let rows = crate::decoded::write_long_csv(
-            &db,
-            stored.id,
-            &questionnaire,
-            filter.as_deref(),
-            &mut out,
-        )
-        .await
-        .map_err(|e| match e {
-            crate::decoded::DumpError::Database(e) => db_failure(e),
-            crate::decoded::DumpError::Io(e) => {
-                Failure::new(OUTPUT, format!("cannot write {}: {e}", path.display()))
+                today: chrono::Utc::now().date_naive(),
+            };
+            let bar = progress_bar();
+            let report = |p: Progress| report(bar.as_ref(), p);
+            let start = Instant::now();
+            let made = release::make(&db, &request, &report).await;
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
             }
-        })?;
-        println!("{rows} answer rows written to {}", path.display());
-        return Ok(());
-    }
-    if cli.aggregate_only {
-        let start = Instant::now();
-        let (responses, cells) =
-            crate::decoded::aggregate_only(&db, stored.id, &questionnaire, filter.as_deref())
+            let made = made.map_err(release_failure)?;
+            println!(
+                "release {} of wave \"{}\" for {name}: id {}, {} cells, {} suppressed, in {:.2} s",
+                made.release.number,
+                wave.name,
+                made.release.id,
+                made.cells,
+                made.suppressed,
+                start.elapsed().as_secs_f64()
+            );
+            for f in &made.release.files {
+                println!("  {}  {:>10}  {}", f.sha256, f.size, f.name);
+            }
+            Ok(())
+        }
+        Command::Write { release, out } => {
+            check_writable_dir(&out)?;
+            record(
+                &url,
+                &db,
+                &actor,
+                usage::WRITE_RELEASE,
+                &format!("release {release} to {}", out.display()),
+            )
+            .await?;
+            let info = release::write_to_dir(&db, release, &out)
+                .await
+                .map_err(release_failure)?;
+            println!(
+                "wrote release {} ({} {}) to {}: {} files, each matching its SHA-256",
+                info.id,
+                info.unit,
+                info.number,
+                out.display(),
+                info.files.len()
+            );
+            Ok(())
+        }
+        Command::List { wave } => {
+            let wave = match wave {
+                Some(name) => Some(find_wave(&db, &name).await?),
+                None => None,
+            };
+            let releases = release::list(&db, wave.as_ref().map(|w| w.id))
                 .await
                 .map_err(db_failure)?;
-        println!(
-            "aggregated {responses} responses into {cells} non-zero counts in {:.3} s",
-            start.elapsed().as_secs_f64()
-        );
-        return Ok(());
+            if releases.is_empty() {
+                println!("no releases");
+            }
+            for r in releases {
+                println!(
+                    "id {:>4}  wave {:>3}  {:<10} release {:>2}  {}  by {}",
+                    r.id,
+                    r.wave_id,
+                    r.unit,
+                    r.number,
+                    r.released_at.format("%Y-%m-%d %H:%M UTC"),
+                    r.released_by
+                );
+            }
+            Ok(())
+        }
+        Command::DumpAnswers { wave, cpps, out } => {
+            let (wave, filter) = closed_scope(&db, &wave, &cpps).await?;
+            let questionnaire = questionnaire(&db, &wave).await?;
+            record(
+                &url,
+                &db,
+                &actor,
+                usage::DUMP_ANSWERS,
+                &format!(
+                    "every answer of wave \"{}\" for {} to {}",
+                    wave.name,
+                    scope_text(&cpps),
+                    out.display()
+                ),
+            )
+            .await?;
+            let file = std::fs::File::create(&out).map_err(|e| {
+                Failure::new(OUTPUT, format!("cannot write {}: {e}", out.display()))
+            })?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+            let rows = crate::decoded::write_long_csv(
+                &db,
+                wave.id,
+                &questionnaire,
+                filter.as_deref(),
+                &mut writer,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::decoded::DumpError::Database(e) => db_failure(e),
+                crate::decoded::DumpError::Io(e) => {
+                    Failure::new(OUTPUT, format!("cannot write {}: {e}", out.display()))
+                }
+            })?;
+            println!("{rows} answer rows written to {}", out.display());
+            Ok(())
+        }
+        Command::AggregateOnly { wave, cpps } => {
+            let (wave, filter) = closed_scope(&db, &wave, &cpps).await?;
+            let questionnaire = questionnaire(&db, &wave).await?;
+            record(
+                &url,
+                &db,
+                &actor,
+                usage::COUNT_ONLY,
+                &format!(
+                    "counts only of wave \"{}\" for {}",
+                    wave.name,
+                    scope_text(&cpps)
+                ),
+            )
+            .await?;
+            let start = Instant::now();
+            let (responses, cells) =
+                crate::decoded::aggregate_only(&db, wave.id, &questionnaire, filter.as_deref())
+                    .await
+                    .map_err(db_failure)?;
+            println!(
+                "aggregated {responses} responses into {cells} non-zero counts in {:.3} s",
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
     }
+}
 
-    let request = ExportRequest {
-        version_id: stored.id,
-        questionnaire,
-        scope,
-        rule: Rule {
-            threshold: cli.threshold,
-            ..Rule::default()
-        },
-    };
-    let bar = std::io::stdout()
+fn scope_text(cpps: &[String]) -> String {
+    if cpps.is_empty() {
+        "every partnership".to_owned()
+    } else {
+        cpps.iter()
+            .map(|c| c.trim().to_uppercase())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn progress_bar() -> Option<ProgressBar> {
+    std::io::stdout()
         .is_terminal()
         .then(|| ProgressBar::new(0))
         .inspect(|bar| {
@@ -240,106 +363,142 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             {
                 bar.set_style(style.progress_chars("=> "));
             }
-        });
-    let report = |p: Progress| {
-        if let Some(bar) = &bar {
-            let (msg, done, total) = match p {
-                Progress::Reading { done, total } => ("reading", done, total),
-                Progress::Suppressing { done, total } => ("suppressing", done as u64, total as u64),
-            };
-            bar.set_message(msg);
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    };
-    let start = Instant::now();
-    let result = crate::export_with_progress(&db, &request, &report).await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let export = result.map_err(|e| match e {
-        ExportError::Database(e) => db_failure(e),
-        e @ (ExportError::UnknownCpp(_) | ExportError::NoData) => {
-            Failure::new(NOTHING, e.to_string())
-        }
-        e @ ExportError::Disclosure(_) => Failure::new(AUDIT, format!("{e}; nothing was written")),
-        e @ ExportError::Offload(_) => Failure::new(OTHER, format!("{e}; nothing was written")),
-    })?;
-    let Some(dir) = &cli.out else {
-        return Ok(());
-    };
-    export
-        .write_to_dir(dir)
-        .map_err(|e| Failure::new(OUTPUT, e.to_string()))?;
-    let cells: usize = export
-        .units
-        .iter()
-        .flat_map(|u| u.tables.iter())
-        .map(|t| t.cells())
-        .sum();
-    let hidden: usize = export
-        .units
-        .iter()
-        .flat_map(|u| u.tables.iter())
-        .map(|t| t.suppressed())
-        .sum();
-    println!(
-        "exported {} responses ({} partial) from {} partnership(s): {cells} cells, {hidden} suppressed, in {:.2} s, to {}",
-        export.responses(),
-        export.partial(),
-        export.cpp_units().count(),
-        start.elapsed().as_secs_f64(),
-        dir.display()
-    );
-    Ok(())
+        })
 }
 
-/// Appends this run to the audit log before anything about pupils is read:
-/// what was asked for (scope, questionnaire version, output or dump file),
-/// as the operating-system user who ran it. A database opened read-only
-/// (`sqlite://FILE?mode=ro`) gets a writable connection of its own for this
-/// one entry.
-async fn record_use(
-    cli: &Cli,
+fn report(bar: Option<&ProgressBar>, p: Progress) {
+    if let Some(bar) = bar {
+        let (msg, done, total) = match p {
+            Progress::Reading { done, total } => ("reading", done, total),
+            Progress::Suppressing { done, total } => ("suppressing", done as u64, total as u64),
+        };
+        bar.set_message(msg);
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+}
+
+fn release_failure(e: ReleaseError) -> Failure {
+    let code = match &e {
+        ReleaseError::Database(_) => DATABASE,
+        ReleaseError::UnknownWave(_)
+        | ReleaseError::UnknownCpp(_)
+        | ReleaseError::UnknownRelease(_)
+        | ReleaseError::UnknownFile { .. }
+        | ReleaseError::NoData(_)
+        | ReleaseError::Unchanged(_) => NOTHING,
+        ReleaseError::NoWindow(_)
+        | ReleaseError::FieldworkOpen { .. }
+        | ReleaseError::SittingsOpen { .. }
+        | ReleaseError::StillStoring { .. }
+        | ReleaseError::PartnershipsFirst(_)
+        | ReleaseError::RuleChanged
+        | ReleaseError::Refused(_) => REFUSED,
+        ReleaseError::Output(_) => OUTPUT,
+        ReleaseError::Damaged { .. }
+        | ReleaseError::BadRule(_)
+        | ReleaseError::Prior(_)
+        | ReleaseError::Export(_) => OTHER,
+    };
+    Failure::new(code, e.to_string())
+}
+
+async fn find_wave(db: &DatabaseConnection, name: &str) -> Result<WaveInfo, Failure> {
+    release::wave_by_name(db, name.trim())
+        .await
+        .map_err(release_failure)?
+        .ok_or_else(|| {
+            Failure::new(
+                NOTHING,
+                format!("there is no wave called \"{name}\"; `server wave list` lists them"),
+            )
+        })
+}
+
+async fn find_cpps(db: &DatabaseConnection, codes: &[String]) -> Result<Vec<CppInfo>, Failure> {
+    let known = source::cpps(db).await.map_err(db_failure)?;
+    codes
+        .iter()
+        .map(|code| {
+            known
+                .iter()
+                .find(|c| c.gss_code.eq_ignore_ascii_case(code.trim()))
+                .cloned()
+                .ok_or_else(|| {
+                    Failure::new(
+                        NOTHING,
+                        format!(
+                            "there is no partnership with code {code}; codes look like S12000033"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The wave and the partnerships chosen (all when none), after checking
+/// that fieldwork is over in each.
+async fn closed_scope(
     db: &DatabaseConnection,
-    stored: &source::StoredVersion,
+    wave: &str,
+    codes: &[String],
+) -> Result<(WaveInfo, Option<Vec<i32>>), Failure> {
+    let wave = find_wave(db, wave).await?;
+    let chosen = if codes.is_empty() {
+        source::cpps(db).await.map_err(db_failure)?
+    } else {
+        find_cpps(db, codes).await?
+    };
+    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
+    for cpp in &chosen {
+        match release::check_fieldwork_over(db, wave.id, cpp, today, now).await {
+            Ok(()) | Err(ReleaseError::NoWindow(_)) if codes.is_empty() => {}
+            Ok(()) => {}
+            Err(e) => return Err(release_failure(e)),
+        }
+    }
+    let filter = (!codes.is_empty()).then(|| chosen.iter().map(|c| c.id).collect());
+    Ok((wave, filter))
+}
+
+/// The wave's questionnaire version, loaded from its stored source.
+async fn questionnaire(
+    db: &DatabaseConnection,
+    wave: &WaveInfo,
+) -> Result<Arc<survey_defs::Questionnaire>, Failure> {
+    let stored = source::stored_version(db, wave.version_id)
+        .await
+        .map_err(db_failure)?
+        .ok_or_else(|| Failure::new(NOTHING, "the wave's questionnaire version is missing"))?;
+    let name = format!("{}@{} (stored)", stored.questionnaire_id, stored.version);
+    let loaded = survey_defs::load_str(&name, &stored.source).map_err(|e| {
+        Failure::new(
+            OTHER,
+            format!("the stored questionnaire does not load: {e}"),
+        )
+    })?;
+    Ok(Arc::new(loaded.questionnaire))
+}
+
+/// Appends this run to the audit log before anything about pupils is read.
+/// A database opened read-only (`sqlite://FILE?mode=ro`) gets a writable
+/// connection of its own for this one entry.
+async fn record(
+    url: &str,
+    db: &DatabaseConnection,
+    actor: &str,
+    action: &str,
+    detail: &str,
 ) -> Result<(), Failure> {
-    let scope = if cli.cpps.is_empty() {
-        "every partnership and Scotland".to_owned()
-    } else {
-        let codes: Vec<String> = cli.cpps.iter().map(|c| c.trim().to_uppercase()).collect();
-        codes.join(", ")
-    };
-    let what = format!(
-        "{}@{} (version id {}) for {scope}",
-        stored.questionnaire_id, stored.version, stored.id
-    );
-    let (action, detail) = if let Some(path) = &cli.dump_answers {
-        (
-            usage::DUMP_ANSWERS,
-            format!("every answer of {what} to {}", path.display()),
-        )
-    } else if cli.aggregate_only {
-        (usage::COUNT_ONLY, format!("counts only of {what}"))
-    } else {
-        let to = cli
-            .out
-            .as_ref()
-            .map_or_else(String::new, |dir| format!(" to {}", dir.display()));
-        (
-            usage::EXPORT,
-            format!("{what} at threshold {}{to}", cli.threshold),
-        )
-    };
-    let actor = usage::actor(usage::os_user().as_deref());
-    let written = match usage::writable_url(&cli.database_url) {
+    let written = match usage::writable_url(url) {
         Some(url) => {
             let writable = connect(&url).await?;
-            let written = usage::record(&writable, &actor, action, &detail).await;
+            let written = usage::record(&writable, actor, action, detail).await;
             let _ = writable.close().await;
             written
         }
-        None => usage::record(db, &actor, action, &detail).await,
+        None => usage::record(db, actor, action, detail).await,
     };
     written.map_err(|e| {
         Failure::new(

@@ -26,7 +26,7 @@ pub enum DumpError {
 /// Writes the long-format CSV; returns the number of rows.
 pub async fn write_long_csv(
     db: &DatabaseConnection,
-    version_id: i32,
+    wave_id: i32,
     q: &Questionnaire,
     cpp_ids: Option<&[i32]>,
     out: &mut dyn Write,
@@ -37,7 +37,7 @@ pub async fn write_long_csv(
     let mut failed: Option<io::Error> = None;
     source::each_response(
         db,
-        version_id,
+        wave_id,
         cpp_ids,
         |row| {
             if failed.is_some() {
@@ -92,12 +92,12 @@ pub async fn write_long_csv(
 /// or output. Returns the responses read and the number of non-zero counts.
 pub async fn aggregate_only(
     db: &DatabaseConnection,
-    version_id: i32,
+    wave_id: i32,
     q: &Arc<Questionnaire>,
     cpp_ids: Option<&[i32]>,
 ) -> Result<(u64, usize), DbErr> {
     let layout = Layout::new(q);
-    let (tallies, read) = source::tally(db, version_id, cpp_ids, q, &layout, &|_| {}).await?;
+    let (tallies, read) = source::tally(db, wave_id, cpp_ids, q, &layout, &|_| {}).await?;
     let units = tallies.units;
     let cells = units
         .values()

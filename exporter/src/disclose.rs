@@ -10,6 +10,10 @@
 //! - sex All = the sum of the sex categories, "Not stated" included (for every
 //!   stage level and category);
 //! - the partnership's All/All cell = the sum of its schools (per category);
+//! - a school's cell = the sum of its stages, and the partnership's cell of
+//!   a stage (sex All) = the sum of its schools at that stage: each school's
+//!   rows by stage are published too, in its school report
+//!   ([`crate::school_report`]), and so are protected in the same problem;
 //! - base = the sum of the categories, wherever every pupil falls in exactly
 //!   one category (all kinds but multiple choice).
 
@@ -18,8 +22,29 @@ use std::collections::HashMap;
 use survey_defs::Stage;
 
 use crate::aggregate::UnitTally;
+use crate::layout::ALL;
 use crate::layout::{Layout, StageLevel, TableDef};
-use crate::suppress::{CellId, Exposure, Problem, ProblemError, Rule, audit_exact, suppress};
+use crate::prior::{CellKey, RATES, UnitPrior};
+use crate::suppress::{
+    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, suppress_forcing,
+};
+
+/// Earlier releases of the same unit, which force cells hidden in a new one
+/// (see [`crate::prior`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Earlier<'a> {
+    pub prior: &'a UnitPrior,
+    /// The seed code of each of the unit's schools, by index.
+    pub seeds: &'a [String],
+}
+
+impl Earlier<'_> {
+    fn school(&self, school: Option<usize>) -> String {
+        school
+            .and_then(|s| self.seeds.get(s))
+            .map_or_else(|| ALL.to_owned(), Clone::clone)
+    }
+}
 
 /// One published row group: a breakdown position with every category and the
 /// base (last).
@@ -146,9 +171,35 @@ impl Builder {
         Ok(())
     }
 
-    /// Suppresses, audits, and returns the lines with their hidden flags.
-    fn solve(mut self, rule: &Rule, name: &str) -> Result<Vec<Line>, DiscloseError> {
-        let pattern = suppress(&self.problem, rule);
+    /// Which cells earlier releases force hidden: `key` names a line's cell.
+    fn forced(
+        &self,
+        earlier: Option<Earlier<'_>>,
+        rule: &Rule,
+        key: impl Fn(&Line, usize) -> CellKey,
+    ) -> Vec<bool> {
+        let mut forced = vec![false; self.problem.len()];
+        let Some(earlier) = earlier else {
+            return forced;
+        };
+        for (line, ids) in &self.lines {
+            for (k, id) in ids.iter().enumerate() {
+                let value = u64::from(line.counts[k]);
+                forced[id.index()] = earlier.prior.forces(&key(line, k), value, rule.threshold);
+            }
+        }
+        forced
+    }
+
+    /// Suppresses (with `forced` cells hidden whatever their value), audits,
+    /// and returns the lines with their hidden flags.
+    fn solve(
+        mut self,
+        rule: &Rule,
+        name: &str,
+        forced: &[bool],
+    ) -> Result<Vec<Line>, DiscloseError> {
+        let pattern = suppress_forcing(&self.problem, rule, forced);
         audit_exact(&self.problem, &pattern).map_err(|exposure| DiscloseError::Audit {
             table: name.to_owned(),
             exposure,
@@ -239,6 +290,7 @@ pub fn publish_table(
     table: usize,
     rule: &Rule,
     name: &str,
+    earlier: Option<Earlier<'_>>,
 ) -> Result<PublishedTable, DiscloseError> {
     let t = &layout.tables[table];
     let inconsistent = |source| DiscloseError::Inconsistent {
@@ -250,6 +302,7 @@ pub fn publish_table(
     let at = grid(&mut b, tally, layout, t, &levels).map_err(inconsistent)?;
     // Schools whose pupils can be in this table, in the caller's order.
     let mut rows = Vec::new();
+    let mut by_stage: std::collections::BTreeMap<Stage, Vec<usize>> = Default::default();
     for (index, s) in schools.iter().enumerate() {
         let Some(school) = s.map(|s| &tally.schools[s]) else {
             continue;
@@ -263,19 +316,65 @@ pub fn publish_table(
             continue;
         }
         let counts = school.slots[t.offset..t.offset + t.width()].to_vec();
-        rows.push(b.line(Some(index), StageLevel::All, None, counts));
+        let row = b.line(Some(index), StageLevel::All, None, counts);
+        rows.push(row);
+        // The school by stage, for its report: the same problem, so that
+        // the school's cells and the partnership's are protected together.
+        // A school with pupils at one stage only has one row, which is
+        // that stage's.
+        let stages: Vec<Stage> = t
+            .stages
+            .iter()
+            .filter(|s| school.responses[*s as usize] > 0)
+            .collect();
+        if let [only] = stages[..] {
+            by_stage.entry(only).or_default().push(row);
+            continue;
+        }
+        let mut stage_rows = Vec::new();
+        for stage in stages {
+            let counts = school.stage(stage)[t.offset..t.offset + t.width()].to_vec();
+            let line = b.line(Some(index), StageLevel::Stage(stage), None, counts);
+            by_stage.entry(stage).or_default().push(line);
+            stage_rows.push(line);
+        }
+        for slot in 0..t.width() {
+            b.relate(row, &stage_rows, slot).map_err(inconsistent)?;
+        }
     }
-    if let Some(&total) = at.get(&(StageLevel::All, layout.sexes.len())) {
+    let sexes = layout.sexes.len();
+    if let Some(&total) = at.get(&(StageLevel::All, sexes)) {
         for slot in 0..t.width() {
             b.relate(total, &rows, slot).map_err(inconsistent)?;
+        }
+    }
+    for (stage, lines) in &by_stage {
+        if let Some(&total) = at.get(&(StageLevel::Stage(*stage), sexes)) {
+            for slot in 0..t.width() {
+                b.relate(total, lines, slot).map_err(inconsistent)?;
+            }
         }
     }
     if t.additive {
         b.additive().map_err(inconsistent)?;
     }
+    let forced = b.forced(earlier, rule, |line, k| CellKey {
+        school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
+        stage: line.stage.as_str().to_owned(),
+        sex: line
+            .sex
+            .map_or(ALL, |s| layout.sexes[s].code.as_str())
+            .to_owned(),
+        table: t.id.clone(),
+        option: t
+            .categories
+            .get(k)
+            .map_or(ALL, |c| c.code.as_str())
+            .to_owned(),
+    });
     Ok(PublishedTable {
         table,
-        lines: b.solve(rule, name)?,
+        lines: b.solve(rule, name, &forced)?,
     })
 }
 
@@ -288,6 +387,7 @@ pub fn publish_rates(
     schools: &[(Option<usize>, [u32; 7])],
     rule: &Rule,
     name: &str,
+    earlier: Option<Earlier<'_>>,
 ) -> Result<Vec<RateLine>, DiscloseError> {
     let inconsistent = |source| DiscloseError::Inconsistent {
         table: name.to_owned(),
@@ -357,7 +457,14 @@ pub fn publish_rates(
         }
         .map_err(inconsistent)?;
     }
-    let lines = b.solve(rule, name)?;
+    let forced = b.forced(earlier, rule, |line, _| CellKey {
+        school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
+        stage: line.stage.as_str().to_owned(),
+        sex: ALL.to_owned(),
+        table: RATES.to_owned(),
+        option: ALL.to_owned(),
+    });
+    let lines = b.solve(rule, name, &forced)?;
     Ok(lines
         .into_iter()
         .zip(rolls)
@@ -431,6 +538,7 @@ mod tests {
             table,
             &Rule::default(),
             "q_sex",
+            None,
         )
         .unwrap();
         let all = lines_for(&p, StageLevel::All, None);
@@ -442,10 +550,22 @@ mod tests {
         let schools: u32 = p
             .lines
             .iter()
-            .filter(|l| l.school.is_some())
+            .filter(|l| l.school.is_some() && l.stage == StageLevel::All)
             .map(|l| l.base().0)
             .sum();
         assert_eq!(schools, all.base().0);
+        // Each school's stages add up to the school, and each stage's
+        // schools to the partnership's stage.
+        for stage in [Stage::P5, Stage::P6, Stage::S1, Stage::S3] {
+            let at_stage: u32 = p
+                .lines
+                .iter()
+                .filter(|l| l.school.is_some() && l.stage == StageLevel::Stage(stage))
+                .map(|l| l.base().0)
+                .sum();
+            assert_eq!(at_stage, 40, "{stage:?}");
+            assert_eq!(lines_for(&p, StageLevel::Stage(stage), None).base().0, 40);
+        }
         assert_eq!(all.base().0, 160);
         // Categories add to the base on every line.
         for l in &p.lines {
@@ -467,6 +587,7 @@ mod tests {
             table,
             &Rule::default(),
             "q_sex",
+            None,
         )
         .unwrap();
         for l in &p.lines {
@@ -489,7 +610,7 @@ mod tests {
             (Some(1), [0, 0, 0, 50, 0, 45, 3]),
             (None, [20, 20, 20, 0, 0, 0, 0]),
         ];
-        let lines = publish_rates(&t, &rolls, &Rule::default(), "rates").unwrap();
+        let lines = publish_rates(&t, &rolls, &Rule::default(), "rates", None).unwrap();
         let total = lines
             .iter()
             .find(|l| l.school.is_none() && l.stage == StageLevel::All)

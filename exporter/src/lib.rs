@@ -17,10 +17,14 @@ pub mod disclose;
 pub mod layout;
 pub mod offload;
 pub mod output;
+pub mod prior;
+pub mod release;
 pub mod report;
+pub mod school_report;
 pub mod source;
 pub mod spreadsheet;
 pub mod suppress;
+pub mod trends;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -49,13 +53,18 @@ pub enum Scope {
 /// What to export.
 #[derive(Debug, Clone)]
 pub struct ExportRequest {
-    /// The `questionnaire_version` row the responses belong to.
+    /// The wave whose responses are counted.
+    pub wave_id: i32,
+    /// The wave's `questionnaire_version` row.
     pub version_id: i32,
     /// That version, loaded (the server has it in its catalogue; the command
     /// line loads it from the row's stored source).
     pub questionnaire: Arc<Questionnaire>,
     pub scope: Scope,
     pub rule: Rule,
+    /// Earlier releases of the same wave, whose cells the new results must
+    /// not differ from by a small amount (see [`prior`]).
+    pub prior: prior::Prior,
 }
 
 /// Why an export could not be made. Nothing has been written when one is returned.
@@ -102,6 +111,7 @@ pub struct UnitResult {
 pub struct Export {
     pub questionnaire: Arc<Questionnaire>,
     pub version_id: i32,
+    pub wave_id: i32,
     pub layout: Layout,
     pub rule: Rule,
     pub generated_at: DateTime<Utc>,
@@ -165,13 +175,13 @@ pub async fn export_with_progress(
         Scope::Cpps(_) => Some(cpps.iter().map(|c| c.id).collect()),
     };
     let schools = source::schools(db, filter.as_deref()).await?;
-    let total = source::count_responses(db, request.version_id, filter.as_deref()).await?;
+    let total = source::count_responses(db, request.wave_id, filter.as_deref()).await?;
 
     let layout = Layout::new(q);
     progress(Progress::Reading { done: 0, total });
     let (tallies, _) = source::tally(
         db,
-        request.version_id,
+        request.wave_id,
         filter.as_deref(),
         &request.questionnaire,
         &layout,
@@ -198,6 +208,8 @@ pub async fn export_with_progress(
             rows,
             rolls,
             name: cpp.gss_code.clone(),
+            seeds: unit_schools.iter().map(|s| s.seed_code.clone()).collect(),
+            prior: request.prior.unit(&cpp.gss_code).cloned(),
         });
         units.push(UnitResult {
             cpp: Some(cpp.clone()),
@@ -233,13 +245,20 @@ pub async fn export_with_progress(
     }
     let national = matches!(request.scope, Scope::National);
     if national {
-        let scotland = national::publish(&plans, &units, &layout)?;
+        let scotland = national::publish(
+            &plans,
+            &units,
+            &layout,
+            request.prior.unit(layout::ALL),
+            &request.rule,
+        )?;
         units.push(scotland);
     }
 
     Ok(Export {
         questionnaire: request.questionnaire.clone(),
         version_id: request.version_id,
+        wave_id: request.wave_id,
         layout,
         rule: request.rule,
         generated_at: Utc::now(),
@@ -259,6 +278,19 @@ struct UnitPlan {
     /// Tally row and roll of each school in the response-rate table.
     rolls: Vec<(Option<usize>, [u32; 7])>,
     name: String,
+    /// Seed code of each published school, in publication order.
+    seeds: Vec<String>,
+    /// Earlier releases of this partnership.
+    prior: Option<prior::UnitPrior>,
+}
+
+impl UnitPlan {
+    fn earlier(&self) -> Option<disclose::Earlier<'_>> {
+        self.prior.as_ref().map(|prior| disclose::Earlier {
+            prior,
+            seeds: &self.seeds,
+        })
+    }
 }
 
 /// A partnership's schools in publication order, the tally row of each,
@@ -355,12 +387,19 @@ fn publish_all(
                                 table,
                                 rule,
                                 &name,
+                                plan.earlier(),
                             )
                             .map(Job::Table)
                         } else {
                             let name = format!("{} response rates", plan.name);
-                            disclose::publish_rates(&plan.tally, &plan.rolls, rule, &name)
-                                .map(Job::Rates)
+                            disclose::publish_rates(
+                                &plan.tally,
+                                &plan.rolls,
+                                rule,
+                                &name,
+                                plan.earlier(),
+                            )
+                            .map(Job::Rates)
                         };
                         if let Err(e) = &result
                             && let Ok(mut f) = failed.lock()

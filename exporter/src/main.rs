@@ -1,5 +1,5 @@
-//! `exporter`: aggregated, suppressed results of one questionnaire version,
-//! written as files into one directory (see [`exporter::cli`]).
+//! `exporter`: makes and records releases of a wave's results, and writes
+//! stored releases into a directory (see [`exporter::cli`]).
 
 use std::process::ExitCode;
 

@@ -18,18 +18,25 @@
 //! Scotland cell is hidden whenever one partnership hides its part, which
 //! mostly touches the finest breakdowns (single stage by a small sex
 //! category); Scotland's stage-by-sex totals of common answers are published.
+//!
+//! A Scotland release that follows an earlier one also hides every cell the
+//! earlier one hid or whose count changed by less than the threshold (see
+//! [`crate::prior`]).
 
 use std::collections::HashMap;
 
 use crate::aggregate::UnitTally;
 use crate::disclose::{DiscloseError, Line, PublishedTable, RateLine};
-use crate::layout::{Layout, StageLevel};
-use crate::{UnitPlan, UnitResult};
+use crate::layout::{ALL, Layout, StageLevel};
+use crate::prior::{CellKey, RATES, UnitPrior};
+use crate::{Rule, UnitPlan, UnitResult};
 
 pub(crate) fn publish(
     plans: &[UnitPlan],
     units: &[UnitResult],
     layout: &Layout,
+    prior: Option<&UnitPrior>,
+    rule: &Rule,
 ) -> Result<UnitResult, DiscloseError> {
     let mut tables = Vec::with_capacity(layout.tables.len());
     for table in 0..layout.tables.len() {
@@ -59,6 +66,28 @@ pub(crate) fn publish(
                 }
             }
         }
+        if let Some(prior) = prior {
+            let def = &layout.tables[table];
+            for line in &mut lines {
+                for k in 0..line.counts.len() {
+                    let key = CellKey {
+                        school: ALL.to_owned(),
+                        stage: line.stage.as_str().to_owned(),
+                        sex: line
+                            .sex
+                            .map_or(ALL, |s| layout.sexes[s].code.as_str())
+                            .to_owned(),
+                        table: def.id.clone(),
+                        option: def
+                            .categories
+                            .get(k)
+                            .map_or(ALL, |c| c.code.as_str())
+                            .to_owned(),
+                    };
+                    line.hidden[k] |= prior.forces(&key, u64::from(line.counts[k]), rule.threshold);
+                }
+            }
+        }
         tables.push(PublishedTable { table, lines });
     }
 
@@ -82,6 +111,16 @@ pub(crate) fn publish(
                 t.roll += line.roll;
                 t.hidden |= line.hidden;
             }
+        }
+        if let (Some(prior), Some(line)) = (prior, total.as_mut()) {
+            let key = CellKey {
+                school: ALL.to_owned(),
+                stage: level.as_str().to_owned(),
+                sex: ALL.to_owned(),
+                table: RATES.to_owned(),
+                option: ALL.to_owned(),
+            };
+            line.hidden |= prior.forces(&key, u64::from(line.responses), rule.threshold);
         }
         rates.extend(total);
     }

@@ -59,9 +59,56 @@ pub const RATES_HEADER: [&str; 9] = [
     "status",
 ];
 
-pub const CODEBOOK_HEADER: [&str; 11] = [
-    "record", "id", "parent", "kind", "code", "label", "stages", "module", "theme", "flags", "note",
+pub const CODEBOOK_HEADER: [&str; 12] = [
+    "record",
+    "id",
+    "parent",
+    "kind",
+    "code",
+    "label",
+    "stages",
+    "module",
+    "theme",
+    "flags",
+    "note",
+    "wording_sha256",
 ];
+
+/// The SHA-256 of what a question asks: its kind, its wording and its
+/// options' codes and labels, in the questionnaire's default language. Two
+/// waves' results of a question compare only when this is the same.
+pub fn wording_hash(question: &survey_defs::Question, locale: &survey_defs::Locale) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(question.kind().as_str().as_bytes());
+    hash.update(b"\n");
+    hash.update(question.text(locale).as_bytes());
+    for option in question.options() {
+        hash.update(b"\n");
+        hash.update(option.code().as_str().as_bytes());
+        hash.update(b"=");
+        hash.update(option.label(locale).as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The SHA-256 of an indicator's definition: its rule and the wording of
+/// every question scored into it.
+fn indicator_hash(q: &Questionnaire, indicator: survey_defs::Indicator, rule: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let locale = q.default_locale();
+    let mut hash = Sha256::new();
+    hash.update(rule.as_bytes());
+    for question in q.questions() {
+        if question.theme().indicator() == Some(indicator) {
+            hash.update(b"\n");
+            hash.update(question.id().as_str().as_bytes());
+            hash.update(b"=");
+            hash.update(wording_hash(question, locale).as_bytes());
+        }
+    }
+    hex::encode(hash.finalize())
+}
 
 /// The status of a suppressed cell, the same for every reason.
 pub const SUPPRESSED: &str = "c";
@@ -267,57 +314,77 @@ impl Export {
         let locale = q.default_locale();
         let mut w = csv_writer(out)?;
         write_row(&mut w, CODEBOOK_HEADER).map_err(csv_io)?;
-        let mut row = |cols: [&str; 11]| write_row(&mut w, cols).map_err(csv_io);
+        let mut row = |cols: [&str; 11], wording: &str| {
+            let mut all = [""; 12];
+            all[..11].copy_from_slice(&cols);
+            all[11] = wording;
+            write_row(&mut w, all).map_err(csv_io)
+        };
         let version = q.version().to_string();
         let note = format!("version {} sha256 {}", q.version(), q.content_hash());
-        row([
-            "questionnaire",
-            q.id().as_str(),
+        row(
+            [
+                "questionnaire",
+                q.id().as_str(),
+                "",
+                "",
+                &version,
+                q.title(locale),
+                &stages_text(q.stages()),
+                "",
+                "",
+                "",
+                &note,
+            ],
             "",
-            "",
-            &version,
-            q.title(locale),
-            &stages_text(q.stages()),
-            "",
-            "",
-            "",
-            &note,
-        ])?;
+        )?;
         for level in StageLevel::ALL {
-            row([
-                "stage",
-                level.as_str(),
+            row(
+                [
+                    "stage",
+                    level.as_str(),
+                    "",
+                    "",
+                    level.as_str(),
+                    level.as_str(),
+                    &stages_text(level.stages()),
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
                 "",
-                "",
-                level.as_str(),
-                level.as_str(),
-                &stages_text(level.stages()),
-                "",
-                "",
-                "",
-                "",
-            ])?;
+            )?;
         }
         for sex in &self.layout.sexes {
-            row([
-                "sex", &sex.code, "", "", &sex.code, &sex.label, "", "", "", "", "",
-            ])?;
+            row(
+                [
+                    "sex", &sex.code, "", "", &sex.code, &sex.label, "", "", "", "", "",
+                ],
+                "",
+            )?;
         }
-        row(["sex", ALL, "", "", ALL, "All pupils", "", "", "", "", ""])?;
+        row(
+            ["sex", ALL, "", "", ALL, "All pupils", "", "", "", "", ""],
+            "",
+        )?;
         for module in q.modules() {
-            row([
-                "module",
-                module.id().as_str(),
+            row(
+                [
+                    "module",
+                    module.id().as_str(),
+                    "",
+                    "",
+                    "",
+                    module.title(locale),
+                    "",
+                    "",
+                    "",
+                    if module.sensitive() { "sensitive" } else { "" },
+                    "",
+                ],
                 "",
-                "",
-                "",
-                module.title(locale),
-                "",
-                "",
-                "",
-                if module.sensitive() { "sensitive" } else { "" },
-                "",
-            ])?;
+            )?;
         }
         for question in q.questions() {
             let module = question.module().map(|m| m.as_str()).unwrap_or("");
@@ -331,19 +398,22 @@ impl Export {
                 .unwrap_or_default();
             let def =
                 &self.layout.tables[self.layout.question_table[usize::from(question.ordinal())]];
-            row([
-                "question",
-                question.id().as_str(),
-                "",
-                question.kind().as_str(),
-                "",
-                question.text(locale),
-                &stages,
-                module,
-                question.theme().as_str(),
-                if question.role().is_some() { "sex" } else { "" },
-                &routed,
-            ])?;
+            row(
+                [
+                    "question",
+                    question.id().as_str(),
+                    "",
+                    question.kind().as_str(),
+                    "",
+                    question.text(locale),
+                    &stages,
+                    module,
+                    question.theme().as_str(),
+                    if question.role().is_some() { "sex" } else { "" },
+                    &routed,
+                ],
+                &wording_hash(question, locale),
+            )?;
             for (i, category) in def.categories.iter().enumerate() {
                 let option = question.options().get(i);
                 let mut flags = Vec::new();
@@ -353,19 +423,22 @@ impl Export {
                 if option.is_some_and(|o| o.is_dont_know()) {
                     flags.push("dont_know");
                 }
-                row([
-                    "option",
-                    &format!("{}.{}", question.id(), category.code),
-                    question.id().as_str(),
+                row(
+                    [
+                        "option",
+                        &format!("{}.{}", question.id(), category.code),
+                        question.id().as_str(),
+                        "",
+                        &category.code,
+                        &category.label,
+                        "",
+                        "",
+                        "",
+                        &flags.join(" "),
+                        "",
+                    ],
                     "",
-                    &category.code,
-                    &category.label,
-                    "",
-                    "",
-                    "",
-                    &flags.join(" "),
-                    "",
-                ])?;
+                )?;
             }
         }
         for rule in q.scoring() {
@@ -380,19 +453,22 @@ impl Export {
                 rule.positive_at(),
                 rule.min_answered()
             );
-            row([
-                "indicator",
-                indicator.as_str(),
-                "",
-                "indicator",
-                "",
-                indicator.label(),
-                &def.map(|d| stages_text(d.stages)).unwrap_or_default(),
-                "",
-                indicator.as_str(),
-                "",
-                &note,
-            ])?;
+            row(
+                [
+                    "indicator",
+                    indicator.as_str(),
+                    "",
+                    "indicator",
+                    "",
+                    indicator.label(),
+                    &def.map(|d| stages_text(d.stages)).unwrap_or_default(),
+                    "",
+                    indicator.as_str(),
+                    "",
+                    &note,
+                ],
+                &indicator_hash(q, indicator, &note),
+            )?;
         }
         w.flush()
     }

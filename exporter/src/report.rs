@@ -26,7 +26,8 @@ const COLOURS: [&str; 8] = [
     "#1b4f72", "#2e86c1", "#85c1e9", "#f5b041", "#ca6f1e", "#7d3c98", "#52be80", "#99a3a4",
 ];
 
-fn esc(text: &str) -> String {
+/// Text escaped for HTML content and attribute values.
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -14,6 +14,7 @@ mod m20261201_000002_staff_sessions;
 mod m20261201_000003_waves;
 mod m20261201_000010_partnership_notices;
 mod m20261201_000011_fieldwork_in_waves;
+mod m20261202_000001_releases;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_waves::Migration),
             Box::new(m20261201_000010_partnership_notices::Migration),
             Box::new(m20261201_000011_fieldwork_in_waves::Migration),
+            Box::new(m20261202_000001_releases::Migration),
         ]
     }
 }

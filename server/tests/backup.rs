@@ -62,6 +62,7 @@ async fn fill(state: &AppState, ages: &[u64]) {
     for age in ages {
         response::ActiveModel {
             id: Set(server::store::pupil::random_id()),
+            wave_id: Set(None),
             questionnaire_version_id: Set(version),
             cpp_id: Set(cpp.id),
             school_id: Set(school.id),

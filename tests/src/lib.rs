@@ -472,3 +472,92 @@ pub async fn signed_in_staff(
     assert_eq!(response.status(), 303, "expected {email} to sign in");
     client
 }
+
+/// A stored release of `wave` for `cpp` (Scotland when `None`) with small
+/// files, `frequencies.csv` and a report per school of the partnership,
+/// written straight into the tables, for tests about who may download what.
+/// Returns its id.
+pub async fn stored_release(state: &AppState, wave: i32, cpp: Option<i32>) -> i32 {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Query};
+    use sha2::Digest;
+    let unit = match cpp {
+        Some(id) => {
+            server::store::schools::cpp(&state.db, id)
+                .await
+                .expect("reading the partnership")
+                .expect("the partnership")
+                .gss_code
+        }
+        None => "All".to_owned(),
+    };
+    let col = Alias::new;
+    let insert = Query::insert()
+        .into_table(col("result_release"))
+        .columns(
+            [
+                "wave_id",
+                "cpp_id",
+                "unit",
+                "number",
+                "rule",
+                "sources",
+                "released_by",
+                "released_at",
+                "manifest",
+            ]
+            .map(col),
+        )
+        .values_panic([
+            wave.into(),
+            cpp.into(),
+            unit.into(),
+            1.into(),
+            "{}".into(),
+            "".into(),
+            "test".into(),
+            chrono::Utc::now().into(),
+            "{}".into(),
+        ])
+        .returning_col(col("id"))
+        .to_owned();
+    let id: i32 = state
+        .db
+        .query_one(&insert)
+        .await
+        .expect("storing a release")
+        .expect("its id")
+        .try_get_by_index(0)
+        .expect("an id");
+    let mut files = vec![("frequencies.csv".to_owned(), b"cpp_code\r\n".to_vec())];
+    if let Some(cpp) = cpp {
+        for school in server::store::schools::schools_of_cpp(&state.db, cpp)
+            .await
+            .expect("reading the schools")
+        {
+            files.push((
+                exporter::school_report::file_name(&school.seed_code),
+                b"<!DOCTYPE html><title>Report</title>".to_vec(),
+            ));
+        }
+    }
+    for (name, bytes) in files {
+        let insert = Query::insert()
+            .into_table(col("result_release_file"))
+            .columns(["release_id", "name", "sha256", "size", "content"].map(col))
+            .values_panic([
+                id.into(),
+                name.into(),
+                hex::encode(sha2::Sha256::digest(&bytes)).into(),
+                (bytes.len() as i64).into(),
+                bytes.into(),
+            ])
+            .to_owned();
+        state
+            .db
+            .execute(&insert)
+            .await
+            .expect("storing a release's file");
+    }
+    id
+}

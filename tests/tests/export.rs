@@ -133,10 +133,12 @@ async fn a_synthetic_survey_exports_safe_tables_that_add_up() {
     assert_eq!(summary.responses, 2_500);
 
     let request = ExportRequest {
+        wave_id: summary.wave_id,
         version_id: entry.version_id,
         questionnaire: Arc::clone(&entry.questionnaire),
         scope: Scope::National,
         rule: Rule::default(),
+        prior: Default::default(),
     };
     let export = exporter::export(db, &request).await.expect("the export");
     let out = tempfile::tempdir().unwrap();
@@ -357,10 +359,20 @@ async fn an_export_with_no_responses_says_so() {
     let result = exporter::export(
         &app.state.db,
         &ExportRequest {
+            wave_id: tests::test_wave(
+                &app.state,
+                server::store::schools::all_cpps(&app.state.db)
+                    .await
+                    .unwrap()[0]
+                    .id,
+                entry.version_id,
+            )
+            .await,
             version_id: entry.version_id,
             questionnaire: Arc::clone(&entry.questionnaire),
             scope: Scope::National,
             rule: Rule::default(),
+            prior: Default::default(),
         },
     )
     .await;
@@ -409,7 +421,7 @@ async fn counting_from_the_file_matches_counting_from_the_stream() {
     let app = spawn_app().await;
     let db = &app.state.db;
     let entry = app.state.catalogue.find("wellbeing").unwrap();
-    synthesise(
+    let wave = synthesise(
         db,
         entry.version_id,
         &entry.questionnaire,
@@ -421,7 +433,8 @@ async fn counting_from_the_file_matches_counting_from_the_stream() {
         &|_| {},
     )
     .await
-    .unwrap();
+    .unwrap()
+    .wave_id;
     // Gaps in the table (as retention leaves), and one row with a stage
     // that is not P5 to S4, which both ways must skip and count as skipped.
     db.execute_unprepared(
@@ -451,20 +464,15 @@ async fn counting_from_the_file_matches_counting_from_the_stream() {
         .collect();
     let chosen: Vec<i32> = cpps.iter().copied().step_by(7).take(3).collect();
     for filter in [None, Some(chosen.as_slice())] {
-        let (fast, read) = source::tally(db, entry.version_id, filter, q, &layout, &|_| {})
+        let (fast, read) = source::tally(db, wave, filter, q, &layout, &|_| {})
             .await
             .unwrap();
         let mut aggregator = Aggregator::new(q, &layout);
         let mut bad = 0;
-        let streamed_rows = source::each_response(
-            db,
-            entry.version_id,
-            filter,
-            |row| aggregator.add(row),
-            || bad += 1,
-        )
-        .await
-        .unwrap();
+        let streamed_rows =
+            source::each_response(db, wave, filter, |row| aggregator.add(row), || bad += 1)
+                .await
+                .unwrap();
         for _ in 0..bad {
             aggregator.skip_bad_stage();
         }

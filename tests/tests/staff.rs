@@ -346,22 +346,6 @@ async fn every_staff_route_checks_role_and_scope() {
     .await
     .unwrap()
     .0;
-    // Responses in every partnership, so that each download has something
-    // to export.
-    let entry = app.state.catalogue.find("wellbeing").unwrap().clone();
-    server::services::synth::synthesise(
-        &app.state.db,
-        entry.version_id,
-        &entry.questionnaire,
-        &server::services::synth::SynthOptions {
-            pupils: 640,
-            seed: 5,
-            cpps: 32,
-        },
-        &|_| {},
-    )
-    .await
-    .unwrap();
     let admin_id = user(&app, "admin@council.scot", Role::Admin, None, None).await;
     user(
         &app,
@@ -400,14 +384,13 @@ async fn every_staff_route_checks_role_and_scope() {
     .await
     .unwrap();
 
-    let wave = tests::test_wave(
+    let wave_id = tests::test_wave(
         &app.state,
         own.cpp_id,
         app.state.catalogue.latest()[0].version_id,
     )
-    .await
-    .to_string();
-    let v = entry.version_id;
+    .await;
+    let wave = wave_id.to_string();
     let sitting_form: Vec<(&str, &str)> = vec![
         ("stage", "P6"),
         ("label", "Matrix"),
@@ -528,6 +511,7 @@ async fn every_staff_route_checks_role_and_scope() {
         far.id,
         [true, false, false, false],
     ));
+    let mut released = std::collections::HashMap::new();
     for (cpp, settings, exports) in [
         (
             own.cpp_id,
@@ -547,16 +531,35 @@ async fn every_staff_route_checks_role_and_scope() {
             owned(&[("signposting", "Childline | 0800 1111")]),
             settings,
         ));
-        routes.push(get(format!("/staff/cpps/{cpp}/export"), exports));
+        routes.push(get(format!("/staff/cpps/{cpp}/releases"), exports));
+        routes.push(get(format!("/staff/cpps/{cpp}/trends"), exports));
+        let release = tests::stored_release(&app.state, wave_id, Some(cpp)).await;
+        released.insert(cpp, release);
         routes.push(get(
-            format!("/staff/cpps/{cpp}/export/{v}/frequencies.csv"),
+            format!("/staff/releases/{release}/frequencies.csv"),
             exports,
         ));
     }
-    let admin_only = [true, false, false, false];
-    routes.push(get("/staff/export".into(), admin_only));
+    // A school's own report, from its partnership's release.
     routes.push(get(
-        format!("/staff/export/{v}/response_rates.csv"),
+        format!(
+            "/staff/schools/{}/results/{}",
+            own.school_id, released[&own.cpp_id]
+        ),
+        [true, true, false, true],
+    ));
+    routes.push(get(
+        format!(
+            "/staff/schools/{}/results/{}",
+            other_cpp_school.id, released[&other_cpp]
+        ),
+        [true, false, false, false],
+    ));
+    let admin_only = [true, false, false, false];
+    routes.push(get("/staff/releases".into(), admin_only));
+    let scotland = tests::stored_release(&app.state, wave_id, None).await;
+    routes.push(get(
+        format!("/staff/releases/{scotland}/frequencies.csv"),
         admin_only,
     ));
     routes.push(get("/staff/admin/users".into(), admin_only));
@@ -571,6 +574,12 @@ async fn every_staff_route_checks_role_and_scope() {
     routes.push(post(
         format!("/staff/admin/waves/{}", wave.id),
         owned(&[("name", wave.name.as_str())]),
+        admin_only,
+    ));
+    // Fieldwork is open: refused with a reason, after the role check.
+    routes.push(post(
+        format!("/staff/admin/waves/{}/releases", wave.id),
+        owned(&[("unit", "scotland")]),
         admin_only,
     ));
     routes.push(post(
@@ -815,7 +824,7 @@ async fn an_analyst_starts_at_their_exports_and_is_shown_no_link_they_cannot_use
     let analyst = StaffClient::signed_in(&app, "analyst@council.scot").await;
     let home = analyst.get("/staff").await;
     assert_eq!(home.status(), 303);
-    let exports = format!("/staff/cpps/{}/export", own.cpp_id);
+    let exports = format!("/staff/cpps/{}/releases", own.cpp_id);
     assert_eq!(home.headers()["location"], exports.as_str());
     let page = analyst.text(&exports).await;
     assert!(page.contains("CPP analyst"), "the role is named: {page}");
@@ -917,16 +926,25 @@ async fn failed_logins_are_throttled_without_revealing_which_accounts_exist() {
     user(&app, "known@school.scot", Role::Admin, None, None).await;
     let client = StaffClient::new(&app);
 
-    let started = Instant::now();
-    let known = client
-        .login("known@school.scot", "wrong password here")
-        .await;
-    let known_time = started.elapsed();
-    let started = Instant::now();
-    let unknown = client
-        .login("nobody@school.scot", "wrong password here")
-        .await;
-    let unknown_time = started.elapsed();
+    // The quickest of three tries each, alternated, so that a busy machine
+    // slowing one try does not decide the comparison.
+    let mut known_time = std::time::Duration::MAX;
+    let mut unknown_time = std::time::Duration::MAX;
+    let mut answers = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let known = client
+            .login("known@school.scot", "wrong password here")
+            .await;
+        known_time = known_time.min(started.elapsed());
+        let started = Instant::now();
+        let unknown = client
+            .login("nobody@school.scot", "wrong password here")
+            .await;
+        unknown_time = unknown_time.min(started.elapsed());
+        answers = Some((known, unknown));
+    }
+    let (known, unknown) = answers.unwrap();
     assert_eq!(known.status(), unknown.status());
     let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
     let message = |html: &str| capture(html, r##"<a href="#email">([^<]+)</a>"##).unwrap();

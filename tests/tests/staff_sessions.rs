@@ -2,7 +2,7 @@
 //! proxy inventing addresses, a guesser locking a colleague out, a flood of
 //! sign-ins, a copied session cookie that outlives sign-out, reset,
 //! deactivation or its lifetime, a body dripped a byte at a time, and a
-//! second export while one is computed.
+//! second release while one is computed.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 
@@ -422,7 +422,7 @@ async fn a_password_reset_role_change_or_deactivation_ends_every_session() {
         303
     );
     assert!(
-        session.where_staff_goes().await.ends_with("/export"),
+        session.where_staff_goes().await.ends_with("/releases"),
         "the new role applies from the next sign-in"
     );
 
@@ -537,7 +537,7 @@ async fn a_body_dripped_a_byte_at_a_time_is_cut_off() {
 }
 
 #[tokio::test]
-async fn a_second_export_is_answered_busy_while_one_is_computed() {
+async fn a_second_release_is_answered_busy_while_one_is_computed() {
     let app = spawn_app_with(behind_loopback_proxy).await;
     account(&app, "national@council.scot", Role::Admin).await;
     let analyst = Browser::new(&app, "198.51.100.50");
@@ -548,18 +548,29 @@ async fn a_second_export_is_answered_busy_while_one_is_computed() {
             .status(),
         303
     );
-    let version = app.state.catalogue.entries().next().unwrap().version_id;
-    let path = format!("/staff/export/{version}/frequencies.csv");
+    let wave = tests::test_wave(
+        &app.state,
+        server::store::schools::all_cpps(&app.state.db)
+            .await
+            .unwrap()[0]
+            .id,
+        app.state.catalogue.entries().next().unwrap().version_id,
+    )
+    .await;
+    let page = format!("/staff/admin/waves/{wave}");
+    let path = format!("{page}/releases");
+    let csrf = analyst.csrf(&page).await;
+    let form = [("csrf", csrf.as_str()), ("unit", "scotland")];
 
     let computing = app.state.exports.clone().try_acquire_owned().unwrap();
-    let busy = analyst.get(&path).await;
-    assert_eq!(busy.status(), 503, "a second export must not start");
+    let busy = analyst.post(&path, "", &form).await;
+    assert_eq!(busy.status(), 503, "a second release must not start");
     assert_eq!(
         busy.headers()["retry-after"],
         server::web::error::RETRY_AFTER_SECONDS
     );
     drop(computing);
-    let free = analyst.get(&path).await;
+    let free = analyst.post(&path, "", &form).await;
     assert_ne!(
         free.status(),
         503,

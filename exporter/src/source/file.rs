@@ -50,12 +50,12 @@ fn open(path: &Path) -> Result<Connection, DbErr> {
     Ok(conn)
 }
 
-/// Counts every response of a questionnaire version (of some partnerships,
+/// Counts every response of a wave (of some partnerships,
 /// or all), reporting the number read so far to `progress` now and then.
 /// Returns the tallies and the number of rows read.
 pub fn tally(
     path: &Path,
-    version_id: i32,
+    wave_id: i32,
     cpp_ids: Option<&[i32]>,
     q: &Questionnaire,
     layout: &Layout,
@@ -73,7 +73,7 @@ pub fn tally(
             .map(|range| {
                 let read = &read;
                 scope.spawn(move || {
-                    tally_slice(path, version_id, cpp_ids, range, q, layout, &|n| {
+                    tally_slice(path, wave_id, cpp_ids, range, q, layout, &|n| {
                         let total = read.fetch_add(n, Ordering::Relaxed) + n;
                         progress(total);
                     })
@@ -128,7 +128,7 @@ fn id_ranges(n: usize) -> Vec<IdRange> {
 /// from answering through the index instead.
 fn tally_slice(
     path: &Path,
-    version_id: i32,
+    wave_id: i32,
     cpp_ids: Option<&[i32]>,
     (from, to): &IdRange,
     q: &Questionnaire,
@@ -138,9 +138,9 @@ fn tally_slice(
     let conn = open(path)?;
     let mut sql = String::from(
         "SELECT cpp_id, school_id, stage, sex, partial, answers FROM response \
-         WHERE +questionnaire_version_id = ?1",
+         WHERE +wave_id = ?1",
     );
-    let mut args: Vec<Value> = vec![Value::Integer(i64::from(version_id))];
+    let mut args: Vec<Value> = vec![Value::Integer(i64::from(wave_id))];
     if let Some(from) = from {
         args.push(Value::Text(from.clone()));
         sql.push_str(&format!(" AND id >= ?{}", args.len()));

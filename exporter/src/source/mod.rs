@@ -115,26 +115,21 @@ pub async fn schools(
         .collect()
 }
 
-/// A stored questionnaire version: the given version, or the latest.
-pub async fn questionnaire_version(
+/// The stored questionnaire version with this row id.
+pub async fn stored_version(
     db: &impl ConnectionTrait,
-    questionnaire_id: &str,
-    version: Option<u32>,
+    id: i32,
 ) -> Result<Option<StoredVersion>, DbErr> {
-    let mut stmt = Query::select();
-    stmt.columns([
-        col("id"),
-        col("questionnaire_id"),
-        col("version"),
-        col("source"),
-    ])
-    .from(col("questionnaire_version"))
-    .and_where(Expr::col(col("questionnaire_id")).eq(questionnaire_id))
-    .order_by(col("version"), Order::Desc)
-    .limit(1);
-    if let Some(v) = version {
-        stmt.and_where(Expr::col(col("version")).eq(i64::from(v)));
-    }
+    let stmt = Query::select()
+        .columns([
+            col("id"),
+            col("questionnaire_id"),
+            col("version"),
+            col("source"),
+        ])
+        .from(col("questionnaire_version"))
+        .and_where(Expr::col(col("id")).eq(id))
+        .to_owned();
     let Some(r) = db.query_one(&stmt).await? else {
         return Ok(None);
     };
@@ -147,8 +142,8 @@ pub async fn questionnaire_version(
     }))
 }
 
-fn response_filter(stmt: &mut SelectStatement, version_id: i32, cpp_ids: Option<&[i32]>) {
-    stmt.and_where(Expr::col(col("questionnaire_version_id")).eq(version_id));
+fn response_filter(stmt: &mut SelectStatement, wave_id: i32, cpp_ids: Option<&[i32]>) {
+    stmt.and_where(Expr::col(col("wave_id")).eq(wave_id));
     if let Some(ids) = cpp_ids {
         stmt.and_where(Expr::col(col("cpp_id")).is_in(ids.iter().copied()));
     }
@@ -157,13 +152,13 @@ fn response_filter(stmt: &mut SelectStatement, version_id: i32, cpp_ids: Option<
 /// How many responses [`each_response`] will read (for a progress bar).
 pub async fn count_responses(
     db: &impl ConnectionTrait,
-    version_id: i32,
+    wave_id: i32,
     cpp_ids: Option<&[i32]>,
 ) -> Result<u64, DbErr> {
     let mut stmt = Query::select();
     stmt.expr(Expr::col(col("id")).count())
         .from(col("response"));
-    response_filter(&mut stmt, version_id, cpp_ids);
+    response_filter(&mut stmt, wave_id, cpp_ids);
     let Some(r) = db.query_one(&stmt).await? else {
         return Ok(0);
     };
@@ -171,12 +166,12 @@ pub async fn count_responses(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// Streams every completed or partial response of a questionnaire version
+/// Streams every completed or partial response of a wave
 /// (of some partnerships, or all) to `each`. Rows with a stage that is not
 /// P5 to S4 go to `bad_stage` instead. Returns the number of rows read.
 pub async fn each_response(
     db: &DatabaseConnection,
-    version_id: i32,
+    wave_id: i32,
     cpp_ids: Option<&[i32]>,
     mut each: impl FnMut(&ResponseRow<'_>),
     mut bad_stage: impl FnMut(),
@@ -191,7 +186,7 @@ pub async fn each_response(
         col("answers"),
     ])
     .from(col("response"));
-    response_filter(&mut stmt, version_id, cpp_ids);
+    response_filter(&mut stmt, wave_id, cpp_ids);
     let statement = db.get_database_backend().build(&stmt);
     let stream = db.stream_raw(statement).await?;
     let mut stream = std::pin::pin!(stream);
@@ -218,14 +213,14 @@ pub async fn each_response(
     Ok(read)
 }
 
-/// Counts every response of a questionnaire version (of some partnerships,
+/// Counts every response of a wave (of some partnerships,
 /// or all), reporting the rows read so far to `progress` now and then:
 /// straight from the file on every core when the database is a SQLite file
 /// ([`file::tally`]), through the connection's stream otherwise. Returns the
 /// tallies and the number of rows read.
 pub async fn tally(
     db: &DatabaseConnection,
-    version_id: i32,
+    wave_id: i32,
     cpp_ids: Option<&[i32]>,
     q: &Arc<Questionnaire>,
     layout: &Layout,
@@ -235,7 +230,7 @@ pub async fn tally(
         // Reading on every core: off the caller's runtime (see `offload`).
         let (cpp_ids, q, layout) = (cpp_ids.map(<[i32]>::to_vec), q.clone(), layout.clone());
         return offload::run(
-            move |report| file::tally(&path, version_id, cpp_ids.as_deref(), &q, &layout, report),
+            move |report| file::tally(&path, wave_id, cpp_ids.as_deref(), &q, &layout, report),
             progress,
         )
         .await
@@ -246,7 +241,7 @@ pub async fn tally(
     let mut done = 0u64;
     let read = each_response(
         db,
-        version_id,
+        wave_id,
         cpp_ids,
         |row| {
             aggregator.add(row);

@@ -1,7 +1,7 @@
 //! The exporter's own entries in the server's audit log (`audit_log`, the
 //! table the server appends to and never changes). The command line writes
 //! one entry per run before it reads any response: the action says what kind
-//! of run it was, the detail names the questionnaire version, the scope and
+//! of run it was, the detail names the wave or release, the scope and
 //! the file or directory written, and the actor is `exporter:` followed by
 //! the operating-system user. Nothing about a pupil goes into an entry.
 
@@ -9,8 +9,11 @@ use chrono::Utc;
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::{ConnectionTrait, DbErr};
 
-/// A release written to a directory (or, with no `--out`, only built).
-pub const EXPORT: &str = "exporter.export";
+/// A release asked for (the release itself has an entry of its own when
+/// it is made).
+pub const RELEASE: &str = "exporter.release";
+/// A stored release written to a directory.
+pub const WRITE_RELEASE: &str = "exporter.write-release";
 /// Every answer written to one CSV file (`--dump-answers`).
 pub const DUMP_ANSWERS: &str = "exporter.dump-answers";
 /// Responses read and counted, nothing written (`--aggregate-only`).
@@ -67,6 +70,18 @@ pub async fn record(
     action: &str,
     detail: &str,
 ) -> Result<(), DbErr> {
+    record_as(db, None, actor, action, detail).await
+}
+
+/// Appends one entry to the audit log, naming the staff account that acted
+/// when there is one.
+pub async fn record_as(
+    db: &impl ConnectionTrait,
+    actor_id: Option<i32>,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), DbErr> {
     let col = Alias::new;
     let stmt = Query::insert()
         .into_table(col("audit_log"))
@@ -79,7 +94,7 @@ pub async fn record(
         ])
         .values([
             Utc::now().into(),
-            Option::<i32>::None.into(),
+            actor_id.into(),
             actor.into(),
             action.into(),
             detail.into(),

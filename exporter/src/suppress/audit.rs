@@ -175,6 +175,15 @@ pub(crate) fn first_derivable(
     problem: &Problem,
     suppression: &Suppression,
 ) -> Result<Option<CellId>, Exposure> {
+    Ok(all_derivable(problem, suppression)?.into_iter().min())
+}
+
+/// Every suppressed cell that can be worked out exactly from the published
+/// cells.
+pub(crate) fn all_derivable(
+    problem: &Problem,
+    suppression: &Suppression,
+) -> Result<Vec<CellId>, Exposure> {
     match derivable_in::<i64>(problem, suppression) {
         Err(Exposure::Overflow) => derivable_in::<i128>(problem, suppression),
         result => result,
@@ -186,7 +195,7 @@ type Row<T> = Vec<(u32, T)>;
 fn derivable_in<T: Exact>(
     problem: &Problem,
     suppression: &Suppression,
-) -> Result<Option<CellId>, Exposure> {
+) -> Result<Vec<CellId>, Exposure> {
     // Columns are the suppressed cells only, numbered densely.
     // Which cells come first decides only how much the rows fill in, not
     // the answer: cells in fewest relations first (the innermost) keeps
@@ -288,14 +297,13 @@ fn derivable_in<T: Exact>(
         }
     }
 
-    let mut exposed: Option<u32> = None;
+    let mut exposed: Vec<CellId> = Vec::new();
     for row in &basis {
         if let [(col, _)] = row.as_slice() {
-            let cell = cell_of[*col as usize];
-            exposed = Some(exposed.map_or(cell, |e| e.min(cell)));
+            exposed.push(CellId::from_index(cell_of[*col as usize] as usize));
         }
     }
-    Ok(exposed.map(|c| CellId::from_index(c as usize)))
+    Ok(exposed)
 }
 
 /// Writes `p·row − r·pivot` into `out`, where `p`, `r` are their entries in

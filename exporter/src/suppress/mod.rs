@@ -312,6 +312,13 @@ pub fn suppress(problem: &Problem, rule: &Rule) -> Suppression {
     suppress_with(problem, rule, &vec![false; problem.len()])
 }
 
+/// As [`suppress`], with the cells marked in `forced` hidden whatever their
+/// value and protected like small cells: none of them can be worked out
+/// exactly from the published cells.
+pub fn suppress_forcing(problem: &Problem, rule: &Rule, forced: &[bool]) -> Suppression {
+    suppress_with(problem, rule, forced)
+}
+
 fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> Suppression {
     let n = problem.len();
     let values = problem.values();
@@ -369,7 +376,7 @@ fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> S
         }
 
         let newly_forced = if rule.singleton_protection {
-            singleton_extras(problem, &status)
+            singleton_extras(problem, &status, &cells)
         } else {
             Vec::new()
         };
@@ -382,10 +389,41 @@ fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> S
         }
         // `forced` only grows, so this loop ends after at most `n` rounds.
         if !grew {
+            publish_given_away(problem, &mut status, &forced);
             return Suppression {
                 status,
                 rule: *rule,
             };
+        }
+    }
+}
+
+/// Publishes every secondary cell that the published cells already give
+/// away exactly: hiding it protects nothing, and publishing it tells a
+/// reader nothing new, so no other hidden cell becomes derivable. Primary
+/// and forced cells stay hidden (if one of them is derivable, the audit
+/// says so).
+fn publish_given_away(problem: &Problem, status: &mut [Status], forced: &[bool]) {
+    // Repeated until nothing more is given away: cheap, since a pattern
+    // rarely has any such cell.
+    loop {
+        let pattern = Suppression {
+            status: status.to_vec(),
+            rule: Rule::default(),
+        };
+        let Ok(derivable) = audit::all_derivable(problem, &pattern) else {
+            return;
+        };
+        let mut freed = false;
+        for c in derivable {
+            let i = c.index();
+            if status[i] == Status::Secondary && !forced[i] {
+                status[i] = Status::Published;
+                freed = true;
+            }
+        }
+        if !freed {
+            return;
         }
     }
 }
@@ -421,8 +459,15 @@ fn singleton_sums(
 }
 
 /// Relations whose hidden cells are all primaries, one of them a 1: the
-/// smallest published cell of each is returned to be hidden as well.
-fn singleton_extras(problem: &Problem, status: &[Status]) -> Vec<usize> {
+/// smallest published cell of each is returned to be hidden as well. A cell
+/// the relations alone fix (always 0, such as a stage no school of the
+/// partnership has pupils at) is never picked: hiding it could not protect
+/// anything.
+fn singleton_extras(
+    problem: &Problem,
+    status: &[Status],
+    cells: &gauss::CellVectors,
+) -> Vec<usize> {
     let values = problem.values();
     let mut extras = Vec::new();
     for rel in problem.relations() {
@@ -446,6 +491,7 @@ fn singleton_extras(problem: &Problem, status: &[Status]) -> Vec<usize> {
         if any_hidden && only_primary && has_one {
             let pick = members()
                 .filter(|c| status[c.index()] == Status::Published)
+                .filter(|c| !cells.vectors[c.index()].is_empty())
                 .min_by_key(|c| (values[c.index()] == 0, values[c.index()], c.index()));
             if let Some(c) = pick {
                 extras.push(c.index());

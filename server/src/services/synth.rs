@@ -25,6 +25,7 @@ use survey_defs::{
 use crate::store::Db;
 use crate::store::pupil::{self, Completed};
 use crate::store::schools::{self, NewSchool};
+use crate::store::waves;
 
 /// What to make.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct SynthOptions {
 /// What was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SynthSummary {
+    /// The wave the responses were stored in.
+    pub wave_id: i32,
     pub responses: u64,
     pub partial: u64,
     pub schools: usize,
@@ -166,7 +169,9 @@ pub async fn synthesise(
         .collect();
 
     let fieldwork = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
+    let wave_id = synthetic_wave(db, version_id, options.seed, &cpps, fieldwork).await?;
     let mut summary = SynthSummary {
+        wave_id,
         responses: 0,
         partial: 0,
         schools: made.len(),
@@ -200,7 +205,7 @@ pub async fn synthesise(
                 summary.responses += 1;
                 summary.partial += u64::from(partial);
                 if batch.len() == PER_INSERT {
-                    pupil::store_completed(&txn, std::mem::take(&mut batch)).await?;
+                    pupil::store_completed(&txn, wave_id, std::mem::take(&mut batch)).await?;
                     in_txn += PER_INSERT;
                     if in_txn >= PER_TRANSACTION {
                         txn.commit().await?;
@@ -212,10 +217,47 @@ pub async fn synthesise(
             }
         }
     }
-    pupil::store_completed(&txn, batch).await?;
+    pupil::store_completed(&txn, wave_id, batch).await?;
     txn.commit().await?;
     progress(summary.responses);
     Ok(summary)
+}
+
+/// The wave synthetic responses of `seed` are given in, "Synthetic data
+/// (seed N)", made if missing, with four weeks of fieldwork from `fieldwork`
+/// (long over, so the wave can be released) for each partnership.
+async fn synthetic_wave(
+    db: &Db,
+    version_id: i32,
+    seed: u64,
+    cpps: &[schools::Cpp],
+    fieldwork: NaiveDate,
+) -> Result<i32, DbErr> {
+    let name = format!("Synthetic data (seed {seed})");
+    let wave = match waves::by_name(db, &name).await? {
+        Some(wave) => wave,
+        None => {
+            let rule = serde_json::to_string(&exporter::Rule::default())
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
+            waves::create(
+                db,
+                waves::NewWave {
+                    name,
+                    questionnaire_version_id: version_id,
+                    rule,
+                    is_demo: false,
+                },
+            )
+            .await?
+        }
+    };
+    let closes = fieldwork + chrono::Days::new(27);
+    for cpp in cpps {
+        if waves::window(db, wave.id, cpp.id).await?.is_none() {
+            waves::set_window(db, wave.id, cpp.id, fieldwork, closes).await?;
+        }
+    }
+    Ok(wave.id)
 }
 
 /// The sex code as the server stores it: the option picked for the question

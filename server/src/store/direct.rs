@@ -570,9 +570,10 @@ pub fn release(
         }
     }
     tx.execute(
-        "INSERT INTO response (id, questionnaire_version_id, cpp_id, school_id, stage, sex, \
-         completed_on, partial, answers) \
-         SELECT r.new_id, h.questionnaire_version_id, h.cpp_id, h.school_id, h.stage, h.sex, \
+        "INSERT INTO response (id, questionnaire_version_id, wave_id, cpp_id, school_id, stage, \
+         sex, completed_on, partial, answers) \
+         SELECT r.new_id, h.questionnaire_version_id, \
+         (SELECT s.wave_id FROM sitting s WHERE s.id = ?1), h.cpp_id, h.school_id, h.stage, h.sex, \
          ?2, h.partial, h.answers \
          FROM temp.release_ids r JOIN response_held h ON h.sitting_id = ?1 AND h.id = r.held_id \
          ORDER BY r.new_id",

@@ -464,10 +464,15 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
         return Ok(0);
     }
     let count = held.len();
+    let wave_id = sitting::Entity::find_by_id(sitting_id)
+        .one(&txn)
+        .await?
+        .map(|s| s.wave_id);
     let ids: Vec<String> = held.iter().map(|h| h.id.clone()).collect();
     let rows = shuffled(held.into_iter().map(|h| response::ActiveModel {
         id: Set(random_id()),
         questionnaire_version_id: Set(h.questionnaire_version_id),
+        wave_id: Set(wave_id),
         cpp_id: Set(h.cpp_id),
         school_id: Set(h.school_id),
         stage: Set(h.stage),
@@ -508,12 +513,13 @@ pub async fn held_by_sitting(db: &impl ConnectionTrait) -> Result<Vec<(i32, i64)
         .await
 }
 
-/// Stores many completed responses at once, each under the id and date
-/// given with it, in the same row shape as [`release`]. Used to load
-/// synthetic data; run it inside a transaction to make the whole batch one
-/// commit.
+/// Stores many completed responses of one wave at once, each under the id
+/// and date given with it, in the same row shape as [`release`]. Used to
+/// load synthetic data; run it inside a transaction to make the whole batch
+/// one commit.
 pub async fn store_completed(
     db: &impl ConnectionTrait,
+    wave_id: i32,
     batch: Vec<(String, NaiveDate, Completed)>,
 ) -> Result<(), DbErr> {
     if batch.is_empty() {
@@ -522,6 +528,7 @@ pub async fn store_completed(
     let rows = batch.into_iter().map(|(id, day, c)| response::ActiveModel {
         id: Set(id),
         questionnaire_version_id: Set(c.questionnaire_version_id),
+        wave_id: Set(Some(wave_id)),
         cpp_id: Set(c.cpp_id),
         school_id: Set(c.school_id),
         stage: Set(Text(c.stage)),

@@ -11,6 +11,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub questionnaire_version_id: i32,
+    /// The wave of the sitting it was given in.
+    pub wave_id: Option<i32>,
     pub cpp_id: i32,
     pub school_id: i32,
     pub stage: Text<Stage>,

@@ -6,8 +6,8 @@
 //! touches before reading it. Every form carries the session's CSRF token.
 
 mod admin;
-mod exports;
 mod forbidden;
+mod releases;
 pub mod routes;
 mod school_form;
 mod session;
@@ -333,7 +333,7 @@ async fn home(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse> 
         },
         // An analyst's only pages are their partnership's downloads.
         Role::Analyst => match staff.user.cpp_id {
-            Some(id) => Ok(redirect(&format!("/staff/cpps/{id}/export"))),
+            Some(id) => Ok(redirect(&format!("/staff/cpps/{id}/releases"))),
             None => Err(AppError::Forbidden),
         },
         Role::Admin => admin::overview(&state, &staff).await,
@@ -439,6 +439,6 @@ fn routes(routes: &mut Routes<'_>) {
         .get("", home);
     sittings::config(routes);
     admin::config(routes);
-    exports::config(routes);
+    releases::config(routes);
     school_form::config(routes);
 }

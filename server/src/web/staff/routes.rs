@@ -14,7 +14,7 @@ use actix_web::{FromRequest, Handler, Responder, guard, web};
 pub const SCOPE: &str = "/staff";
 
 /// One route under `/staff`: its method and its full pattern, such as
-/// `GET /staff/cpps/{id}/export`.
+/// `GET /staff/cpps/{id}/releases`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRoute {
     pub method: Method,
@@ -147,9 +147,9 @@ mod tests {
 
     #[test]
     fn a_pattern_matches_concrete_paths_without_their_query() {
-        let download = route(Method::GET, "/cpps/{id}/export/{version}/{file}");
-        assert!(download.matches("/staff/cpps/4/export/2/frequencies.csv"));
-        assert!(!download.matches("/staff/cpps/4/export"));
+        let download = route(Method::GET, "/releases/{id}/{file}");
+        assert!(download.matches("/staff/releases/4/frequencies.csv"));
+        assert!(!download.matches("/staff/releases"));
         let home = route(Method::GET, "");
         assert!(home.matches("/staff"));
         assert!(!home.matches("/staff/login"));

@@ -160,6 +160,17 @@ struct WindowRow {
     cpp: String,
     opens: String,
     closes: String,
+    /// The newest release's number and id, if any.
+    released: Option<(i32, i32)>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct ReleaseForm {
+    #[serde(default)]
+    csrf: String,
+    /// A partnership's id, or "scotland".
+    #[serde(default)]
+    unit: String,
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -196,12 +207,21 @@ async fn wave_page(
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse> {
     let windows = waves::windows(&state.db, wave.id).await?;
+    let releases = exporter::release::list(&state.db, Some(wave.id)).await?;
+    let newest = |cpp: Option<i32>| {
+        releases
+            .iter()
+            .filter(|r| r.cpp_id == cpp)
+            .max_by_key(|r| r.number)
+            .map(|r| (r.number, r.id))
+    };
     let rows: Vec<WindowRow> = schools::all_cpps(&state.db)
         .await?
         .into_iter()
         .map(|cpp| {
             let window = windows.iter().find(|w| w.cpp_id == cpp.id);
             WindowRow {
+                released: newest(Some(cpp.id)),
                 cpp_id: cpp.id,
                 cpp: cpp.name,
                 opens: window.map_or(String::new(), |w| w.opens.to_string()),
@@ -220,6 +240,7 @@ async fn wave_page(
                 threshold => wave.rule.threshold,
             },
             windows => Serde(rows),
+            scotland => Serde(newest(None)),
             form => Serde(window_form),
             errors => Serde(errors),
         },
@@ -295,11 +316,76 @@ async fn set_window(
     }
 }
 
+/// Makes a release of the wave for one partnership or Scotland. Refusals
+/// (fieldwork not over, nothing changed, ...) come back as a message on the
+/// wave's page; nothing is stored then.
+async fn make_release(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<i32>,
+    form: web::Form<ReleaseForm>,
+) -> Result<HttpResponse> {
+    staff.check_csrf(&form.csrf)?;
+    let wave = wave_for(&state, &staff, path.into_inner()).await?;
+    let refuse = |message: String| FieldError::new("unit", message);
+    let unit = match form.unit.trim() {
+        "scotland" => Some(exporter::release::Unit::Scotland),
+        id => match id.parse::<i32>() {
+            Ok(id) => schools::cpp(&state.db, id)
+                .await?
+                .map(|cpp| exporter::release::Unit::Partnership(cpp.id)),
+            Err(_) => None,
+        },
+    };
+    let Some(unit) = unit else {
+        let error = refuse("Select a partnership, or Scotland".into());
+        return wave_page(&state, &staff, &wave, &WindowForm::default(), vec![error]).await;
+    };
+    let entry = state
+        .catalogue
+        .get(wave.questionnaire_version_id)
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "the wave's questionnaire version is not loaded"
+            ))
+        })?;
+    // One release or export at a time per server: it takes every core.
+    let Ok(_computing) = state.exports.try_acquire() else {
+        return Err(AppError::Busy(
+            "Another release is being prepared on this server. Please try again in a minute.",
+        ));
+    };
+    let request = exporter::release::ReleaseRequest {
+        wave_id: wave.id,
+        unit,
+        questionnaire: entry.questionnaire.clone(),
+        by: exporter::release::Releaser {
+            staff_id: Some(staff.user.id),
+            name: staff.user.email.clone(),
+        },
+        today: chrono::Utc::now().date_naive(),
+    };
+    match exporter::release::make(&state.db, &request, &|_| {}).await {
+        Ok(_) => Ok(redirect(&format!(
+            "/staff/admin/waves/{}#releases",
+            wave.id
+        ))),
+        Err(exporter::release::ReleaseError::Database(error)) => Err(error.into()),
+        Err(error @ exporter::release::ReleaseError::Export(_))
+        | Err(error @ exporter::release::ReleaseError::Output(_)) => Err(AppError::internal(error)),
+        Err(error) => {
+            let error = refuse(format!("Not released: {error}."));
+            wave_page(&state, &staff, &wave, &WindowForm::default(), vec![error]).await
+        }
+    }
+}
+
 pub fn config(routes: &mut Routes<'_>) {
     routes
         .get("/admin/waves", waves_list)
         .post("/admin/waves", create_wave)
         .get("/admin/waves/{id}", wave_view)
         .post("/admin/waves/{id}", rename_wave)
-        .post("/admin/waves/{id}/windows", set_window);
+        .post("/admin/waves/{id}/windows", set_window)
+        .post("/admin/waves/{id}/releases", make_release);
 }

@@ -131,14 +131,85 @@ async fn school_page(
             mop_up_of: s.mop_up_of,
         })
         .collect();
+    let reports = school_reports(&state, &school).await?;
     staff.page(
         "staff/school.html",
         context! {
             school => Serde(&SchoolView::from(&school)),
             sittings => Serde(rows),
             rates => Serde(rates),
+            reports => Serde(reports),
         },
     )
+}
+
+#[derive(Serialize)]
+struct ReportLink {
+    release: i32,
+    wave: String,
+    number: i32,
+    released: String,
+}
+
+/// The school's reports in its partnership's releases, newest first.
+async fn school_reports(state: &AppState, school: &School) -> Result<Vec<ReportLink>> {
+    let name = exporter::school_report::file_name(&school.seed_code);
+    let waves = waves::all(&state.db).await?;
+    let mut links: Vec<ReportLink> = exporter::release::list(&state.db, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.cpp_id == Some(school.cpp_id) && r.files.iter().any(|f| f.name == name))
+        .map(|r| ReportLink {
+            release: r.id,
+            wave: waves
+                .iter()
+                .find(|w| w.id == r.wave_id)
+                .map_or_else(|| format!("Wave {}", r.wave_id), |w| w.name.clone()),
+            number: r.number,
+            released: r.released_at.format("%-d %B %Y").to_string(),
+        })
+        .collect();
+    links.reverse();
+    Ok(links)
+}
+
+/// The school's report from one release of its partnership, as stored.
+async fn school_report(
+    state: web::Data<AppState>,
+    staff: Staff,
+    path: web::Path<(i32, i32)>,
+) -> Result<HttpResponse> {
+    let (school_id, release_id) = path.into_inner();
+    let school = school_for(&state, &staff, school_id).await?;
+    let release = exporter::release::get(&state.db, release_id)
+        .await?
+        .filter(|r| r.cpp_id == Some(school.cpp_id))
+        .ok_or(AppError::NotFound)?;
+    let name = exporter::school_report::file_name(&school.seed_code);
+    if !release.files.iter().any(|f| f.name == name) {
+        return Err(AppError::NotFound);
+    }
+    let bytes = exporter::release::file(&state.db, release.id, &name)
+        .await
+        .map_err(AppError::internal)?;
+    crate::store::audit::record(
+        &state.db,
+        Some(staff.user.id),
+        &staff.user.email,
+        "download",
+        &format!(
+            "{name} of release {} of {} (release id {})",
+            release.number, release.unit, release.id
+        ),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .body(bytes))
 }
 
 #[derive(Serialize)]
@@ -199,7 +270,9 @@ fn number(text: &str) -> Option<usize> {
 }
 
 pub fn config(routes: &mut Routes<'_>) {
-    routes.get("/schools/{id}", school_page);
+    routes
+        .get("/schools/{id}", school_page)
+        .get("/schools/{id}/results/{release}", school_report);
     new::config(routes);
     progress::config(routes);
     actions::config(routes);
