@@ -77,6 +77,16 @@ pub enum OutputError {
     UnknownFile(String),
 }
 
+/// The media type a file of an export is sent with.
+pub fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("json") => "application/json",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
 fn csv_writer<W: Write>(mut out: W) -> io::Result<csv::Writer<W>> {
     out.write_all(BOM)?;
     Ok(csv::WriterBuilder::new()
@@ -482,6 +492,20 @@ pub fn rate_text(line: &RateLine) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_report_is_sent_as_a_web_page() {
+        for name in FILES {
+            let html = content_type(name).starts_with("text/html");
+            assert_eq!(
+                html,
+                name == "report.html",
+                "{name} is sent as {}",
+                content_type(name)
+            );
+        }
+        assert_eq!(content_type("notes.txt"), "text/plain; charset=utf-8");
+    }
 
     #[test]
     fn percent_needs_both_count_and_base_published() {

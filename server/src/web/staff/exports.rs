@@ -191,13 +191,8 @@ async fn download(
         ),
     )
     .await?;
-    let content_type = match name.rsplit('.').next() {
-        Some("csv") => "text/csv; charset=utf-8",
-        Some("json") => "application/json",
-        _ => "text/html; charset=utf-8",
-    };
     Ok(HttpResponse::Ok()
-        .content_type(content_type)
+        .content_type(exporter::output::content_type(name))
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{scope_code}-v{version_id}-{name}\""),
