@@ -72,19 +72,7 @@ fn export(toml: &str) -> Export {
         .unwrap()
         .questionnaire;
     let layout = Layout::new(&q);
-    // One question of each kind; their ids differ between the fixtures.
-    let kind = |wanted: &str| {
-        q.questions()
-            .iter()
-            .find(|x| x.kind().as_str() == wanted)
-            .unwrap()
-    };
-    let (sex, smoked, days, safe) = (
-        q.sex_question().unwrap(),
-        kind("yes_no"),
-        kind("number"),
-        kind("scale"),
-    );
+    let sex = q.sex_question().unwrap();
     let mut aggregator = Aggregator::new(&q, &layout);
     for i in 0..240u32 {
         let (school, stage) = match i % 4 {
@@ -93,26 +81,45 @@ fn export(toml: &str) -> Export {
             2 => (2, Stage::S3),
             _ => (2, Stage::S4),
         };
-        let sex_choice = (i / 4 % 4) as u8;
-        let mut answers = vec![
-            (sex.ordinal(), Answer::Choice(sex_choice)),
-            (safe.ordinal(), Answer::Choice((i / 16 % 4) as u8)),
-        ];
-        if school == 2 {
-            let ever = (i / 8 % 2) as u8;
-            answers.push((smoked.ordinal(), Answer::Choice(ever)));
-            if ever == 0 {
-                answers.push((days.ordinal(), Answer::Number((i % 8) as i32)));
+        // Every question the pupil's stage and routing reach, answered
+        // in turn with each option (or number).
+        let mut answers: Vec<(u16, Answer)> = Vec::new();
+        for (n, question) in q.questions().iter().enumerate() {
+            if !question.stages().contains(stage) {
+                continue;
             }
+            if let Some(condition) = question.show_if() {
+                let earlier = answers.iter().find(|(o, _)| *o == condition.depends_on());
+                if !earlier.is_some_and(|(_, a)| condition.matches(a)) {
+                    continue;
+                }
+            }
+            let turn = i / 4 + n as u32;
+            let answer = match *question.kind() {
+                QuestionKind::Number { min, max } => {
+                    Answer::Number(min + (turn % (max - min + 1) as u32) as i32)
+                }
+                QuestionKind::MultipleChoice => {
+                    Answer::Multi(1 << (turn % question.options().len() as u32))
+                }
+                _ => Answer::Choice((turn % question.options().len() as u32) as u8),
+            };
+            answers.push((question.ordinal(), answer));
         }
-        let set: AnswerSet = answers.into_iter().collect();
-        let bytes = set.encode();
-        let code = sex.options()[usize::from(sex_choice)].code().to_string();
+        let sex_code =
+            answers
+                .iter()
+                .find(|(o, _)| *o == sex.ordinal())
+                .and_then(|(_, a)| match a {
+                    Answer::Choice(c) => Some(sex.options()[usize::from(*c)].code().to_string()),
+                    _ => None,
+                });
+        let bytes = answers.into_iter().collect::<AnswerSet>().encode();
         aggregator.add(&ResponseRow {
             cpp_id: 7,
             school_id: school,
             stage,
-            sex: Some(&code),
+            sex: sex_code.as_deref(),
             partial: false,
             answers: &bytes,
         });
@@ -322,11 +329,14 @@ fn label_files_do_not_change_with_the_time_of_the_export() {
 
 #[test]
 fn r_reads_the_release_and_labels_every_key_and_column() {
-    if !have("Rscript", "r-base-core") {
-        return;
+    if have("Rscript", "r-base-core") {
+        check_r(&export(&awkward_questionnaire()));
     }
-    let export = export(&awkward_questionnaire());
-    let dir = release(&export);
+}
+
+/// Runs `labels.R` on the release of `export` and checks what R made of it.
+fn check_r(export: &Export) {
+    let dir = release(export);
     // Prints, as UTF-8 bytes whatever the locale, every key's label of every
     // row, and every column's variable label.
     let check = r#"
@@ -348,7 +358,7 @@ for (name in c("frequencies", "indicators", "response_rates")) {
   counts <- if (name == "response_rates") data$responses else data$count
   writeLines(paste(name, 0, "suppressed", sum(is.na(counts)), sep = "\t"), out)
 }
-writeLines(enc2utf8(paste("lookup", 0, "q_sex", question_text[["q_sex"]], sep = "\t")),
+writeLines(enc2utf8(paste("lookup", 0, "first", question_text[[1]], sep = "\t")),
            out, useBytes = TRUE)
 close(out)
 "#;
@@ -391,7 +401,7 @@ close(out)
         assert!(!rows.is_empty(), "{} is empty", table.csv());
         let mut suppressed = 0;
         for (i, row) in rows.iter().enumerate() {
-            for (key, label) in expected_labels(&export, table, row).0 {
+            for (key, label) in expected_labels(export, table, row).0 {
                 // R's question levels are unique: a shared wording takes the id.
                 let twice = export
                     .layout
@@ -427,7 +437,7 @@ close(out)
         }
     }
     assert_eq!(
-        got("lookup", 0, "q_sex"),
+        got("lookup", 0, "first"),
         flat(&export.layout.tables[0].title)
     );
 }
@@ -451,11 +461,15 @@ fn pspp(dir: &Path, syntax: &str) -> String {
 
 #[test]
 fn pspp_reads_the_release_and_labels_every_key_and_column() {
-    if !have("pspp", "pspp") {
-        return;
+    if have("pspp", "pspp") {
+        check_pspp(&export(&awkward_questionnaire()));
     }
-    let export = export(&awkward_questionnaire());
-    let dir = release(&export);
+}
+
+/// Runs `labels.sps` with PSPP on the release of `export` and checks what
+/// PSPP made of it.
+fn check_pspp(export: &Export) {
+    let dir = release(export);
     // Every data set written back out twice: once with values, once with
     // value labels in place of the values.
     let mut syntax = String::from("INSERT FILE='labels.sps'.\n");
@@ -498,7 +512,7 @@ fn pspp_reads_the_release_and_labels_every_key_and_column() {
                     assert_eq!(read.trim_end(), written, "{column} of row {}", i + 1);
                 }
             }
-            let (expected, option_key) = expected_labels(&export, table, row);
+            let (expected, option_key) = expected_labels(export, table, row);
             for (key, label) in expected {
                 let shown = cell(&labels[i], &key);
                 // SPSS keeps 120 bytes of a value label; longer ones end in "...".
@@ -557,8 +571,13 @@ fn csv_field(text: &str) -> String {
 
 #[test]
 fn the_stata_reader_reads_the_release_and_labels_every_key_and_column() {
-    let export = export(&awkward_questionnaire());
-    let dir = release(&export);
+    check_stata(&export(&awkward_questionnaire()));
+}
+
+/// Runs `labels.do` with the strict reader on the release of `export` and
+/// checks what it made of it.
+fn check_stata(export: &Export) {
+    let dir = release(export);
     let do_file = std::fs::read_to_string(dir.path().join("labels.do")).unwrap();
     let stata = stata::run(dir.path(), &do_file);
     assert_eq!(
@@ -582,7 +601,7 @@ fn the_stata_reader_reads_the_release_and_labels_every_key_and_column() {
                     assert_eq!(data.text(column, i), cell(row, column), "{column}");
                 }
             }
-            let (expected, option_key) = expected_labels(&export, table, row);
+            let (expected, option_key) = expected_labels(export, table, row);
             for (key, label) in expected {
                 // Stata has no escape for `" or "' inside compound quotes:
                 // those take typographic quotes.
@@ -612,6 +631,27 @@ fn the_stata_reader_reads_the_release_and_labels_every_key_and_column() {
                 "Stata's label of {column}"
             );
         }
+    }
+}
+
+#[test]
+fn every_tool_reads_the_release_of_the_built_in_questionnaire() {
+    let (_, source) = survey_defs::builtin_sources()[0];
+    let export = export(source);
+    assert!(
+        export
+            .layout
+            .tables
+            .iter()
+            .any(|t| t.kind == "multiple_choice"),
+        "the built-in questionnaire has a multiple choice question"
+    );
+    check_stata(&export);
+    if have("Rscript", "r-base-core") {
+        check_r(&export);
+    }
+    if have("pspp", "pspp") {
+        check_pspp(&export);
     }
 }
 
