@@ -164,6 +164,16 @@ impl Keys {
         }
     }
 
+    /// The tables the label files read: all three, less `indicators.csv`
+    /// when the questionnaire scores no indicator (the file is then empty,
+    /// and an empty list of labels is an error in SPSS and Stata).
+    pub fn tables(&self) -> Vec<Table> {
+        Table::ALL
+            .into_iter()
+            .filter(|t| *t == Table::ResponseRates || t.items(self).next().is_some())
+            .collect()
+    }
+
     fn questions(&self) -> impl Iterator<Item = &Item> {
         self.items.iter().filter(|i| !i.indicator)
     }
@@ -530,7 +540,9 @@ impl Export {
             &mut named(&mut keys.sexes.iter().map(|s| (s.code.clone(), s.label.clone())))
                 .into_iter(),
         );
-        for table in [Table::Frequencies, Table::Indicators] {
+        let tables = keys.tables();
+        for table in tables.iter().filter(|t| **t != Table::ResponseRates) {
+            let table = *table;
             let (items, options) = r_lookups(table);
             let _ = writeln!(
                 out,
@@ -577,7 +589,7 @@ impl Export {
             );
         }
         out.push_str("\n# Variable labels of every column, file by file.\n");
-        for table in Table::ALL {
+        for &table in &tables {
             vector(
                 &mut out,
                 &format!("{}_labels", table.name()),
@@ -591,7 +603,7 @@ impl Export {
             );
         }
         out.push('\n');
-        for table in Table::ALL {
+        for &table in &tables {
             let columns: Vec<String> = table.columns().iter().map(|c| r_string(c)).collect();
             let numbers: Vec<String> = table.numbers().iter().map(|c| r_string(c)).collect();
             let _ = writeln!(
@@ -644,7 +656,7 @@ impl Export {
         let mut out = String::new();
         header(&mut out, self, "*");
         out.push_str(SPSS_INTRO);
-        for table in Table::ALL {
+        for table in keys.tables() {
             let widths = string_widths(self, &keys, table);
             let _ = writeln!(
                 out,
@@ -816,7 +828,7 @@ impl Export {
                 let _ = writeln!(out, "label drop {code_label}");
             };
         // Frequencies last, so it is the data in memory at the end.
-        for table in [Table::ResponseRates, Table::Indicators, Table::Frequencies] {
+        for table in keys.tables().into_iter().rev() {
             let _ = writeln!(out, "\n* {}", table.csv());
             let _ = writeln!(
                 out,

@@ -1,12 +1,13 @@
 //! The label files, read back by the tools they are written for: `labels.R`
 //! by R (`Rscript`), `labels.sps` by GNU PSPP, and `labels.do` by a strict
-//! reader of exactly the Stata commands it uses (`stata/mod.rs`; Stata
-//! itself cannot be installed here).
+//! reader of exactly the Stata commands it uses (`stata/mod.rs`; Stata is
+//! proprietary and cannot run in CI).
 //!
 //! Each test writes a small export (the bilingual fixture questionnaire, with
 //! wording full of quotes, backslashes, `$`, backticks, line breaks and
-//! non-ASCII text) into a folder, runs the label file there, and checks row
-//! by row that every key carries the label the questionnaire gives it.
+//! non-ASCII text; the built-in questionnaire; one without indicators) into
+//! a folder, runs the label file there, and checks row by row that every key
+//! carries the label the questionnaire gives it.
 //!
 //! When R or PSPP is missing, a test fails if `CI` is set (CI installs both,
 //! see `tests/run.sh`) and otherwise prints a note and passes.
@@ -343,6 +344,7 @@ fn check_r(export: &Export) {
 source("labels.R")
 out <- file("r-out.tsv", "wb")
 for (name in c("frequencies", "indicators", "response_rates")) {
+  if (!exists(name)) next
   data <- get(name)
   keys <- intersect(c("stage_key", "sex_key", "question_key", "option_key"), names(data))
   for (i in seq_len(nrow(data))) {
@@ -396,7 +398,7 @@ close(out)
             .unwrap_or_else(|| panic!("R printed nothing for {name} row {row} {key}"))
             .as_str()
     };
-    for table in Table::ALL {
+    for table in exporter::labels::Keys::new(export).tables() {
         let rows = csv_rows(&dir.path().join(table.csv()));
         assert!(!rows.is_empty(), "{} is empty", table.csv());
         let mut suppressed = 0;
@@ -473,7 +475,7 @@ fn check_pspp(export: &Export) {
     // Every data set written back out twice: once with values, once with
     // value labels in place of the values.
     let mut syntax = String::from("INSERT FILE='labels.sps'.\n");
-    for table in Table::ALL {
+    for table in exporter::labels::Keys::new(export).tables() {
         for (cells, suffix) in [("VALUES", "values"), ("LABELS", "labels")] {
             syntax.push_str(&format!(
                 "DATASET ACTIVATE {name}.\nSAVE TRANSLATE /OUTFILE='pspp-{name}-{suffix}.csv' \
@@ -491,7 +493,7 @@ fn check_pspp(export: &Export) {
         !printed.contains("warning") && !printed.contains("error"),
         "PSPP complained:\n{printed}"
     );
-    for table in Table::ALL {
+    for table in exporter::labels::Keys::new(export).tables() {
         let rows = csv_rows(&dir.path().join(table.csv()));
         let values = csv_rows(&dir.path().join(format!("pspp-{}-values.csv", table.name())));
         let labels = csv_rows(&dir.path().join(format!("pspp-{}-labels.csv", table.name())));
@@ -546,7 +548,7 @@ fn check_pspp(export: &Export) {
         }
     }
     // DISPLAY DICTIONARY lists each variable with its label.
-    for table in Table::ALL {
+    for table in exporter::labels::Keys::new(export).tables() {
         for (column, label) in table.variable_labels() {
             let line = printed
                 .lines()
@@ -580,15 +582,18 @@ fn check_stata(export: &Export) {
     let dir = release(export);
     let do_file = std::fs::read_to_string(dir.path().join("labels.do")).unwrap();
     let stata = stata::run(dir.path(), &do_file);
-    assert_eq!(
-        stata.saved.keys().collect::<Vec<_>>(),
-        ["frequencies.dta", "indicators.dta", "response_rates.dta"]
-    );
+    let mut expected: Vec<String> = exporter::labels::Keys::new(export)
+        .tables()
+        .iter()
+        .map(|t| format!("{}.dta", t.name()))
+        .collect();
+    expected.sort();
+    assert_eq!(stata.saved.keys().cloned().collect::<Vec<_>>(), expected);
     assert_eq!(
         stata.data, stata.saved["frequencies.dta"],
         "frequencies stays loaded"
     );
-    for table in Table::ALL {
+    for table in exporter::labels::Keys::new(export).tables() {
         let data = &stata.saved[&format!("{}.dta", table.name())];
         let rows = csv_rows(&dir.path().join(table.csv()));
         assert_eq!(data.rows(), rows.len(), "every row of {}", table.csv());
@@ -646,6 +651,30 @@ fn every_tool_reads_the_release_of_the_built_in_questionnaire() {
             .any(|t| t.kind == "multiple_choice"),
         "the built-in questionnaire has a multiple choice question"
     );
+    check_stata(&export);
+    if have("Rscript", "r-base-core") {
+        check_r(&export);
+    }
+    if have("pspp", "pspp") {
+        check_pspp(&export);
+    }
+}
+
+#[test]
+fn every_tool_reads_a_release_without_indicators() {
+    let unscored = FIXTURE
+        .replace(
+            "[[scoring]]\nindicator = \"safe\"\npositive_at = 0.5\nmin_answered = 1\n",
+            "",
+        )
+        .replace("score = { always = 2, sometimes = 1, never = 0 }\n", "");
+    let export = export(&unscored);
+    assert!(
+        export.questionnaire.scoring().is_empty(),
+        "no scoring rules left"
+    );
+    let keys = exporter::labels::Keys::new(&export);
+    assert_eq!(keys.tables(), [Table::Frequencies, Table::ResponseRates]);
     check_stata(&export);
     if have("Rscript", "r-base-core") {
         check_r(&export);

@@ -1,14 +1,15 @@
 //! A strict reader of the Stata commands `labels.do` uses, and of nothing
-//! else: Stata itself cannot be installed here, so this stands in for it.
+//! else: Stata is proprietary and cannot run in CI, so this stands in for it.
 //!
 //! It follows Stata's rules where they matter for labels: macros are
-//! expanded before a command is read (`\\`, `\$` and ``\` `` escape; an
-//! unescaped `$` or backtick that would start a macro is refused here,
-//! because Stata would silently put an empty macro in its place); compound
-//! quotes `` `"..."' `` nest; a variable label holds at most 80 characters.
-//! It refuses anything it does not know, with the line it stopped at, and
-//! is stricter than Stata where Stata would carry on with a mistake (a value
-//! label defined twice, dropped while in use, or encoding an unknown code).
+//! expanded before a command is read (`\\`, `\$` and ``\` `` escape);
+//! compound quotes `` `"..."' `` nest; `label define` without `add` makes a
+//! new label and with `add` extends one, never overwriting a value; `encode`
+//! with `noextend` stops on a code its label lacks. It refuses anything it
+//! does not know, with the line it stopped at, and stops where Stata would
+//! carry on with a mistake: an unescaped `$` or backtick (Stata would put an
+//! empty macro in its place), a value label dropped while a variable uses it,
+//! a variable label over Stata's 80 characters (Stata would cut it).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
