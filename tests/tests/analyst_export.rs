@@ -112,12 +112,15 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
     .unwrap();
     assert_eq!(unzipped, text, "the compressed download is the same file");
 
-    for file in [
-        "indicators.csv",
-        "response_rates.csv",
-        "codebook.csv",
-        "metadata.json",
-        "report.html",
+    for (file, media_type) in [
+        ("indicators.csv", "text/csv; charset=utf-8"),
+        ("response_rates.csv", "text/csv; charset=utf-8"),
+        ("codebook.csv", "text/csv; charset=utf-8"),
+        ("labels.R", "text/plain; charset=utf-8"),
+        ("labels.sps", "text/plain; charset=utf-8"),
+        ("labels.do", "text/plain; charset=utf-8"),
+        ("metadata.json", "application/json"),
+        ("report.html", "text/html; charset=utf-8"),
     ] {
         let response = coordinator
             .get(app.url(&format!("/staff/cpps/{mine}/export/{v}/{file}")))
@@ -125,6 +128,11 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{file}");
+        assert_eq!(
+            response.headers()["content-type"],
+            media_type,
+            "{file} is sent as {media_type}"
+        );
     }
     for path in [
         format!("/staff/cpps/{theirs}/export"),
@@ -162,7 +170,7 @@ async fn analysts_download_only_their_own_partnership_and_every_download_is_audi
         .unwrap();
     assert_eq!(
         audited.len(),
-        8,
+        11,
         "every download is recorded (the compressed one too), and nothing else"
     );
     assert!(audited.iter().all(|a| !a.detail.contains("answers")));
