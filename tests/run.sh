@@ -21,6 +21,9 @@ pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || t
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
 fonts_ok=$(fc-list 2>/dev/null | grep -ci dejavu || true)
 [ "${fonts_ok:-0}" -gt 0 ] || need+=(fonts-dejavu-core)
+# The exporter's label files are read back by R and PSPP (exporter/tests/labels.rs).
+command -v Rscript >/dev/null 2>&1 || need+=(r-base-core)
+command -v pspp >/dev/null 2>&1 || need+=(pspp)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then

@@ -6,7 +6,7 @@
 //! ([`aggregate`]) into one table per question and per indicator
 //! ([`layout`]), suppresses and audits every table ([`disclose`], on top of
 //! [`suppress`]) and returns an [`Export`]: the published tables, which
-//! render to the output files ([`output`], [`report`]) in memory or straight
+//! render to the output files ([`output`], [`labels`], [`report`]) in memory or straight
 //! into a directory. Nothing here knows of HTTP; the server and the
 //! `exporter` command line both call [`export`].
 
@@ -14,6 +14,7 @@ pub mod aggregate;
 pub mod cli;
 pub mod decoded;
 pub mod disclose;
+pub mod labels;
 pub mod layout;
 pub mod offload;
 pub mod output;

@@ -1,4 +1,5 @@
-//! The output files: tidy CSV tables, the codebook and the metadata.
+//! The output files: tidy CSV tables, the codebook and the metadata (the
+//! label files for R, SPSS and Stata are written by [`crate::labels`]).
 //!
 //! CSV follows RFC 4180 and opens correctly in Excel: UTF-8 with a byte-order
 //! mark, CRLF line endings, fields quoted when they hold a comma, quote or
@@ -21,11 +22,14 @@ use crate::spreadsheet::write_row;
 use crate::{Export, UnitResult};
 
 /// Every file of an export, in the order they are written.
-pub const FILES: [&str; 6] = [
+pub const FILES: [&str; 9] = [
     "frequencies.csv",
     "indicators.csv",
     "response_rates.csv",
     "codebook.csv",
+    "labels.R",
+    "labels.sps",
+    "labels.do",
     "metadata.json",
     "report.html",
 ];
@@ -124,6 +128,16 @@ pub enum OutputError {
     UnknownFile(String),
 }
 
+/// The media type a file of an export is sent with.
+pub fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("json") => "application/json",
+        Some("html") => "text/html; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
 fn csv_writer<W: Write>(mut out: W) -> io::Result<csv::Writer<W>> {
     out.write_all(BOM)?;
     Ok(csv::WriterBuilder::new()
@@ -163,6 +177,13 @@ impl Export {
             "indicators.csv" => self.write_tables(out, true).map_err(io),
             "response_rates.csv" => self.write_rates(out).map_err(io),
             "codebook.csv" => self.write_codebook(out).map_err(io),
+            "labels.R" => out.write_all(self.labels_r().as_bytes()).map_err(io),
+            // SPSS reads a syntax file as UTF-8 when it starts with a byte-order mark.
+            "labels.sps" => out
+                .write_all(BOM)
+                .and_then(|()| out.write_all(self.labels_sps().as_bytes()))
+                .map_err(io),
+            "labels.do" => out.write_all(self.labels_do().as_bytes()).map_err(io),
             "metadata.json" => out.write_all(self.metadata_json().as_bytes()).map_err(io),
             "report.html" => out
                 .write_all(crate::report::render(self).as_bytes())
@@ -558,6 +579,20 @@ pub fn rate_text(line: &RateLine) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_report_is_sent_as_a_web_page() {
+        for name in FILES {
+            let html = content_type(name).starts_with("text/html");
+            assert_eq!(
+                html,
+                name == "report.html",
+                "{name} is sent as {}",
+                content_type(name)
+            );
+        }
+        assert_eq!(content_type("notes.txt"), "text/plain; charset=utf-8");
+    }
 
     #[test]
     fn percent_needs_both_count_and_base_published() {

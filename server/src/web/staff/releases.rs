@@ -159,26 +159,15 @@ async fn download(
         ),
     )
     .await?;
-    let content_type = match file.name.rsplit('.').next() {
-        Some("csv") => "text/csv; charset=utf-8",
-        Some("json") => "application/json",
-        Some("html") => "text/html; charset=utf-8",
-        _ => "text/plain; charset=utf-8",
-    };
-    let unit = if release.is_scotland() {
-        "scotland"
-    } else {
-        release.unit.as_str()
-    };
+    let content_type = exporter::output::content_type(&file.name);
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("X-Content-SHA256", file.sha256.as_str()))
+        // The plain name, as in the release: the label files and anyone
+        // following the guide look for the files by these names.
         .insert_header((
             "Content-Disposition",
-            format!(
-                "attachment; filename=\"{unit}-w{}-r{}-{}\"",
-                release.wave_id, release.number, file.name
-            ),
+            format!("attachment; filename=\"{}\"", file.name),
         ))
         .body(bytes))
 }
