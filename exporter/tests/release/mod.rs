@@ -247,6 +247,7 @@ pub fn partnership_and_scotland() -> Export {
         seed: 99,
     };
     let tally_all = tally(&q, &layout, &nation);
-    let scotland = unit(&layout, &rule, None, Vec::new(), &tally_all);
+    let everywhere = vec![school(1, 0, [450; 7])];
+    let scotland = unit(&layout, &rule, None, everywhere, &tally_all);
     export(q, layout, vec![partnership, scotland])
 }
