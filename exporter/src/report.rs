@@ -24,7 +24,7 @@ use crate::{Export, UnitResult};
 
 const CSS: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;max-width:60rem;color:#1a1a1a;line-height:1.4;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.35rem;border-bottom:2px solid #333;padding-top:1rem}h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
+h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.35rem;border-bottom:2px solid #333;padding-top:1rem}h3{font-size:1.15rem;margin:1.4rem 0 .3rem}h4{font-size:1rem;margin:1.2rem 0 .3rem}
 .meta{color:#333;font-size:.9rem}.key{font-size:.85rem;margin:.5rem 0}.about{font-size:.9rem;max-width:48rem}
 figure{margin:.2rem 0 1rem;break-inside:avoid;page-break-inside:avoid}
 figcaption{font-size:.85rem;color:#333}
@@ -191,7 +191,7 @@ fn unit_section(
         let def = &layout.tables[table.table];
         let _ = write!(
             html,
-            "<h3>{} <small>({})</small></h3>",
+            "<h4>{} <small>({})</small></h4>",
             esc(&def.title),
             esc(&def.id)
         );
@@ -423,6 +423,8 @@ fn chart(html: &mut String, caption: &str, rows: &[Row]) {
     for row in rows {
         let h = row.height();
         let middle = top + h / 2.0;
+        // The row's numbers as a tooltip, for a pointer over its bar.
+        let _ = write!(html, "<g><title>{}</title>", esc(&row.spoken));
         // Baselines of the label's lines, centred on the row (0.35 em
         // below the middle puts a single line's x-height on it).
         let first = middle - (row.label.len() as f64 - 1.0) * LINE_H / 2.0 + 0.35 * FONT;
@@ -452,12 +454,19 @@ fn chart(html: &mut String, caption: &str, rows: &[Row]) {
                 ((1.0 - from) * BAR_W).max(0.0)
             );
         }
+        // The whole bar's outline: the 100% scale, and an edge for pale
+        // colours that white alone would not give.
+        let _ = write!(
+            html,
+            "<rect x=\"{BAR_X:.1}\" y=\"{bar_y:.1}\" width=\"{BAR_W:.1}\" height=\"{BAR_H}\" fill=\"none\" stroke=\"#767676\" stroke-width=\"0.5\"/>"
+        );
         let _ = write!(
             html,
             "<text x=\"{VALUE_X:.1}\" y=\"{:.1}\">{}</text>",
             middle + 0.35 * FONT,
             esc(&row.value)
         );
+        html.push_str("</g>");
         top += h;
     }
     html.push_str("</svg></figure>");
