@@ -259,7 +259,9 @@ fn summary(html: &mut String, layout: &Layout, unit: &UnitResult, scotland: Opti
         let _ = write!(html, "<tr><th scope=\"row\">{}</th>", esc(&def.title));
         summary_cells(html, table, &levels);
         html.push_str("</tr>");
-        if let Some(national) = scotland.and_then(|s| s.tables.get(table.table)) {
+        if let Some(national) =
+            scotland.and_then(|s| s.tables.iter().find(|t| t.table == table.table))
+        {
             html.push_str("<tr class=\"scotland\"><th scope=\"row\">Scotland</th>");
             summary_cells(html, national, &levels);
             html.push_str("</tr>");
@@ -660,6 +662,51 @@ mod tests {
         assert_eq!(share_text(81, true, 263, false), None);
         assert_eq!(share_text(81, false, 263, true), None);
         assert_eq!(share_text(0, false, 0, false), None);
+    }
+
+    fn line(stage: StageLevel, counts: [u32; 3], hidden: [bool; 3]) -> Line {
+        Line {
+            school: None,
+            stage,
+            sex: None,
+            counts: counts.to_vec(),
+            hidden: hidden.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_summary_shows_published_shares_c_for_suppressed_ones_and_a_dash_for_none() {
+        use survey_defs::Stage;
+        let table = PublishedTable {
+            table: 0,
+            lines: vec![
+                line(StageLevel::All, [81, 182, 263], [false; 3]),
+                line(
+                    StageLevel::Stage(Stage::P5),
+                    [4, 30, 34],
+                    [true, true, false],
+                ),
+                line(
+                    StageLevel::Stage(Stage::P6),
+                    [20, 30, 50],
+                    [false, false, true],
+                ),
+                line(StageLevel::Stage(Stage::P7), [0, 0, 0], [false; 3]),
+            ],
+        };
+        let levels = [
+            StageLevel::All,
+            StageLevel::Stage(Stage::P5),
+            StageLevel::Stage(Stage::P6),
+            StageLevel::Stage(Stage::P7),
+            StageLevel::Stage(Stage::S1),
+        ];
+        let mut html = String::new();
+        summary_cells(&mut html, &table, &levels);
+        assert_eq!(
+            html,
+            "<td>31%<br><span class=\"ci\">26%–37%</span></td><td>c</td><td>c</td><td>–</td><td>–</td>"
+        );
     }
 
     #[test]
