@@ -39,7 +39,7 @@ table.summary{border-collapse:collapse;font-size:.85rem;margin:.3rem 0 .5rem;bre
 .summary tr.scotland th,.summary tr.scotland td{color:#333;background:#f2f2f2;font-size:.8rem}
 .summary tr.scotland th{padding-left:1.2rem;font-weight:normal}
 .ci{color:#444;font-size:.8em}
-@media print{body{margin:0;max-width:none}section.unit{page-break-before:always}section.unit:first-of-type{page-break-before:auto}nav{display:none}a{color:inherit;text-decoration:none}}
+@media print{body{margin:0;max-width:none}h2,h3,h4,.key{break-after:avoid;page-break-after:avoid}section.unit{page-break-before:always}section.unit:first-of-type{page-break-before:auto}nav{display:none}a{color:inherit;text-decoration:none}}
 "#;
 
 const COLOURS: [&str; 8] = [
