@@ -14,9 +14,9 @@ const outDir = process.env.OUT_DIR;
 expect(reportPath && outDir, 'expected REPORT_PATH and OUT_DIR');
 const url = pathToFileURL(reportPath).href;
 
-// A4 is 210 mm wide: 794 CSS px, less Chromium's default print margins of
-// about 1 cm a side.
+// A4 is 210 mm wide: 794 CSS px, less margins of 1 cm a side.
 const A4_CONTENT_WIDTH = 718;
+const A4_MARGIN = { top: '1cm', right: '1cm', bottom: '1cm', left: '1cm' };
 
 /// Every chart's texts whose box reaches outside the chart's box, and any
 /// table wider than the page.
@@ -74,7 +74,7 @@ try {
       await page.emulateMedia({ media: 'print' });
       await check(page, 'an A4 page');
       const pdf = path.join(outDir, 'report-a4.pdf');
-      await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+      await page.pdf({ path: pdf, format: 'A4', margin: A4_MARGIN, printBackground: true });
       expect(statSync(pdf).size > 10000, 'expected a printed PDF with content');
       await page.close();
     },
