@@ -241,6 +241,27 @@ fn a_small_partnership_states_no_count_that_is_not_a_published_cell() {
 }
 
 #[test]
+fn partnerships_of_many_small_sizes_state_no_count_that_is_not_a_published_cell() {
+    use survey_defs::Stage;
+    for (seed, pupils, partial_every) in [
+        (1, vec![(Stage::P5, 1)], 1),
+        (2, vec![(Stage::P6, 4), (Stage::S1, 5)], 2),
+        (3, vec![(Stage::P7, 9), (Stage::S3, 2)], 4),
+        (4, vec![(Stage::S4, 11)], 5),
+        (5, vec![(Stage::P5, 12), (Stage::P6, 3), (Stage::S2, 14)], 3),
+        (6, vec![(Stage::S1, 23), (Stage::S2, 19)], 7),
+    ] {
+        let export = release::partnership(&pupils, partial_every, seed);
+        let unit = &export.units[0];
+        assert!(
+            unit.partial > 0,
+            "expected partial responses with seed {seed}"
+        );
+        assert_every_count_is_published(&export);
+    }
+}
+
+#[test]
 fn a_partnership_beside_scotland_states_no_count_that_is_not_a_published_cell() {
     assert_every_count_is_published(&release::partnership_and_scotland());
 }

@@ -15,7 +15,7 @@ use exporter::disclose::{publish_rates, publish_table};
 use exporter::layout::Layout;
 use exporter::source::{CppInfo, SchoolInfo};
 use exporter::{Export, Rule, UnitResult};
-use survey_defs::{Answer, AnswerSet, ModuleSwitches, QuestionKind, Questionnaire, Stage};
+use survey_defs::{Answer, AnswerSet, Band, ModuleSwitches, QuestionKind, Questionnaire, Stage};
 
 /// The built-in questionnaire.
 pub fn builtin() -> Arc<Questionnaire> {
@@ -198,18 +198,37 @@ pub fn export(q: Arc<Questionnaire>, layout: Layout, units: Vec<UnitResult>) -> 
 /// One partnership with few pupils: 7 responses, 2 of them partial, in one
 /// school, so its response total and partial count are both small.
 pub fn small_partnership() -> Export {
+    let export = partnership(&[(Stage::S2, 7)], 3, 7);
+    let unit = &export.units[0];
+    assert_eq!((unit.responses, unit.partial), (7, 2));
+    export
+}
+
+/// One partnership of two schools (primary stages in one, secondary in the
+/// other) with `pupils` at each stage, every `partial_every`-th response
+/// partial.
+pub fn partnership(pupils: &[(Stage, u32)], partial_every: u32, seed: u64) -> Export {
     let q = builtin();
     let layout = Layout::new(&q);
     let rule = Rule::default();
+    let school_of = |stage: Stage| match stage.band() {
+        Band::Primary => 31,
+        Band::Secondary => 32,
+    };
     let cohort = Cohort {
         cpp_id: 3,
-        groups: vec![(31, Stage::S2, 7)],
-        partial_every: 3,
-        seed: 7,
+        groups: pupils
+            .iter()
+            .map(|&(stage, n)| (school_of(stage), stage, n))
+            .collect(),
+        partial_every,
+        seed,
     };
     let tally = tally(&q, &layout, &cohort);
-    assert_eq!((tally.responses, tally.partial), (7, 2));
-    let schools = vec![school(31, 3, [0, 0, 0, 0, 60, 0, 0])];
+    let schools = vec![
+        school(31, 3, [30, 30, 30, 0, 0, 0, 0]),
+        school(32, 3, [0, 0, 0, 60, 60, 60, 60]),
+    ];
     let unit = unit(&layout, &rule, Some(cpp(3)), schools, &tally);
     export(q, layout, vec![unit])
 }
