@@ -11,9 +11,9 @@
 //! published count and base alone.
 //!
 //! Chart text is laid out by a conservative estimate of its width, so long
-//! labels wrap inside their column and every value stays inside its chart;
-//! each chart also carries its numbers as a text alternative, so the page
-//! reads aloud and when printed in black and white.
+//! labels wrap inside their column and every value stays inside its chart.
+//! Each chart carries all its numbers as its text alternative, and each row
+//! as a tooltip; share charts also print every percentage beside its bar.
 
 use std::fmt::Write;
 
