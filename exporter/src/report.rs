@@ -599,6 +599,7 @@ fn option_chart(html: &mut String, def: &TableDef, table: &PublishedTable) {
                         let share = f64::from(line.counts[k]) / f64::from(base);
                         (vec![(0.0, share, COLOURS[k % COLOURS.len()])], None, text)
                     }
+                    None if base == 0 && !base_hidden => (Vec::new(), None, "no pupils".to_owned()),
                     None => (Vec::new(), Some(0.0), SUPPRESSED.to_owned()),
                 };
             Row {
@@ -707,6 +708,45 @@ mod tests {
             html,
             "<td>31%<br><span class=\"ci\">26%–37%</span></td><td>c</td><td>c</td><td>–</td><td>–</td>"
         );
+    }
+
+    #[test]
+    fn an_option_nobody_could_answer_reads_no_pupils_and_a_hidden_one_reads_c() {
+        use crate::layout::{Category, Subject};
+        let def = TableDef {
+            subject: Subject::Question(0),
+            id: "where".to_owned(),
+            title: "Where?".to_owned(),
+            kind: "multiple_choice",
+            categories: ["Home", "School"]
+                .iter()
+                .map(|l| Category {
+                    code: l.to_lowercase(),
+                    label: (*l).to_owned(),
+                })
+                .collect(),
+            offset: 0,
+            additive: false,
+            stages: survey_defs::StageSet::ALL,
+        };
+        let nobody = PublishedTable {
+            table: 0,
+            lines: vec![line(StageLevel::All, [0, 0, 0], [false; 3])],
+        };
+        let mut html = String::new();
+        option_chart(&mut html, &def, &nobody);
+        assert_eq!(html.matches(">no pupils</text>").count(), 2, "{html}");
+        assert!(!html.contains("url(#hatch)"), "{html}");
+
+        let hidden = PublishedTable {
+            table: 0,
+            lines: vec![line(StageLevel::All, [3, 40, 41], [true, false, false])],
+        };
+        let mut html = String::new();
+        option_chart(&mut html, &def, &hidden);
+        assert!(html.contains(">c</text>"), "{html}");
+        assert!(html.contains(">97.6% (87.4–99.6)</text>"), "{html}");
+        assert!(html.contains("All 41 pupils who answered"), "{html}");
     }
 
     #[test]
