@@ -7,6 +7,8 @@
 //! every time.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod attack;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
