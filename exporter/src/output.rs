@@ -544,7 +544,9 @@ impl Export {
             "notes": {
                 "all": "\"All\" in cpp_code, school_seed, stage or sex stands for a total; option_code All is the base (pupils who answered; pupils not routed to a question are not in it)",
                 "indicators": "indicators.csv uses the frequencies layout: question_id holds the indicator id, option_code positive, not_positive or All (pupils with a result); percent of positive is the indicator share",
-                "partial": "partial responses (from sittings closed before the pupil finished) are included",
+                "partial": "partial responses (from sittings closed before the pupil finished) are included; how many there were is not published",
+                "responses": "a unit's count of responses is its All-stage, all-schools cell of response_rates.csv, and \"c\" wherever that cell is suppressed; no other total is published",
+                "report": "report.html shows only published cells; each percentage carries its 95% Wilson score interval, worked out from its published count and base, and none where either is suppressed",
             },
         });
         serde_json::to_string_pretty(&value).unwrap_or_default()

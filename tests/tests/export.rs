@@ -9,6 +9,9 @@ use exporter::{ExportRequest, Rule, Scope};
 use server::services::synth::{SynthOptions, synthesise};
 use tests::spawn_app;
 
+#[path = "../../exporter/tests/release/attack.rs"]
+mod attack;
+
 const HEADER: &str = "cpp_code,cpp_name,school_seed,school_name,stage,sex,question_id,option_code,option_label,count,percent,status";
 
 /// Parses a CSV file the exporter wrote: checks the BOM and CRLF, returns
@@ -168,6 +171,13 @@ async fn a_synthetic_survey_exports_safe_tables_that_add_up() {
     assert!(metadata["cells"].get("below_threshold").is_none());
     assert_eq!(metadata["disclosure_control"]["rule"]["threshold"], 10);
     assert!(metadata["cells"]["suppressed"].as_u64().unwrap() > 0);
+    // Every number in metadata.json and report.html that states a count is
+    // a published cell. Published cells are 0 or at least the threshold, so
+    // this catches any small count; in an export this large most bigger
+    // numbers are some cell, which is why exporter/tests/release_counts.rs
+    // also runs the same attack on partnerships small enough that every
+    // total must be hidden.
+    attack::assert_every_count_is_published(&export);
 
     let (header, rows) = read_csv(&std::fs::read(out.path().join("frequencies.csv")).unwrap());
     assert_eq!(header, HEADER);
