@@ -58,13 +58,17 @@ enum Command {
         #[arg(
             long = "cpp",
             value_name = "CODE",
-            required_unless_present = "scotland",
-            conflicts_with = "scotland"
+            required_unless_present_any = ["scotland", "all"],
+            conflicts_with_all = ["scotland", "all"]
         )]
         cpp: Option<String>,
         /// Scotland as a whole (every partnership must have a current release).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         scotland: bool,
+        /// Every partnership with responses whose data changed since its
+        /// newest release, then Scotland.
+        #[arg(long)]
+        all: bool,
     },
     /// Write a stored release's files into a directory, each checked against
     /// its SHA-256.
@@ -179,53 +183,85 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             wave,
             cpp,
             scotland,
+            all,
         } => {
             let wave = find_wave(&db, &wave).await?;
-            let (unit, name) = match (cpp, scotland) {
+            let units: Vec<(Unit, String)> = match (cpp, scotland || all) {
                 (Some(code), _) => {
                     let cpp = find_cpps(&db, &[code]).await?.remove(0);
-                    (Unit::Partnership(cpp.id), cpp.name)
+                    vec![(Unit::Partnership(cpp.id), cpp.name)]
                 }
-                (None, _) => (Unit::Scotland, "Scotland".to_owned()),
+                (None, _) if all => {
+                    let mut units = Vec::new();
+                    for cpp in source::cpps(&db).await.map_err(db_failure)? {
+                        let (_, responses) = release::sources(&db, wave.id, Some(cpp.id))
+                            .await
+                            .map_err(db_failure)?;
+                        if responses > 0 {
+                            units.push((Unit::Partnership(cpp.id), cpp.name));
+                        }
+                    }
+                    units.push((Unit::Scotland, "Scotland".to_owned()));
+                    units
+                }
+                (None, _) => vec![(Unit::Scotland, "Scotland".to_owned())],
             };
             let questionnaire = questionnaire(&db, &wave).await?;
+            let names: Vec<&str> = units.iter().map(|(_, name)| name.as_str()).collect();
             record(
                 &url,
                 &db,
                 &actor,
                 usage::RELEASE,
-                &format!("wave \"{}\" for {name}", wave.name),
+                &format!("wave \"{}\" for {}", wave.name, names.join(", ")),
             )
             .await?;
-            let request = release::ReleaseRequest {
-                wave_id: wave.id,
-                unit,
-                questionnaire,
-                by: release::Releaser {
-                    staff_id: None,
-                    name: actor.clone(),
-                },
-                today: chrono::Utc::now().date_naive(),
-            };
-            let bar = progress_bar();
-            let report = |p: Progress| report(bar.as_ref(), p);
             let start = Instant::now();
-            let made = release::make(&db, &request, &report).await;
-            if let Some(bar) = &bar {
-                bar.finish_and_clear();
+            for (unit, name) in units {
+                let request = release::ReleaseRequest {
+                    wave_id: wave.id,
+                    unit,
+                    questionnaire: questionnaire.clone(),
+                    by: release::Releaser {
+                        staff_id: None,
+                        name: actor.clone(),
+                    },
+                    today: chrono::Utc::now().date_naive(),
+                };
+                let bar = progress_bar();
+                let report = |p: Progress| report(bar.as_ref(), p);
+                let started = Instant::now();
+                let made = release::make(&db, &request, &report).await;
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                let made = match made {
+                    // Releasing everything skips a partnership whose newest
+                    // release already counts every response.
+                    Err(ReleaseError::Unchanged(number)) if all => {
+                        println!("{name}: unchanged since release {number}");
+                        continue;
+                    }
+                    made => made.map_err(release_failure)?,
+                };
+                println!(
+                    "release {} of wave \"{}\" for {name}: id {}, {} files, {} cells, {} suppressed, in {:.2} s",
+                    made.release.number,
+                    wave.name,
+                    made.release.id,
+                    made.release.files.len(),
+                    made.cells,
+                    made.suppressed,
+                    started.elapsed().as_secs_f64()
+                );
+                if !all {
+                    for f in &made.release.files {
+                        println!("  {}  {:>10}  {}", f.sha256, f.size, f.name);
+                    }
+                }
             }
-            let made = made.map_err(release_failure)?;
-            println!(
-                "release {} of wave \"{}\" for {name}: id {}, {} cells, {} suppressed, in {:.2} s",
-                made.release.number,
-                wave.name,
-                made.release.id,
-                made.cells,
-                made.suppressed,
-                start.elapsed().as_secs_f64()
-            );
-            for f in &made.release.files {
-                println!("  {}  {:>10}  {}", f.sha256, f.size, f.name);
+            if all {
+                println!("released in {:.2} s", start.elapsed().as_secs_f64());
             }
             Ok(())
         }

@@ -474,7 +474,8 @@ pub async fn signed_in_staff(
 }
 
 /// A stored release of `wave` for `cpp` (Scotland when `None`) with small
-/// files, `frequencies.csv` and a report per school of the partnership,
+/// files (tables with a header only, and a report per school of the
+/// partnership),
 /// written straight into the tables, for tests about who may download what.
 /// Returns its id.
 pub async fn stored_release(state: &AppState, wave: i32, cpp: Option<i32>) -> i32 {
@@ -529,7 +530,10 @@ pub async fn stored_release(state: &AppState, wave: i32, cpp: Option<i32>) -> i3
         .expect("its id")
         .try_get_by_index(0)
         .expect("an id");
-    let mut files = vec![("frequencies.csv".to_owned(), b"cpp_code\r\n".to_vec())];
+    let mut files: Vec<(String, Vec<u8>)> = ["frequencies.csv", "indicators.csv", "codebook.csv"]
+        .into_iter()
+        .map(|name| (name.to_owned(), b"cpp_code\r\n".to_vec()))
+        .collect();
     if let Some(cpp) = cpp {
         for school in server::store::schools::schools_of_cpp(&state.db, cpp)
             .await

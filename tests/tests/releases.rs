@@ -589,6 +589,15 @@ async fn the_command_line_releases_and_writes_stored_releases() {
         );
     }
     run(exporter(&["list"])).await.unwrap();
+    // Everything: the partnership is unchanged, so only Scotland is made.
+    run(exporter(&["release", "--wave", &wave_name, "--all"]))
+        .await
+        .unwrap();
+    let made = exporter::release::list(&app.state.db, Some(wave))
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 2);
+    assert!(made.iter().any(|r| r.is_scotland()));
     let dump = dir.path().join("answers.csv");
     run(exporter(&[
         "dump-answers",
@@ -655,6 +664,8 @@ async fn the_command_line_releases_and_writes_stored_releases() {
             usage::RELEASE,
             "release",
             usage::WRITE_RELEASE,
+            usage::RELEASE,
+            "release",
             usage::DUMP_ANSWERS,
             usage::RELEASE
         ],
