@@ -79,8 +79,9 @@ export TEST_DATABASE_URL="postgres://survey@127.0.0.1:$port/postgres"
 log "end-to-end tests on PostgreSQL"
 cargo test -p tests
 
-log "crash safety, backup, transactions, sitting windows, the store's contract and unlinkability on PostgreSQL"
+log "crash safety, backup, transactions, sitting windows, the store's contract, unlinkability and migrations on PostgreSQL"
 PG_BIN="$pg_bin" cargo test -p server --test crash --test backup --test transactions \
-  --test sitting_windows --test store_contract --test unlinkable --test migrate_endings
+  --test sitting_windows --test store_contract --test unlinkable --test migrate_endings \
+  --test migrate_waves --test migrate_releases
 
 log "all tests passed on SQLite and PostgreSQL"
