@@ -75,7 +75,7 @@ echo "== serving a stored file to 50 clients at once"
 PORT="${PORT:-18089}"
 ADMIN_PASSWORD="bench harbour lantern pebble"
 printf '%s\n' "$ADMIN_PASSWORD" | "$SERVER" --database-url "$URL" --data-dir "$BENCH_DIR" \
-  create-admin --email bench@example.org >/dev/null 2>&1 || true
+  create-admin --email timing@example.org >/dev/null || true
 "$SERVER" --database-url "$URL" --data-dir "$BENCH_DIR" --bind "127.0.0.1:$PORT" --no-demo serve \
   > "$BENCH_DIR/server.log" 2>&1 &
 SERVER_PID=$!
@@ -95,7 +95,7 @@ def client():
 opener = client()
 page = opener.open(base + "/staff/login").read().decode()
 csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-form = urllib.parse.urlencode({"csrf": csrf, "email": "bench@example.org", "password": password}).encode()
+form = urllib.parse.urlencode({"csrf": csrf, "email": "timing@example.org", "password": password}).encode()
 try:
     opener.open(base + "/staff/login", form)
 except urllib.error.HTTPError as e:

@@ -40,6 +40,7 @@ pub const RATES: &str = "response_rates";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Published {
     cells: HashMap<CellKey, Option<u64>>,
+    totals_only: bool,
 }
 
 /// Why a stored release's files could not be read back.
@@ -53,14 +54,19 @@ pub struct PriorError {
 impl Published {
     /// Reads the cells of `unit` (a partnership's GSS code, or `All` for
     /// Scotland) from a release's `frequencies.csv`, `indicators.csv` and
-    /// `response_rates.csv`.
+    /// `response_rates.csv`: every cell, or with `totals_only` the cells of
+    /// all schools together (what Scotland's cells add up from).
     pub fn from_files(
         unit: &str,
         frequencies: &[u8],
         indicators: &[u8],
         rates: &[u8],
+        totals_only: bool,
     ) -> Result<Self, PriorError> {
-        let mut published = Published::default();
+        let mut published = Published {
+            totals_only,
+            ..Published::default()
+        };
         for (file, bytes) in [
             ("frequencies.csv", frequencies),
             ("indicators.csv", indicators),
@@ -112,7 +118,7 @@ impl Published {
             .from_reader(bytes);
         for (line, record) in reader.records().enumerate() {
             let record = record.map_err(|e| error(e.to_string()))?;
-            if record.get(0) != Some(unit) {
+            if record.get(0) != Some(unit) || (self.totals_only && record.get(2) != Some(ALL)) {
                 continue;
             }
             let (key, count, status) =
@@ -195,7 +201,8 @@ mod tests {
         let rates = "cpp_code,cpp_name,school_seed,school_name,stage,responses,roll,rate,status\r\n\
             S1,A,All,All,S2,50,60,83.3,\r\n";
         let published =
-            Published::from_files("S1", frequencies.as_bytes(), b"", rates.as_bytes()).unwrap();
+            Published::from_files("S1", frequencies.as_bytes(), b"", rates.as_bytes(), false)
+                .unwrap();
         assert_eq!(published.len(), 3);
         let prior = UnitPrior {
             releases: vec![published],
@@ -222,7 +229,8 @@ mod tests {
     fn a_garbled_count_is_an_error_not_a_zero() {
         let frequencies = "cpp_code,cpp_name,school_seed,school_name,stage,sex,question_id,option_code,option_label,count,percent,status\r\n\
             S1,A,All,All,S2,All,safe_home,yes,Yes,forty,,\r\n";
-        let error = Published::from_files("S1", frequencies.as_bytes(), b"", b"").unwrap_err();
+        let error =
+            Published::from_files("S1", frequencies.as_bytes(), b"", b"", false).unwrap_err();
         assert!(error.to_string().contains("forty"), "{error}");
     }
 }

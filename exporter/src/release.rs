@@ -484,12 +484,14 @@ pub async fn write_to_dir(
     Ok(info)
 }
 
-/// Every earlier release of one unit of a wave, read back.
+/// Every earlier release of one unit of a wave, read back (with
+/// `totals_only`, only the cells of all its schools together).
 async fn unit_prior(
     db: &impl ConnectionTrait,
     wave_id: i32,
     unit: &str,
     rule: &Rule,
+    totals_only: bool,
 ) -> Result<(UnitPrior, Option<(i32, String)>), ReleaseError> {
     let stmt = Query::select()
         .columns([col("id"), col("number"), col("rule"), col("sources")])
@@ -517,6 +519,7 @@ async fn unit_prior(
             &frequencies,
             &indicators,
             &rates,
+            totals_only,
         )?);
         latest = Some((number, row.try_get_by_index(3)?));
     }
@@ -573,7 +576,7 @@ pub async fn make(
         return Err(ReleaseError::NoData(unit_name));
     }
     let mut prior = Prior::default();
-    let (own, latest) = unit_prior(db, wave.id, &unit_code, &wave.rule).await?;
+    let (own, latest) = unit_prior(db, wave.id, &unit_code, &wave.rule, false).await?;
     if let Some((number, sources)) = &latest
         && *sources == fingerprint
     {
@@ -587,7 +590,10 @@ pub async fn make(
             if n == 0 {
                 continue;
             }
-            let (cpp_prior, latest) = unit_prior(db, wave.id, &cpp.gss_code, &wave.rule).await?;
+            // Only the partnerships' totals feed Scotland's cells: their
+            // school rows are left out, which keeps memory small.
+            let (cpp_prior, latest) =
+                unit_prior(db, wave.id, &cpp.gss_code, &wave.rule, true).await?;
             if latest.is_none_or(|(_, released)| released != current) {
                 stale.push(format!("{} ({})", cpp.name, cpp.gss_code));
             }
