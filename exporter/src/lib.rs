@@ -22,6 +22,7 @@ pub mod prior;
 pub mod release;
 pub mod report;
 pub mod school_report;
+mod scotland;
 pub mod source;
 pub mod spreadsheet;
 pub mod suppress;
@@ -81,6 +82,11 @@ pub enum ExportError {
     Disclosure(#[from] DiscloseError),
     #[error(transparent)]
     Offload(#[from] offload::OffloadError),
+    /// A partnership's counts differ from what its release published.
+    #[error(
+        "the responses of {0} differ from what its newest release counted; release it again first"
+    )]
+    ReleaseDiffers(String),
 }
 
 /// Progress reports, for a progress bar.
@@ -304,7 +310,7 @@ type SchoolOrder = (
 
 /// The partnership's schools by name: every school with responses, and
 /// every non-demo school with a roll (for response rates).
-fn school_order(cpp_id: i32, schools: &[SchoolInfo], tally: &UnitTally) -> SchoolOrder {
+pub(crate) fn school_order(cpp_id: i32, schools: &[SchoolInfo], tally: &UnitTally) -> SchoolOrder {
     let by_id: HashMap<i32, usize> = tally
         .schools
         .iter()

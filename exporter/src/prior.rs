@@ -140,6 +140,12 @@ impl Published {
         self.cells.len()
     }
 
+    /// A cell as published: `Some(None)` where hidden, `None` where the
+    /// release had no such cell.
+    pub fn get(&self, key: &CellKey) -> Option<Option<u64>> {
+        self.cells.get(key).copied()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
     }

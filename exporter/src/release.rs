@@ -20,6 +20,7 @@
 //! count changed by less than the threshold ([`crate::prior`]), so two
 //! releases read side by side never show a small change.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -583,6 +584,8 @@ pub async fn make(
         return Err(ReleaseError::Unchanged(*number));
     }
     prior.units.insert(unit_code.clone(), own);
+    // Scotland: the newest release of each partnership, its totals only.
+    let mut released: HashMap<String, Published> = HashMap::new();
     if request.unit == Unit::Scotland {
         let mut stale = Vec::new();
         for cpp in &cpps {
@@ -594,10 +597,12 @@ pub async fn make(
             // school rows are left out, which keeps memory small.
             let (cpp_prior, latest) =
                 unit_prior(db, wave.id, &cpp.gss_code, &wave.rule, true).await?;
-            if latest.is_none_or(|(_, released)| released != current) {
+            if latest.is_none_or(|(_, counted)| counted != current) {
                 stale.push(format!("{} ({})", cpp.name, cpp.gss_code));
             }
-            prior.units.insert(cpp.gss_code.clone(), cpp_prior);
+            if let Some(newest) = cpp_prior.releases.last() {
+                released.insert(cpp.gss_code.clone(), newest.clone());
+            }
         }
         if !stale.is_empty() {
             return Err(ReleaseError::PartnershipsFirst(stale.join(", ")));
@@ -612,10 +617,11 @@ pub async fn make(
         rule: wave.rule,
         prior,
     };
-    let mut export = crate::export_with_progress(db, &export_request, progress).await?;
-    if request.unit == Unit::Scotland {
-        export.units.retain(|u| u.cpp.is_none());
-    }
+    let export = if request.unit == Unit::Scotland {
+        crate::scotland::from_releases(db, &export_request, &released, progress).await?
+    } else {
+        crate::export_with_progress(db, &export_request, progress).await?
+    };
     let cells: usize = export
         .units
         .iter()
