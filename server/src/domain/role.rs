@@ -7,9 +7,9 @@ pub enum Role {
     /// Everything: partnerships, schools, accounts, the audit log.
     Admin,
     /// A CPP coordinator: their own partnership's schools (and their
-    /// sittings), its settings and its exports.
+    /// sittings), its settings and its released results.
     Coordinator,
-    /// A CPP analyst: their own partnership's exports only; no schools,
+    /// A CPP analyst: their own partnership's released results only; no schools,
     /// sittings or settings.
     Analyst,
     /// School staff: their own school's sittings only.
