@@ -182,26 +182,11 @@ pub async fn export_with_progress(
         Scope::Cpps(_) => Some(cpps.iter().map(|c| c.id).collect()),
     };
     let schools = source::schools(db, filter.as_deref()).await?;
-    let total = source::count_responses(db, request.wave_id, filter.as_deref()).await?;
-
     let layout = Layout::new(q);
-    progress(Progress::Reading { done: 0, total });
-    let (tallies, _) = source::tally(
-        db,
-        request.wave_id,
-        filter.as_deref(),
-        &request.questionnaire,
-        &layout,
-        &|done| progress(Progress::Reading { done, total }),
-    )
-    .await?;
     let Tallies {
         units: mut tallies,
         skipped,
-    } = tallies;
-    if tallies.is_empty() {
-        return Err(ExportError::NoData);
-    }
+    } = read(db, request, filter.as_deref(), &layout, progress).await?;
 
     let mut units = Vec::new();
     let mut plans = Vec::new();
@@ -276,6 +261,32 @@ pub async fn export_with_progress(
 }
 
 mod national;
+
+/// Counts the wave's responses (of some partnerships, or all), reporting
+/// progress; `NoData` when there are none.
+pub(crate) async fn read(
+    db: &DatabaseConnection,
+    request: &ExportRequest,
+    cpp_ids: Option<&[i32]>,
+    layout: &Layout,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Tallies, ExportError> {
+    let total = source::count_responses(db, request.wave_id, cpp_ids).await?;
+    progress(Progress::Reading { done: 0, total });
+    let (tallies, _) = source::tally(
+        db,
+        request.wave_id,
+        cpp_ids,
+        &request.questionnaire,
+        layout,
+        &|done| progress(Progress::Reading { done, total }),
+    )
+    .await?;
+    if tallies.units.is_empty() {
+        return Err(ExportError::NoData);
+    }
+    Ok(tallies)
+}
 
 /// A partnership's counts and the order its schools are published in.
 struct UnitPlan {

@@ -366,11 +366,28 @@ pub async fn list(
     if let Some(wave_id) = wave_id {
         stmt.and_where(Expr::col(col("wave_id")).eq(wave_id));
     }
+    releases_of(db, &stmt).await
+}
+
+async fn releases_of(
+    db: &impl ConnectionTrait,
+    stmt: &sea_orm::sea_query::SelectStatement,
+) -> Result<Vec<ReleaseInfo>, DbErr> {
     let mut releases = Vec::new();
-    for row in db.query_all(&stmt).await? {
+    for row in db.query_all(stmt).await? {
         releases.push(release_from(db, &row).await?);
     }
     Ok(releases)
+}
+
+/// Releases of one partnership, every wave, oldest first.
+pub async fn of_partnership(
+    db: &impl ConnectionTrait,
+    cpp_id: i32,
+) -> Result<Vec<ReleaseInfo>, DbErr> {
+    let mut stmt = release_select();
+    stmt.and_where(Expr::col(col("cpp_id")).eq(cpp_id));
+    releases_of(db, &stmt).await
 }
 
 /// The release with this id.
@@ -673,8 +690,10 @@ pub async fn make(
         "released_at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "files": listed,
     });
-    let manifest = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| ReleaseError::Export(ExportError::Database(DbErr::Custom(e.to_string()))))?;
+    let manifest = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Io {
+        path: MANIFEST.to_owned(),
+        source: std::io::Error::other(e),
+    })?;
     let rule =
         serde_json::to_string(&wave.rule).map_err(|e| ReleaseError::BadRule(e.to_string()))?;
     let insert = Query::insert()

@@ -33,25 +33,11 @@ pub(crate) async fn from_releases(
     let q = request.questionnaire.as_ref();
     let cpps = source::cpps(db).await?;
     let schools = source::schools(db, None).await?;
-    let total = source::count_responses(db, request.wave_id, None).await?;
     let layout = Layout::new(q);
-    progress(Progress::Reading { done: 0, total });
-    let (tallies, _) = source::tally(
-        db,
-        request.wave_id,
-        None,
-        &request.questionnaire,
-        &layout,
-        &|done| progress(Progress::Reading { done, total }),
-    )
-    .await?;
     let Tallies {
         units: mut tallies,
         skipped,
-    } = tallies;
-    if tallies.is_empty() {
-        return Err(ExportError::NoData);
-    }
+    } = crate::read(db, request, None, &layout, progress).await?;
     let mut plans = Vec::new();
     let mut units = Vec::new();
     for cpp in &cpps {
@@ -64,12 +50,8 @@ pub(crate) async fn from_releases(
                 cpp.name, cpp.gss_code
             )));
         };
-        let (unit_schools, rows, rolls) = crate::school_order(cpp.id, &schools, &tally);
-        let unit = unit_from_release(cpp, &tally, &rolls, &layout, published)?;
-        units.push(UnitResult {
-            schools: unit_schools,
-            ..unit
-        });
+        let (_, rows, rolls) = crate::school_order(cpp.id, &schools, &tally);
+        units.push(unit_from_release(cpp, &tally, &rolls, &layout, published)?);
         plans.push(UnitPlan {
             tally,
             rows,

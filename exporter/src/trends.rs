@@ -132,10 +132,7 @@ pub async fn for_partnership(
     cpp_id: i32,
 ) -> Result<Trends, ReleaseError> {
     let mut newest: Vec<ReleaseInfo> = Vec::new();
-    for r in release::list(db, None).await? {
-        if r.cpp_id != Some(cpp_id) {
-            continue;
-        }
+    for r in release::of_partnership(db, cpp_id).await? {
         match newest.iter_mut().find(|n| n.wave_id == r.wave_id) {
             Some(n) if n.number < r.number => *n = r,
             Some(_) => {}

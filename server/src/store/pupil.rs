@@ -449,12 +449,11 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
     today: NaiveDate,
 ) -> Result<usize, DbErr> {
     let txn = super::begin(db).await?;
+    let mut find_sitting = sitting::Entity::find_by_id(sitting_id);
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        sitting::Entity::find_by_id(sitting_id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?;
+        find_sitting = find_sitting.lock_exclusive();
     }
+    let wave_id = find_sitting.one(&txn).await?.map(|s| s.wave_id);
     let held = response_held::Entity::find()
         .filter(response_held::Column::SittingId.eq(sitting_id))
         .all(&txn)
@@ -464,10 +463,6 @@ pub async fn release<C: ConnectionTrait + TransactionTrait>(
         return Ok(0);
     }
     let count = held.len();
-    let wave_id = sitting::Entity::find_by_id(sitting_id)
-        .one(&txn)
-        .await?
-        .map(|s| s.wave_id);
     let ids: Vec<String> = held.iter().map(|h| h.id.clone()).collect();
     let rows = shuffled(held.into_iter().map(|h| response::ActiveModel {
         id: Set(random_id()),

@@ -77,11 +77,7 @@ async fn cpp_releases(
     path: web::Path<i32>,
 ) -> Result<HttpResponse> {
     let cpp = cpp_for(&state, &staff, path.into_inner()).await?;
-    let releases: Vec<_> = exporter::release::list(&state.db, None)
-        .await?
-        .into_iter()
-        .filter(|r| r.cpp_id == Some(cpp.id))
-        .collect();
+    let releases = exporter::release::of_partnership(&state.db, cpp.id).await?;
     staff.page(
         "staff/releases.html",
         context! {

@@ -155,10 +155,10 @@ struct ReportLink {
 async fn school_reports(state: &AppState, school: &School) -> Result<Vec<ReportLink>> {
     let name = exporter::school_report::file_name(&school.seed_code);
     let waves = waves::all(&state.db).await?;
-    let mut links: Vec<ReportLink> = exporter::release::list(&state.db, None)
+    let mut links: Vec<ReportLink> = exporter::release::of_partnership(&state.db, school.cpp_id)
         .await?
         .into_iter()
-        .filter(|r| r.cpp_id == Some(school.cpp_id) && r.files.iter().any(|f| f.name == name))
+        .filter(|r| r.files.iter().any(|f| f.name == name))
         .map(|r| ReportLink {
             release: r.id,
             wave: waves
