@@ -26,7 +26,7 @@ use crate::layout::ALL;
 use crate::layout::{Layout, StageLevel, TableDef};
 use crate::prior::{CellKey, RATES, UnitPrior};
 use crate::suppress::{
-    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, suppress_forcing,
+    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, protect_forcing,
 };
 
 /// Earlier releases of the same unit, which force cells hidden in a new one
@@ -199,7 +199,12 @@ impl Builder {
         name: &str,
         forced: &[bool],
     ) -> Result<Vec<Line>, DiscloseError> {
-        let pattern = suppress_forcing(&self.problem, rule, forced);
+        let pattern = protect_forcing(&self.problem, rule, forced).map_err(|exposure| {
+            DiscloseError::Audit {
+                table: name.to_owned(),
+                exposure,
+            }
+        })?;
         audit_exact(&self.problem, &pattern).map_err(|exposure| DiscloseError::Audit {
             table: name.to_owned(),
             exposure,

@@ -42,8 +42,9 @@ pub enum Exposure {
 /// Checks a pattern. `Ok` means: every small cell is hidden, no hidden cell can be
 /// derived exactly from sums (exact integer arithmetic), no two published
 /// nested groups differ by a small amount, and, by linear programming over
-/// every relation and inequality, no hidden cell is pinned to one value and
-/// every small hidden cell's range contains 0 or is wide enough.
+/// every relation and inequality, no protected cell (a small one, or the
+/// hidden side of a small gap between nested groups) is pinned to one value,
+/// and every small hidden cell's range contains 0 or is wide enough.
 pub fn audit(problem: &Problem, suppression: &Suppression) -> Result<(), Exposure> {
     audit_exact(problem, suppression)?;
     let hidden: Vec<bool> = problem
@@ -51,16 +52,36 @@ pub fn audit(problem: &Problem, suppression: &Suppression) -> Result<(), Exposur
         .map(|c| suppression.is_suppressed(c))
         .collect();
     let primary: Vec<bool> = problem.cells().map(|c| suppression.is_primary(c)).collect();
-    match ranges::check(problem, &hidden, &primary, suppression.rule())?.first() {
+    let protected = protected_cells(problem, suppression, &primary);
+    let rule = suppression.rule();
+    match ranges::check_only(problem, &hidden, &primary, rule, Some(&protected), false)?.first() {
         None => Ok(()),
         Some(finding) => Err(finding.clone().into()),
     }
 }
 
+/// The cells whose values a pattern protects: the small ones (`primary`)
+/// and the hidden side of every small gap between nested groups. Any other
+/// hidden cell is hidden only for their sake: a reader who can work it out
+/// learns a count the rule would publish.
+pub(crate) fn protected_cells(
+    problem: &Problem,
+    suppression: &Suppression,
+    primary: &[bool],
+) -> Vec<bool> {
+    let mut protected = primary.to_vec();
+    for (outer, inner) in problem.small_nested_gaps(suppression.rule().threshold) {
+        for c in [outer, inner] {
+            protected[c.index()] |= suppression.is_suppressed(c);
+        }
+    }
+    protected
+}
+
 impl From<Finding> for Exposure {
     fn from(finding: Finding) -> Self {
         match finding {
-            Finding::Pinned { cell, value } => Exposure::Pinned { cell, value },
+            Finding::Pinned { cell, value, .. } => Exposure::Pinned { cell, value },
             Finding::Narrow { cell, lo, hi } => Exposure::Narrow { cell, lo, hi },
         }
     }
@@ -175,7 +196,13 @@ pub(crate) fn first_derivable(
     problem: &Problem,
     suppression: &Suppression,
 ) -> Result<Option<CellId>, Exposure> {
-    Ok(all_derivable(problem, suppression)?.into_iter().min())
+    // Where zeros are published, a hidden zero a reader can work out tells
+    // them what a published zero would: that nobody is in the group.
+    let zeros_published = suppression.rule().publish_zeros;
+    Ok(all_derivable(problem, suppression)?
+        .into_iter()
+        .filter(|&c| !(zeros_published && problem.value(c) == 0))
+        .min())
 }
 
 /// Every suppressed cell that can be worked out exactly from the published

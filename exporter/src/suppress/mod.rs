@@ -117,6 +117,13 @@ pub struct Suppression {
 }
 
 impl Suppression {
+    fn hidden(&self) -> Vec<bool> {
+        self.status
+            .iter()
+            .map(|s| *s != Status::Published)
+            .collect()
+    }
+
     /// A pattern chosen elsewhere (by hand, or by another tool), so that it
     /// can be audited. Cells the rule makes primary count as primary.
     pub fn from_suppressed(problem: &Problem, rule: &Rule, suppressed: &[CellId]) -> Self {
@@ -191,41 +198,73 @@ impl Suppression {
 /// pattern. When no more cells can be hidden and a finding remains, the
 /// finding is returned instead of a pattern.
 pub fn protect(problem: &Problem, rule: &Rule) -> Result<Suppression, Exposure> {
-    let mut forced = vec![false; problem.len()];
+    protect_forcing(problem, rule, &vec![false; problem.len()])
+}
+
+/// As [`protect`], with the cells marked in `forced` hidden whatever their
+/// value and protected like small cells (see [`suppress_forcing`]).
+pub fn protect_forcing(
+    problem: &Problem,
+    rule: &Rule,
+    initially_forced: &[bool],
+) -> Result<Suppression, Exposure> {
+    let mut pattern = suppress_with(problem, rule, initially_forced);
+    let primary: Vec<bool> = pattern
+        .status
+        .iter()
+        .map(|s| *s == Status::Primary)
+        .collect();
+    // The cells whose values are protected (see `audit::protected_cells`),
+    // and the ones forced hidden.
+    let mut protected = audit::protected_cells(problem, &pattern, &primary);
+    for (p, f) in protected.iter_mut().zip(initially_forced) {
+        *p |= *f;
+    }
     let neighbours = Neighbours::new(problem);
     let mut attempts: std::collections::HashMap<CellId, u32> = Default::default();
-    let mut memory = ranges::Memory::default();
+    let mut only = protected.clone();
+    let mut near = false;
+    // Hiding a published cell takes a fact away from the reader, so every
+    // range can only widen: a cell that passed keeps passing as more cells
+    // are hidden. Each round therefore checks only the cells that failed,
+    // after the first on their neighbourhoods only (cheap, and on the safe
+    // side: a cell may get more cells hidden around it than it needed).
     loop {
-        let pattern = suppress_with(problem, rule, &forced);
-        let hidden: Vec<bool> = pattern
-            .status
-            .iter()
-            .map(|s| *s != Status::Published)
-            .collect();
-        let primary: Vec<bool> = pattern
-            .status
-            .iter()
-            .map(|s| *s == Status::Primary)
-            .collect();
-        let findings = ranges::check_again(problem, &hidden, &primary, rule, &mut memory)?;
-        let Some(first) = findings.first() else {
-            return Ok(pattern);
+        let hidden = pattern.hidden();
+        let findings = ranges::check_only(problem, &hidden, &primary, rule, Some(&only), near)?;
+        let Some(first) = findings.first().cloned() else {
+            break;
         };
-        // A cell found again gets twice as many cells hidden around it.
+        only = vec![false; problem.len()];
         let mut grew = false;
         for finding in &findings {
+            only[finding.cell().index()] = true;
+            // A cell found again gets twice as many cells hidden around it.
             let tries = attempts.entry(finding.cell()).or_insert(0u32);
             let count = 1usize << (*tries).min(5);
             *tries += 1;
             for c in neighbours.widen(problem.values(), &hidden, finding.cell(), count) {
-                grew |= !std::mem::replace(&mut forced[c], true);
+                if pattern.status[c] == Status::Published {
+                    pattern.status[c] = Status::Secondary;
+                    grew = true;
+                }
             }
         }
-        // `forced` only grows, so this ends after at most `n` rounds.
+        // Cells are only ever hidden, so this ends after at most `n` rounds.
         if !grew {
-            return Err(first.clone().into());
+            if near {
+                // Nothing left to hide nearby: settle it on the whole.
+                near = false;
+                continue;
+            }
+            return Err(first.into());
         }
+        near = true;
     }
+    // A cell just hidden that sums give away protects nothing; publishing
+    // it tells a reader nothing new.
+    publish_given_away(problem, &mut pattern.status, &protected);
+    Ok(pattern)
 }
 
 /// Which constraints (relations and inequalities) each cell is in.

@@ -5,34 +5,39 @@
 //!
 //! For one hidden cell the smallest and largest value it can take are the
 //! optima of two linear programs. A reader knows counts are whole numbers, so
-//! a range is rounded inwards to whole numbers. Two things are checked:
-//! - **no hidden cell is pinned**: its range holds at least two whole numbers
-//!   (zeros excepted where the rule publishes zeros: a hidden zero can only
-//!   be pinned by a published zero of a larger group that holds it);
-//! - **interval protection** for every cell hidden for being small: its range
+//! a range is rounded inwards to whole numbers. Two things are checked for
+//! each cell asked about:
+//! - **not pinned**: its range holds at least two whole numbers;
+//! - **interval protection** for a cell hidden for being small: its range
 //!   contains 0 (a reader cannot tell whether anyone is in it), or is at
 //!   least [`Rule::range_min`] wide.
 //!
-//! **Local programs, on the safe side.** A national release hides hundreds
-//! of thousands of cells, joined by relations into components of thousands;
-//! two programs of that size per cell would take hours. Each cell is
-//! therefore checked on its neighbourhood: the hidden cells reachable from
-//! it through at most a few shared relations, up to [`FIRST_REACH`] cells,
-//! with every other hidden cell held at its true value, as if it had been
-//! published. That can only make a range narrower than a reader can really
-//! make it, never wider, so a cell that passes on its neighbourhood passes on
-//! the whole release. A cell that fails is checked again on a neighbourhood
-//! four times as large, up to [`LAST_REACH`] cells, before it counts as a
-//! finding (and gets more cells hidden around it). Every solution found is a
-//! feasible point of the whole release, so it settles every cell of the
-//! neighbourhood it moves by a whole unit, or moves to 0; most cells never
-//! need a program of their own.
+//! Where zeros are published, hidden zeros are not checked: a reader who can
+//! tell one is zero learns what a published zero would have told them.
+//!
+//! **Whole components, warm-started.** Hidden cells fall into components:
+//! cells linked through constraints they share. Cells of different
+//! components share no constraint, so a cell's range over its component is
+//! its range over the whole release. Each component's program is solved once;
+//! every optimum after that is reached from that solution by a few steps of
+//! the dual simplex method, by tying a spare unknown (the only one with a
+//! cost) to the cell or sum of cells of interest. Programs over sums of
+//! many cells come first: a point where many small cells are 0 at once
+//! settles all of them, and every feasible point seen widens the seen range
+//! of every cell of the component.
+//!
+//! **Neighbourhoods, on the safe side.** When only a few cells of a large
+//! component need checking again ([`check_only`] with `near`), each is
+//! checked on its neighbourhood: a few hundred hidden cells around it, with
+//! every other hidden cell held at its true value, as if it were published.
+//! That can only make a range narrower than a reader can make it, so a cell
+//! that passes there passes on the whole release; one that fails may get more
+//! cells hidden around it than it needed.
 //!
 //! The solver is microlp: pure Rust, so it adds seconds to a cold build
-//! where HiGHS would add minutes of C++ and a cmake dependency, and fast on
-//! these small programs. It works in floating point; values are compared
-//! with a tolerance far below one pupil. A solver failure of any kind is an
-//! error, never a pass.
+//! where HiGHS would add minutes of C++ and a cmake dependency. It works in
+//! floating point; values are compared with a tolerance far below one pupil.
+//! A solver failure of any kind is an error, never a pass.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -52,7 +57,13 @@ const EPS: f64 = 1.0e-5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// The cell can take only one whole value.
-    Pinned { cell: CellId, value: u64 },
+    /// `exact` when no other value is feasible even allowing fractions, so
+    /// that publishing the cell would tell a reader nothing new.
+    Pinned {
+        cell: CellId,
+        value: u64,
+        exact: bool,
+    },
     /// A cell hidden for being small lies in `lo..=hi`, which excludes 0 and
     /// is narrower than the rule allows.
     Narrow { cell: CellId, lo: u64, hi: u64 },
@@ -76,81 +87,28 @@ struct Row {
     terms: Vec<(usize, f64)>,
     op: ComparisonOp,
     rhs: f64,
-    /// Every cell of the constraint, hidden or published.
-    members: Vec<usize>,
 }
 
-/// What checks of one problem settled, kept from one pattern to the next.
-/// A cell settled by programs none of whose cells changed between the two
-/// patterns is settled again without solving anything: those programs are
-/// exactly the same.
-#[derive(Debug, Default)]
-pub struct Memory {
-    hidden: Vec<bool>,
-    /// For every program solved: each cell its outcome depends on (its
-    /// unknowns, and every cell of every constraint they are in).
-    footprints: Vec<Vec<u32>>,
-    /// The programs each settled cell was settled by.
-    settled: std::collections::HashMap<usize, Vec<u32>>,
-}
-
-impl Memory {
-    /// Forgets everything that depended on a cell whose status changed.
-    fn update(&mut self, hidden: &[bool]) {
-        if self.hidden.len() != hidden.len() {
-            *self = Memory::default();
-        } else {
-            let changed: Vec<bool> = self
-                .hidden
-                .iter()
-                .zip(hidden)
-                .map(|(a, b)| a != b)
-                .collect();
-            let stale: Vec<bool> = self
-                .footprints
-                .iter()
-                .map(|f| f.iter().any(|&c| changed[c as usize]))
-                .collect();
-            self.settled
-                .retain(|_, by| by.iter().all(|&k| !stale[k as usize]));
-        }
-        self.hidden = hidden.to_vec();
-    }
-}
-
-/// Hidden cells in a cell's first neighbourhood.
-const FIRST_REACH: usize = 64;
-/// Hidden cells in its largest neighbourhood.
-const LAST_REACH: usize = 256;
-
-/// Checks every hidden cell of `hidden` (a mask over the problem's cells).
-/// `primary[c]` says the cell is hidden for being small. Findings are in
-/// cell order.
-pub fn check(
+/// Checks the hidden cells marked in `only` (all when `None`) of `hidden`
+/// (a mask over the problem's cells). `primary[c]` says the cell is hidden
+/// for being small. Findings are in cell order.
+/// The programs still hold every hidden cell linked to them, unless `near`:
+/// then a cell of a large component is checked on its neighbourhood only,
+/// which may report a cell that would pass on the whole release, never the
+/// other way round.
+pub fn check_only(
     problem: &Problem,
     hidden: &[bool],
     primary: &[bool],
     rule: &Rule,
+    only: Option<&[bool]>,
+    near: bool,
 ) -> Result<Vec<Finding>, SolverError> {
-    check_again(problem, hidden, primary, rule, &mut Memory::default())
-}
-
-/// [`check`], reusing what `memory` settled for an earlier pattern of the
-/// same problem, and remembering what this one settles.
-pub fn check_again(
-    problem: &Problem,
-    hidden: &[bool],
-    primary: &[bool],
-    rule: &Rule,
-    memory: &mut Memory,
-) -> Result<Vec<Finding>, SolverError> {
-    memory.update(hidden);
     let n = problem.len();
     let values = problem.values();
     // Constraints over hidden cells, published cells moved to the right.
     let mut rows: Vec<Row> = Vec::new();
     let mut push = |terms: Vec<(usize, i64)>, op: ComparisonOp| {
-        let members: Vec<usize> = terms.iter().map(|t| t.0).collect();
         let mut rhs = 0f64;
         let mut hidden_terms: Vec<(usize, f64)> = Vec::new();
         for (c, coef) in terms {
@@ -169,7 +127,6 @@ pub fn check_again(
                 terms: hidden_terms,
                 op,
                 rhs,
-                members,
             });
         }
     };
@@ -198,161 +155,165 @@ pub fn check_again(
     let mut low: Vec<f64> = values.iter().map(|&v| v as f64).collect();
     let mut high = low.clone();
     let mut findings = Vec::new();
-    let ctx = Context {
-        rows: &rows,
-        rows_of: &rows_of,
-        values,
-    };
-    // The programs that moved each cell's range, this round.
-    let mut moved_by: std::collections::HashMap<usize, Vec<u32>> = Default::default();
-    let needs_zero = |c: usize| primary[c] && values[c] > 0;
+    // Where zeros are published, a hidden zero is not checked: a reader who
+    // can tell it is zero learns what a published zero would have told them.
     let worth_checking = |c: usize| values[c] > 0 || !rule.publish_zeros;
-
-    // First, programs over whole components at once: the smallest sum of
-    // the unsettled small cells (most reach 0 together), the largest and
-    // smallest sum of the cells not yet seen at two values. Repeated while a
-    // round settles at least a quarter of what was left.
+    let checks = Checks {
+        values,
+        primary,
+        rule,
+    };
     let mut in_component = vec![false; n];
-    for c in (0..n).filter(|&c| hidden[c] && worth_checking(c)) {
-        if in_component[c] || memory.settled.contains_key(&c) {
+    for start in 0..n {
+        if !hidden[start] || in_component[start] {
             continue;
         }
-        let whole = ctx.neighbourhood(c, usize::MAX);
-        for &m in &whole.cells {
-            in_component[m] = true;
+        let component = Component::of(start, &rows, &rows_of, &mut in_component);
+        let todo: Vec<usize> = component
+            .cells
+            .iter()
+            .copied()
+            .filter(|&c| worth_checking(c) && only.is_none_or(|o| o[c]))
+            .collect();
+        // In a large component, cells may be checked each on its
+        // neighbourhood, with every other hidden cell held at its true
+        // value, as if it were published. That can only narrow a range, so
+        // a cell that passes there passes on the whole release; one that
+        // fails is reported, though it might pass on the whole.
+        if near && component.cells.len() > LOCAL_FROM {
+            for c in todo {
+                let local = Component::around(c, &rows, &rows_of, values);
+                findings.extend(checks.settle(&local, &[c], (&mut low, &mut high))?);
+            }
+            continue;
         }
-        let footprint = memory.footprints.len() as u32;
-        memory.footprints.push(whole.footprint(&rows));
+        if !todo.is_empty() {
+            findings.extend(checks.settle(&component, &todo, (&mut low, &mut high))?);
+        }
+    }
+    findings.sort_by_key(Finding::cell);
+    Ok(findings)
+}
+
+/// Components larger than this are checked on neighbourhoods when near
+/// enough will do.
+const LOCAL_FROM: usize = 256;
+/// Hidden cells in a neighbourhood.
+const REACH: usize = 128;
+/// Hidden cells each constraint brings into a neighbourhood.
+const PER_ROW: usize = 4;
+
+/// What the checks of one pattern share.
+struct Checks<'a> {
+    values: &'a [u64],
+    primary: &'a [bool],
+    rule: &'a Rule,
+}
+
+impl Checks<'_> {
+    /// Checks `todo` (cells of `component`) by linear programming over the
+    /// component, widening `low` and `high` to every feasible point seen.
+    /// Returns the cells that fail: over a whole component these are
+    /// findings, over a neighbourhood only cells to check further.
+    fn settle(
+        &self,
+        component: &Component,
+        todo: &[usize],
+        (low, high): (&mut [f64], &mut [f64]),
+    ) -> Result<Vec<Finding>, SolverError> {
+        let values = self.values;
+        let needs_zero = |c: usize| self.primary[c] && values[c] > 0;
+        let pinned = |c: usize, low: &[f64], high: &[f64]| high[c] - low[c] < 1.0 - EPS;
+        let cells = &component.cells;
+        let open: Vec<usize> = todo
+            .iter()
+            .filter_map(|c| cells.binary_search(c).ok())
+            .collect();
+        let mut lp = component.program()?;
+        see(cells, &lp.point, (low, high));
+
+        // First, programs over the sum of many cells at once: the smallest
+        // sum of the small cells not yet seen at 0 (most reach 0 together),
+        // the largest and smallest sum of the cells not yet seen at two
+        // values. Repeated while a round settles at least a quarter of what
+        // was left.
         let mut unsettled = usize::MAX;
         loop {
-            let open = |j: &usize| {
-                let m = whole.cells[*j];
-                worth_checking(m) && !memory.settled.contains_key(&m)
-            };
-            let zero: Vec<usize> = (0..whole.cells.len())
-                .filter(open)
-                .filter(|&j| needs_zero(whole.cells[j]) && low[whole.cells[j]] > EPS)
+            let zero: Vec<usize> = open
+                .iter()
+                .copied()
+                .filter(|&j| needs_zero(cells[j]) && low[cells[j]] > EPS)
                 .collect();
-            let pin: Vec<usize> = (0..whole.cells.len())
-                .filter(open)
-                .filter(|&j| high[whole.cells[j]] - low[whole.cells[j]] < 1.0 - EPS)
+            let pin: Vec<usize> = open
+                .iter()
+                .copied()
+                .filter(|&j| pinned(cells[j], low, high))
                 .collect();
             let count = zero.len() + pin.len();
             if count == 0 || count.saturating_mul(4) > unsettled.saturating_mul(3) {
                 break;
             }
             unsettled = count;
-            let mut points = Vec::new();
             if !zero.is_empty() {
-                points.push(whole.solve_sum(&zero, false)?);
+                see(cells, &lp.optimum(&zero, false)?.1, (low, high));
             }
             if !pin.is_empty() {
-                points.push(whole.solve_sum(&pin, true)?);
-                points.push(whole.solve_sum(&pin, false)?);
-            }
-            for x in points {
-                see(
-                    &whole.cells,
-                    &x,
-                    footprint,
-                    (&mut low, &mut high),
-                    &mut moved_by,
-                );
+                see(cells, &lp.optimum(&pin, true)?.1, (low, high));
+                see(cells, &lp.optimum(&pin, false)?.1, (low, high));
             }
         }
-    }
 
-    for c in (0..n).filter(|&c| hidden[c]) {
-        if memory.settled.contains_key(&c) {
-            continue;
-        }
-        // Where zeros are published, a hidden zero is not checked: it can
-        // be pinned only by published numbers that show zero for a larger
-        // group holding it (a reader then knows it is zero regardless).
-        if values[c] == 0 && rule.publish_zeros {
-            continue;
-        }
-        let value = values[c] as f64;
-        let is_primary = primary[c] && values[c] > 0;
-        let mut reach = FIRST_REACH;
-        let finding = loop {
-            let pinned = high[c] - low[c] < 1.0 - EPS;
-            let unsure_of_zero = is_primary && low[c] > EPS;
-            if !pinned && !unsure_of_zero {
-                memory
-                    .settled
-                    .insert(c, moved_by.get(&c).cloned().unwrap_or_default());
-                break None;
+        // Then each cell still unsettled on its own: its smallest and
+        // largest value.
+        let mut findings = Vec::new();
+        for &j in &open {
+            let c = cells[j];
+            let is_primary = needs_zero(c);
+            if is_primary && low[c] > EPS {
+                let (min, x) = lp.optimum(&[j], false)?;
+                see(cells, &x, (low, high));
+                low[c] = low[c].min(min);
             }
-            let local = ctx.neighbourhood(c, reach);
-            let footprint = memory.footprints.len() as u32;
-            memory.footprints.push(local.footprint(&rows));
-            let cells = &local.cells;
-            let mut record = |x: &[f64], low: &mut [f64], high: &mut [f64]| {
-                see(cells, x, footprint, (low, high), &mut moved_by);
-            };
-            let j = local.position(c);
-            if pinned {
-                record(&local.solve(j, true)?, &mut low, &mut high);
-                if high[c] < value + 1.0 - EPS {
-                    record(&local.solve(j, false)?, &mut low, &mut high);
-                }
+            if pinned(c, low, high) || (is_primary && low[c] > EPS) {
+                let (max, x) = lp.optimum(&[j], true)?;
+                see(cells, &x, (low, high));
+                high[c] = high[c].max(max);
             }
-            let mut found = None;
-            if high[c] - low[c] < 1.0 - EPS {
-                found = Some(Finding::Pinned {
+            if pinned(c, low, high) {
+                let (min, x) = lp.optimum(&[j], false)?;
+                see(cells, &x, (low, high));
+                low[c] = low[c].min(min);
+            }
+            let finding = if pinned(c, low, high) {
+                Some(Finding::Pinned {
                     cell: CellId::from_index(c),
                     value: values[c],
-                });
+                    exact: high[c] - low[c] < EPS,
+                })
             } else if is_primary && low[c] > EPS {
-                record(&local.solve(j, false)?, &mut low, &mut high);
-                if low[c] > EPS {
-                    record(&local.solve(j, true)?, &mut low, &mut high);
-                    let (lo, hi) = whole(low[c], high[c]);
-                    if high[c] < CEILING - 1.0 && hi - lo < rule.range_min() {
-                        found = Some(Finding::Narrow {
-                            cell: CellId::from_index(c),
-                            lo,
-                            hi,
-                        });
-                    } else {
-                        memory
-                            .settled
-                            .insert(c, moved_by.get(&c).cloned().unwrap_or_default());
-                        break None;
-                    }
-                }
-            }
-            // A neighbourhood that already holds the whole component gives
-            // the exact answer; otherwise look further before concluding.
-            if found.is_none() || local.complete || reach >= LAST_REACH {
-                break found;
-            }
-            reach *= 4;
-        };
-        findings.extend(finding);
+                let (lo, hi) = whole(low[c], high[c]);
+                (high[c] < CEILING - 1.0 && hi - lo < self.rule.range_min()).then_some(
+                    Finding::Narrow {
+                        cell: CellId::from_index(c),
+                        lo,
+                        hi,
+                    },
+                )
+            } else {
+                None
+            };
+            findings.extend(finding);
+        }
+        Ok(findings)
     }
-    Ok(findings)
 }
 
 /// Widens the seen range of each of `cells` to take in the feasible point
-/// `x`, noting program `footprint` against every cell it moved.
-fn see(
-    cells: &[usize],
-    x: &[f64],
-    footprint: u32,
-    (low, high): (&mut [f64], &mut [f64]),
-    moved_by: &mut std::collections::HashMap<usize, Vec<u32>>,
-) {
+/// `x`.
+fn see(cells: &[usize], x: &[f64], (low, high): (&mut [f64], &mut [f64])) {
     for (&cell, &v) in cells.iter().zip(x) {
-        if v < low[cell] || v > high[cell] {
-            low[cell] = low[cell].min(v);
-            high[cell] = high[cell].max(v);
-            let by = moved_by.entry(cell).or_default();
-            if by.last() != Some(&footprint) {
-                by.push(footprint);
-            }
-        }
+        low[cell] = low[cell].min(v);
+        high[cell] = high[cell].max(v);
     }
 }
 
@@ -363,145 +324,241 @@ fn whole(low: f64, high: f64) -> (u64, u64) {
     (lo, hi.max(lo))
 }
 
-/// Everything the neighbourhoods are cut from.
-struct Context<'a> {
-    rows: &'a [Row],
-    rows_of: &'a [Vec<u32>],
-    values: &'a [u64],
+/// A constraint of a component: unknowns by position, comparison,
+/// right-hand side.
+type LocalRow = (Vec<(usize, f64)>, ComparisonOp, f64);
+
+/// The hidden cells linked to one another through shared constraints, and
+/// every constraint they are in. Hidden cells of different components share
+/// no constraint, so a cell's range over its component is its range over
+/// the whole release.
+struct Component {
+    cells: Vec<usize>,
+    rows: Vec<LocalRow>,
 }
 
-impl Context<'_> {
-    /// The hidden cells nearest `cell` (by shared constraints, breadth
-    /// first), at most `reach` of them, and every constraint they are in,
-    /// with the other hidden cells of those constraints held at their true
-    /// values.
-    fn neighbourhood(&self, cell: usize, reach: usize) -> Local {
-        let mut cells = vec![cell];
-        let mut seen = std::collections::HashSet::from([cell]);
+impl Component {
+    /// The component of hidden cell `start`, marking its cells in `seen`.
+    fn of(start: usize, rows: &[Row], rows_of: &[Vec<u32>], seen: &mut [bool]) -> Self {
+        let mut cells = vec![start];
+        seen[start] = true;
+        let mut row_ids = Vec::new();
         let mut used = std::collections::HashSet::new();
         let mut next = 0;
-        let mut complete = true;
-        'grow: while next < cells.len() {
+        while next < cells.len() {
             let c = cells[next];
             next += 1;
-            for &r in &self.rows_of[c] {
+            for &r in &rows_of[c] {
                 if !used.insert(r) {
                     continue;
                 }
-                for &(m, _) in &self.rows[r as usize].terms {
-                    if seen.insert(m) {
-                        if cells.len() == reach {
-                            complete = false;
-                            break 'grow;
-                        }
+                row_ids.push(r);
+                for &(m, _) in &rows[r as usize].terms {
+                    if !std::mem::replace(&mut seen[m], true) {
                         cells.push(m);
                     }
                 }
             }
         }
         cells.sort_unstable();
+        row_ids.sort_unstable();
+        let rows = row_ids
+            .iter()
+            .map(|&r| {
+                let row = &rows[r as usize];
+                let terms = row
+                    .terms
+                    .iter()
+                    .map(|&(c, a)| (cells.binary_search(&c).unwrap_or(0), a))
+                    .collect();
+                (terms, row.op, row.rhs)
+            })
+            .collect();
+        Self { cells, rows }
+    }
+
+    /// The hidden cells nearest `cell` (by shared constraints, breadth
+    /// first), at most [`REACH`] of them, and every constraint they are in,
+    /// with the other hidden cells of those constraints held at their true
+    /// values.
+    fn around(cell: usize, rows: &[Row], rows_of: &[Vec<u32>], values: &[u64]) -> Self {
+        let mut cells = vec![cell];
+        let mut seen = std::collections::HashSet::from([cell]);
+        let mut used = std::collections::HashSet::new();
+        let mut next = 0;
+        // Each constraint brings in at most a few of its cells, the largest
+        // first (they leave the most room), so that every constraint of the
+        // cells near `cell` gets some, however long the constraint.
+        let mut picks: Vec<usize> = Vec::new();
+        'grow: while next < cells.len() {
+            let c = cells[next];
+            next += 1;
+            for &r in &rows_of[c] {
+                if !used.insert(r) {
+                    continue;
+                }
+                picks.clear();
+                picks.extend(
+                    rows[r as usize]
+                        .terms
+                        .iter()
+                        .map(|t| t.0)
+                        .filter(|m| !seen.contains(m)),
+                );
+                picks.sort_unstable_by_key(|&m| (std::cmp::Reverse(values[m]), m));
+                for &m in picks.iter().take(PER_ROW) {
+                    if cells.len() == REACH {
+                        break 'grow;
+                    }
+                    seen.insert(m);
+                    cells.push(m);
+                }
+            }
+        }
+        cells.sort_unstable();
         let mut row_ids: Vec<u32> = cells
             .iter()
-            .flat_map(|&c| self.rows_of[c].iter().copied())
+            .flat_map(|&c| rows_of[c].iter().copied())
             .collect();
         row_ids.sort_unstable();
         row_ids.dedup();
         let rows = row_ids
             .iter()
             .map(|&r| {
-                let row = &self.rows[r as usize];
+                let row = &rows[r as usize];
                 let mut rhs = row.rhs;
                 let mut terms = Vec::with_capacity(row.terms.len());
                 for &(c, a) in &row.terms {
                     match cells.binary_search(&c) {
                         Ok(j) => terms.push((j, a)),
-                        Err(_) => rhs -= a * self.values[c] as f64,
+                        Err(_) => rhs -= a * values[c] as f64,
                     }
                 }
                 (terms, row.op, rhs)
             })
             .collect();
-        Local {
-            cells,
-            rows,
-            row_ids,
-            complete,
+        Self { cells, rows }
+    }
+
+    /// The component's program, solved once; each later optimum starts
+    /// from its solution.
+    fn program(&self) -> Result<Program<'_>, SolverError> {
+        // One extra unknown, the probe `p`, is the only one with a cost:
+        // minimised and otherwise free, it rests at 0. Tying it to a cell
+        // (`p = x`, or `p = CEILING - x`) and minimising again gives that
+        // cell's smallest (or largest) value, from the solution at hand (a
+        // few steps of the dual simplex method, not a new solve).
+        let (vars, probe, base) = guarded(|| {
+            let (lp, mut vars) = self.build(OptimizationDirection::Minimize, &[], true);
+            let probe = vars.pop().expect("the probe is the last unknown");
+            Ok((vars, probe, solved(&lp)?))
+        })?;
+        let point = vars.iter().map(|v| base.var_value(*v)).collect();
+        Ok(Program {
+            component: self,
+            vars,
+            probe,
+            base,
+            point,
+        })
+    }
+
+    /// The component's constraints, with a cost of 1 on each of cells `js`
+    /// and, if `probe`, one more unknown (last) with a cost of 1.
+    fn build(
+        &self,
+        direction: OptimizationDirection,
+        js: &[usize],
+        probe: bool,
+    ) -> (microlp::Problem, Vec<Variable>) {
+        let mut lp = microlp::Problem::new(direction);
+        let mut weights = vec![0.0; self.cells.len()];
+        for &j in js {
+            weights[j] = 1.0;
         }
-    }
-}
-
-/// A constraint of a neighbourhood: unknowns by position, comparison,
-/// right-hand side.
-type LocalRow = (Vec<(usize, f64)>, ComparisonOp, f64);
-
-/// One neighbourhood's program, ready to be solved for one cell.
-struct Local {
-    cells: Vec<usize>,
-    rows: Vec<LocalRow>,
-    /// The constraints it was cut from.
-    row_ids: Vec<u32>,
-    /// Whether it holds every hidden cell its cell is linked to.
-    complete: bool,
-}
-
-impl Local {
-    fn position(&self, cell: usize) -> usize {
-        self.cells.binary_search(&cell).unwrap_or(0)
-    }
-
-    /// Every cell the program's outcome depends on: its unknowns and every
-    /// cell of every constraint they are in.
-    fn footprint(&self, rows: &[Row]) -> Vec<u32> {
-        let mut out: Vec<u32> = self
-            .row_ids
+        if probe {
+            weights.push(1.0);
+        }
+        let vars: Vec<Variable> = weights
             .iter()
-            .flat_map(|&r| rows[r as usize].members.iter().map(|&c| c as u32))
-            .chain(self.cells.iter().map(|&c| c as u32))
+            .map(|&w| lp.add_var(w, (0.0, CEILING)))
             .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        for (terms, op, rhs) in &self.rows {
+            let mut expr = LinearExpr::empty();
+            for &(k, a) in terms {
+                expr.add(vars[k], a);
+            }
+            lp.add_constraint(expr, *op, *rhs);
+        }
+        (lp, vars)
+    }
+}
+
+/// Solves `lp` to the end.
+fn solved(lp: &microlp::Problem) -> Result<microlp::Solution, microlp::Error> {
+    lp.solve()?
+        .into_solution()
+        .map_err(|_| microlp::Error::InternalError("the solve was interrupted".into()))
+}
+
+/// A component's program and its solution.
+struct Program<'a> {
+    component: &'a Component,
+    vars: Vec<Variable>,
+    probe: Variable,
+    base: microlp::Solution,
+    /// The base solution's values of the cells.
+    point: Vec<f64>,
+}
+
+impl Program<'_> {
+    /// The smallest or largest sum of cells `js`, with a point attaining it.
+    fn optimum(&mut self, js: &[usize], maximise: bool) -> Result<(f64, Vec<f64>), SolverError> {
+        let warm = guarded(|| {
+            let mut expr = LinearExpr::empty();
+            expr.add(self.probe, 1.0);
+            let sign = if maximise { 1.0 } else { -1.0 };
+            for &j in js {
+                expr.add(self.vars[j], sign);
+            }
+            let rhs = if maximise { CEILING } else { 0.0 };
+            let solution = self
+                .base
+                .clone()
+                .add_constraint(expr, ComparisonOp::Eq, rhs)?
+                .into_solution()
+                .map_err(|_| microlp::Error::InternalError("the solve was interrupted".into()))?;
+            Ok(self.vars.iter().map(|v| solution.var_value(*v)).collect())
+        });
+        // The warm start is only a shortcut: if it fails, solve anew.
+        let x = match warm {
+            Ok(x) => x,
+            Err(_) => self.cold(js, maximise)?,
+        };
+        let sum = js.iter().map(|&j| x[j]).sum();
+        Ok((sum, x))
     }
 
-    /// An optimal point when cell `j` is maximised or minimised.
-    fn solve(&self, j: usize, maximise: bool) -> Result<Vec<f64>, SolverError> {
-        self.solve_sum(&[j], maximise)
-    }
-
-    /// An optimal point when the sum of cells `js` is maximised or minimised.
-    fn solve_sum(&self, js: &[usize], maximise: bool) -> Result<Vec<f64>, SolverError> {
+    /// [`Program::optimum`] by a program of its own.
+    fn cold(&self, js: &[usize], maximise: bool) -> Result<Vec<f64>, SolverError> {
         let direction = if maximise {
             OptimizationDirection::Maximize
         } else {
             OptimizationDirection::Minimize
         };
-        let run = || -> Result<Vec<f64>, microlp::Error> {
-            let mut lp = microlp::Problem::new(direction);
-            let mut weights = vec![0.0; self.cells.len()];
-            for &j in js {
-                weights[j] = 1.0;
-            }
-            let vars: Vec<Variable> = weights
-                .iter()
-                .map(|&w| lp.add_var(w, (0.0, CEILING)))
-                .collect();
-            for (terms, op, rhs) in &self.rows {
-                let mut expr = LinearExpr::empty();
-                for &(k, a) in terms {
-                    expr.add(vars[k], a);
-                }
-                lp.add_constraint(expr, *op, *rhs);
-            }
-            let outcome = lp.solve()?;
-            let solution = outcome.solution().ok_or_else(|| {
-                microlp::Error::InternalError("the solve stopped without a solution".into())
-            })?;
+        guarded(|| {
+            let (lp, vars) = self.component.build(direction, js, false);
+            let solution = solved(&lp)?;
             Ok(vars.iter().map(|v| solution.var_value(*v)).collect())
-        };
-        match catch_unwind(AssertUnwindSafe(run)) {
-            Ok(Ok(x)) => Ok(x),
-            Ok(Err(e)) => Err(SolverError(format!("{e:?}"))),
-            Err(_) => Err(SolverError("the solver stopped unexpectedly".into())),
-        }
+        })
+    }
+}
+
+/// Runs a solver call, turning its errors and panics into [`SolverError`].
+fn guarded<T>(run: impl FnOnce() -> Result<T, microlp::Error>) -> Result<T, SolverError> {
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(x)) => Ok(x),
+        Ok(Err(e)) => Err(SolverError(format!("{e:?}"))),
+        Err(_) => Err(SolverError("the solver stopped unexpectedly".into())),
     }
 }
