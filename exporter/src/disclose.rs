@@ -15,7 +15,12 @@
 //!   rows by stage are published too, in its school report
 //!   ([`crate::school_report`]), and so are protected in the same problem;
 //! - base = the sum of the categories, wherever every pupil falls in exactly
-//!   one category (all kinds but multiple choice).
+//!   one category (all kinds but multiple choice);
+//! - in multiple choice, each category at most the base (an inequality,
+//!   which only the range check of [`crate::suppress::protect`] uses).
+//!
+//! Each pattern is made by [`crate::suppress::protect_forcing`]: elimination,
+//! then the range check by linear programming, then the exact audit.
 
 use std::collections::HashMap;
 
@@ -171,6 +176,19 @@ impl Builder {
         Ok(())
     }
 
+    /// Each category at most the base, on every line (multiple choice: a
+    /// pupil may tick several, but each counts once in the base).
+    fn at_most_base(&mut self) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines {
+            if let Some((&base, parts)) = ids.split_last() {
+                for &part in parts {
+                    self.problem.add_at_most(&[part], &[base])?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Which cells earlier releases force hidden: `key` names a line's cell.
     fn forced(
         &self,
@@ -216,9 +234,28 @@ impl Builder {
                 for (h, id) in line.hidden.iter_mut().zip(&ids) {
                     *h = pattern.is_suppressed(*id);
                 }
+                hide_zeros_of_small_groups(&mut line, rule);
                 line
             })
             .collect())
+    }
+}
+
+/// Hides every zero of a line whose base is below the threshold (and not
+/// zero): shown beside hidden counts, those zeros would tell a reader that
+/// all of a few pupils gave the remaining answers. Hiding a cell only takes
+/// a fact away from the reader, so the pattern stays as safe as audited. A
+/// reader may still work such a zero out where a larger group holding it
+/// shows 0: then nobody in the larger group gave that answer either.
+fn hide_zeros_of_small_groups(line: &mut Line, rule: &Rule) {
+    let (base, _) = line.base();
+    if base == 0 || u64::from(base) >= rule.threshold {
+        return;
+    }
+    for (count, hidden) in line.counts.iter().zip(line.hidden.iter_mut()) {
+        if *count == 0 {
+            *hidden = true;
+        }
     }
 }
 
@@ -362,6 +399,8 @@ pub fn publish_table(
     }
     if t.additive {
         b.additive().map_err(inconsistent)?;
+    } else {
+        b.at_most_base().map_err(inconsistent)?;
     }
     let forced = b.forced(earlier, rule, |line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
@@ -603,6 +642,37 @@ mod tests {
             }
         }
         assert!(!lines_for(&p, StageLevel::All, None).base().1);
+    }
+
+    #[test]
+    fn a_group_of_fewer_pupils_than_the_threshold_shows_no_zero() {
+        let q = builtin();
+        let layout = Layout::new(&q);
+        let t = tally(&q, &layout, 3);
+        let mut small_lines = 0;
+        for table in 0..layout.tables.len() {
+            let p = publish_table(
+                &t,
+                &[Some(0), Some(1)],
+                &layout,
+                table,
+                &Rule::default(),
+                "small",
+                None,
+            )
+            .unwrap();
+            for l in &p.lines {
+                let (base, _) = l.base();
+                if base == 0 || base >= 10 {
+                    continue;
+                }
+                small_lines += 1;
+                for (c, h) in l.counts.iter().zip(&l.hidden) {
+                    assert!(*c > 0 || *h, "a zero of a group of {base} was published");
+                }
+            }
+        }
+        assert!(small_lines > 0);
     }
 
     #[test]

@@ -25,14 +25,18 @@
 //! relation to be hidden (the pupil who is the 1 could otherwise subtract
 //! themself and learn the rest).
 //!
-//! **The guarantee.** No suppressed cell can be worked out exactly from the
-//! published cells by any combination of additions and subtractions. A
-//! suppressed secondary cell cannot be derived either, since deriving it would
-//! derive the protected quantity it was hidden for. The guarantee is about
-//! exact values: a hidden cell can still have a narrow feasible range once
-//! non-negativity is taken into account. Every pattern is checked by [`audit`] with
-//! exact integer arithmetic before anything is written; if the audit finds an
-//! exposure it names the cell and the caller writes nothing.
+//! **The guarantees.** No suppressed cell can be worked out exactly from the
+//! published cells by any combination of additions and subtractions (zeros
+//! excepted where zeros are published). A suppressed secondary cell cannot be
+//! derived either, since deriving it would derive the protected quantity it
+//! was hidden for. Beyond exact values, [`protect`] runs the range check of
+//! [`ranges`]: every small hidden cell's range, by linear programming over
+//! every relation, inequality and non-negativity, contains 0 or is at least
+//! [`Rule::range_min`] wide, and no protected cell (a small one, one forced
+//! hidden, the hidden side of a small nested gap) can be pinned to one value.
+//! A pattern is checked by [`audit_exact`] (exact integer arithmetic) before
+//! anything is written, and [`audit`] adds the range check; if either finds
+//! an exposure it names the cell and the caller writes nothing.
 //!
 //! **Parameters** ([`Rule`], stored in export metadata): `threshold` (counts
 //! with `0 < n < threshold` are hidden), `publish_zeros` (whether a zero may be
@@ -192,9 +196,10 @@ impl Suppression {
 
 /// Chooses primary and secondary suppressions so that no hidden cell can be
 /// worked out exactly from sums, then hides more where linear programming
-/// over every relation and inequality finds a hidden cell pinned to one
+/// over every relation and inequality finds a protected cell pinned to one
 /// value, or a small cell's range narrower than the rule allows (see
-/// [`ranges`]). Deterministic: the same problem and rule always give the same
+/// [`ranges`]), and last publishes again any cell it hid that sums give
+/// away. Deterministic: the same problem and rule always give the same
 /// pattern. When no more cells can be hidden and a finding remains, the
 /// finding is returned instead of a pattern.
 pub fn protect(problem: &Problem, rule: &Rule) -> Result<Suppression, Exposure> {
