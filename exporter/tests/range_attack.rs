@@ -12,12 +12,20 @@
 //!
 //! For every hidden count below the threshold, the reader works out the
 //! smallest and largest value it can take. The rule is met when that range
-//! contains 0 or is at least the threshold wide.
+//! contains 0 or is at least the threshold wide. For other hidden counts
+//! (above zero), the reader must not find a single value.
+//!
+//! The worked partnership of four schools is attacked in full; random
+//! partnerships (100 to 2,000 pupils in 2 to 12 schools, with routed and
+//! multiple-choice questions and every sex category) are attacked on a
+//! random sample of their tables, to keep the run short.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod release;
 
 use std::collections::HashMap;
+
+use proptest::prelude::*;
 
 use exporter::Rule;
 use exporter::disclose::{Line, PublishedTable};
@@ -173,6 +181,23 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The schools (by index) that have pupils at only one of the table's
+/// stages: their one row is that stage's (the school report shows which).
+fn single_stages(def: &exporter::layout::TableDef, stages: &[Vec<Stage>]) -> HashMap<usize, Stage> {
+    stages
+        .iter()
+        .enumerate()
+        .filter_map(|(s, at)| {
+            let within: Vec<Stage> = at
+                .iter()
+                .copied()
+                .filter(|st| def.stages.contains(*st))
+                .collect();
+            (within.len() == 1).then(|| (s, within[0]))
+        })
+        .collect()
+}
+
 /// Every hidden count below the threshold whose range, as the reader works
 /// it out, excludes 0 and is narrower than the threshold.
 fn narrow_cells(
@@ -184,18 +209,7 @@ fn narrow_cells(
     let mut found = Vec::new();
     for table in tables {
         let def = &layout.tables[table.table];
-        let single: HashMap<usize, Stage> = stages
-            .iter()
-            .enumerate()
-            .filter_map(|(s, at)| {
-                let within: Vec<Stage> = at
-                    .iter()
-                    .copied()
-                    .filter(|st| def.stages.contains(*st))
-                    .collect();
-                (within.len() == 1).then(|| (s, within[0]))
-            })
-            .collect();
+        let single = single_stages(def, stages);
         let reader = Reader::new(table, def.additive, &single);
         for (i, line) in table.lines.iter().enumerate() {
             for (k, (&count, &hidden)) in line.counts.iter().zip(&line.hidden).enumerate() {
@@ -211,6 +225,39 @@ fn narrow_cells(
                 if hi - lo < rule.range_min() as f64 {
                     found.push(describe(def.id.as_str(), line, k, count, lo, hi));
                 }
+            }
+        }
+    }
+    found
+}
+
+/// Hidden counts above zero (at most `limit` per table, the first in
+/// table order) that the reader can work out exactly.
+fn pinned_cells(
+    layout: &Layout,
+    tables: &[PublishedTable],
+    stages: &[Vec<Stage>],
+    limit: usize,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in tables {
+        let def = &layout.tables[table.table];
+        let single = single_stages(def, stages);
+        let reader = Reader::new(table, def.additive, &single);
+        let hidden = table.lines.iter().enumerate().flat_map(|(i, line)| {
+            line.counts
+                .iter()
+                .zip(&line.hidden)
+                .enumerate()
+                .filter(|(_, (count, hidden))| **hidden && **count > 0)
+                .map(move |(k, (count, _))| (i, k, *count))
+        });
+        for (i, k, count) in hidden.take(limit) {
+            let low = reader.optimum((i, k), false);
+            let high = reader.optimum((i, k), true);
+            if high - low < 1.0 - 1e-6 {
+                let line = &table.lines[i];
+                found.push(describe(def.id.as_str(), line, k, count, low, high));
             }
         }
     }
@@ -287,5 +334,101 @@ fn a_reader_with_a_solver_cannot_narrow_any_small_hidden_count() {
             found.len(),
             &found[..found.len().min(5)]
         );
+    }
+}
+
+/// A random partnership: 2 to 12 schools, each primary (P5-P7), secondary
+/// (S1-S4) or both, with some stages missing, and 100 to 2,000 pupils in
+/// all, spread unevenly so that some groups are tiny.
+fn partnership() -> impl Strategy<Value = (Vec<(i32, Stage, u32)>, u64)> {
+    (2usize..=12, any::<u64>(), 100u32..=2000).prop_map(|(schools, seed, pupils)| {
+        let mut x = seed | 1;
+        let mut roll = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut picks: Vec<(i32, Stage, u64)> = Vec::new();
+        for s in 0..schools {
+            let id = 100 + s as i32;
+            let band: &[Stage] = match roll(3) {
+                0 => &[Stage::P5, Stage::P6, Stage::P7],
+                1 => &[Stage::S1, Stage::S2, Stage::S3, Stage::S4],
+                _ => &Stage::ALL,
+            };
+            let before = picks.len();
+            for &stage in band {
+                if roll(4) > 0 {
+                    picks.push((id, stage, 1 + roll(20)));
+                }
+            }
+            if picks.len() == before {
+                picks.push((id, band[0], 1 + roll(20)));
+            }
+        }
+        let weight: u64 = picks.iter().map(|p| p.2).sum();
+        let groups = picks
+            .into_iter()
+            .map(|(id, stage, w)| {
+                let n = (u64::from(pupils) * w / weight).max(1);
+                (id, stage, u32::try_from(n).unwrap())
+            })
+            .collect();
+        (groups, seed)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 3,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_reader_with_a_solver_learns_nothing_the_rule_forbids_in_any_partnership(
+        (groups, seed) in partnership(),
+        sample in proptest::collection::vec(any::<prop::sample::Index>(), 4),
+    ) {
+        let q = release::builtin();
+        let layout = Layout::new(&q);
+        let rule = Rule::default();
+        let ids: Vec<i32> = {
+            let mut ids: Vec<i32> = groups.iter().map(|g| g.0).collect();
+            ids.dedup();
+            ids
+        };
+        let stages: Vec<Vec<Stage>> = ids
+            .iter()
+            .map(|id| groups.iter().filter(|g| g.0 == *id).map(|g| g.1).collect())
+            .collect();
+        let schools = ids
+            .iter()
+            .map(|&id| {
+                let mut rolls = [0u32; 7];
+                for g in groups.iter().filter(|g| g.0 == id) {
+                    rolls[g.1 as usize] = g.2 + g.2 / 5;
+                }
+                release::school(id, 5, rolls)
+            })
+            .collect();
+        let cohort = release::Cohort { cpp_id: 5, groups: groups.clone(), partial_every: 0, seed };
+        let tally = release::tally(&q, &layout, &cohort);
+        let unit = release::unit(&layout, &rule, Some(release::cpp(5)), schools, &tally);
+        // Always the sex table and a routed table; then a random sample.
+        let mut chosen: Vec<usize> = vec![0];
+        chosen.extend(
+            layout.tables.iter().position(|t| t.id.as_str() == "s_bullied_where"),
+        );
+        chosen.extend(sample.iter().map(|i| i.index(unit.tables.len())));
+        chosen.sort_unstable();
+        chosen.dedup();
+        let tables: Vec<PublishedTable> =
+            chosen.iter().map(|&t| unit.tables[t].clone()).collect();
+        let narrow = narrow_cells(&layout, &tables, &rule, &stages);
+        prop_assert!(narrow.is_empty(), "{} small hidden counts narrowed: {:?}", narrow.len(), &narrow[..narrow.len().min(5)]);
+        let pinned = pinned_cells(&layout, &tables, &stages, 60);
+        prop_assert!(pinned.is_empty(), "{} hidden counts worked out: {:?}", pinned.len(), &pinned[..pinned.len().min(5)]);
     }
 }
