@@ -7,8 +7,9 @@ releases (the newest release of each partnership).
 Reads `frequencies.csv` and `codebook.csv` of each release as stored, so it
 counts exactly what readers get: every position (partnership and school rows,
 every stage and sex line, every option and the base) of every question table.
-A routed question (asked only after a given answer) is counted apart, as its
-kind plus " (routed)". `response_rates.csv` is counted as "response counts".
+Routed questions (asked only after a given answer) are counted together, as
+"routed follow-up", whatever their kind. `response_rates.csv` is counted as
+"response counts".
 """
 
 import csv
@@ -39,8 +40,8 @@ def main(path):
         kinds = {}
         for r in rows(files["codebook.csv"]):
             if r["record"] == "question":
-                routed = " (routed)" if r["note"].startswith("asked when") else ""
-                kinds[r["id"]] = r["kind"] + routed
+                routed = r["note"].startswith("asked when")
+                kinds[r["id"]] = "routed follow-up" if routed else r["kind"]
         for r in rows(files["frequencies.csv"]):
             kind = kinds[r["question_id"]]
             cells[kind] += 1

@@ -8,7 +8,8 @@
 # `server synth`, makes the national release RUNS times (default 5: every
 # partnership with its school reports, then Scotland, all stored; the stored
 # releases are deleted between runs) and prints the median wall time and peak
-# memory (from /usr/bin/time -v). Then serves the stored files: 50 clients
+# memory (from /usr/bin/time -v), and the share of cells hidden by kind of
+# question (exporter/bench/loss.py). Then serves the stored files: 50 clients
 # download a partnership's frequencies.csv at once, and the script prints the
 # median and 99th percentile of their response times. Last, it compares the
 # exporter's read-and-count step with DuckDB's GROUP BY over the same answers
@@ -70,6 +71,8 @@ EXPORT_MEDIAN=$(median < "$BENCH_DIR/wall.txt")
 RSS_MAX=$(sort -g "$BENCH_DIR/rss.txt" | tail -1)
 STORED=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*), sum(size) FROM result_release_file").fetchone())' "$DB")
 echo "  stored files, bytes: $STORED"
+echo "== information loss of the stored partnership releases"
+python3 "$ROOT/exporter/bench/loss.py" "$DB"
 
 echo "== serving a stored file to 50 clients at once"
 PORT="${PORT:-18089}"

@@ -217,7 +217,21 @@ impl Builder {
         name: &str,
         forced: &[bool],
     ) -> Result<Vec<Line>, DiscloseError> {
-        let pattern = protect_forcing(&self.problem, rule, forced).map_err(|exposure| {
+        // Zeros of groups smaller than the threshold are hidden and
+        // protected like small counts, so that no sum gives them back.
+        let mut forced = forced.to_vec();
+        for (line, ids) in &self.lines {
+            let (base, _) = line.base();
+            if base == 0 || u64::from(base) >= rule.threshold {
+                continue;
+            }
+            for (count, id) in line.counts.iter().zip(ids) {
+                if *count == 0 {
+                    forced[id.index()] = true;
+                }
+            }
+        }
+        let pattern = protect_forcing(&self.problem, rule, &forced).map_err(|exposure| {
             DiscloseError::Audit {
                 table: name.to_owned(),
                 exposure,
@@ -234,28 +248,9 @@ impl Builder {
                 for (h, id) in line.hidden.iter_mut().zip(&ids) {
                     *h = pattern.is_suppressed(*id);
                 }
-                hide_zeros_of_small_groups(&mut line, rule);
                 line
             })
             .collect())
-    }
-}
-
-/// Hides every zero of a line whose base is below the threshold (and not
-/// zero): shown beside hidden counts, those zeros would tell a reader that
-/// all of a few pupils gave the remaining answers. Hiding a cell only takes
-/// a fact away from the reader, so the pattern stays as safe as audited. A
-/// reader may still work such a zero out where a larger group holding it
-/// shows 0: then nobody in the larger group gave that answer either.
-fn hide_zeros_of_small_groups(line: &mut Line, rule: &Rule) {
-    let (base, _) = line.base();
-    if base == 0 || u64::from(base) >= rule.threshold {
-        return;
-    }
-    for (count, hidden) in line.counts.iter().zip(line.hidden.iter_mut()) {
-        if *count == 0 {
-            *hidden = true;
-        }
     }
 }
 

@@ -12,8 +12,7 @@
 //!
 //! For every hidden count below the threshold, the reader works out the
 //! smallest and largest value it can take. The rule is met when that range
-//! contains 0 or is at least the threshold wide. For other hidden counts
-//! (above zero), the reader must not find a single value.
+//! contains 0 or is at least the threshold wide.
 //!
 //! The worked partnership of four schools is attacked in full; random
 //! partnerships (100 to 2,000 pupils in 2 to 12 schools, with routed and
@@ -231,39 +230,6 @@ fn narrow_cells(
     found
 }
 
-/// Hidden counts above zero (at most `limit` per table, the first in
-/// table order) that the reader can work out exactly.
-fn pinned_cells(
-    layout: &Layout,
-    tables: &[PublishedTable],
-    stages: &[Vec<Stage>],
-    limit: usize,
-) -> Vec<String> {
-    let mut found = Vec::new();
-    for table in tables {
-        let def = &layout.tables[table.table];
-        let single = single_stages(def, stages);
-        let reader = Reader::new(table, def.additive, &single);
-        let hidden = table.lines.iter().enumerate().flat_map(|(i, line)| {
-            line.counts
-                .iter()
-                .zip(&line.hidden)
-                .enumerate()
-                .filter(|(_, (count, hidden))| **hidden && **count > 0)
-                .map(move |(k, (count, _))| (i, k, *count))
-        });
-        for (i, k, count) in hidden.take(limit) {
-            let low = reader.optimum((i, k), false);
-            let high = reader.optimum((i, k), true);
-            if high - low < 1.0 - 1e-6 {
-                let line = &table.lines[i];
-                found.push(describe(def.id.as_str(), line, k, count, low, high));
-            }
-        }
-    }
-    found
-}
-
 fn describe(table: &str, line: &Line, slot: usize, count: u32, lo: f64, hi: f64) -> String {
     format!(
         "{table} school {:?} {} sex {:?} slot {slot}: {count} known to lie in {lo}..={hi}",
@@ -387,7 +353,7 @@ proptest! {
     })]
 
     #[test]
-    fn a_reader_with_a_solver_learns_nothing_the_rule_forbids_in_any_partnership(
+    fn a_reader_with_a_solver_cannot_narrow_a_small_hidden_count_in_any_partnership(
         (groups, seed) in partnership(),
         sample in proptest::collection::vec(any::<prop::sample::Index>(), 4),
     ) {
@@ -428,7 +394,5 @@ proptest! {
             chosen.iter().map(|&t| unit.tables[t].clone()).collect();
         let narrow = narrow_cells(&layout, &tables, &rule, &stages);
         prop_assert!(narrow.is_empty(), "{} small hidden counts narrowed: {:?}", narrow.len(), &narrow[..narrow.len().min(5)]);
-        let pinned = pinned_cells(&layout, &tables, &stages, 60);
-        prop_assert!(pinned.is_empty(), "{} hidden counts worked out: {:?}", pinned.len(), &pinned[..pinned.len().min(5)]);
     }
 }
