@@ -171,7 +171,16 @@ const BUILTIN: &[(&str, &str)] = &[(
 
 /// Translation files of the built-in questionnaires (see
 /// `questionnaires/translations/`), shipped inside the binary with them.
-const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[];
+const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[
+    (
+        "translations/wellbeing.ar.toml",
+        include_str!("../questionnaires/translations/wellbeing.ar.toml"),
+    ),
+    (
+        "translations/wellbeing.pl.toml",
+        include_str!("../questionnaires/translations/wellbeing.pl.toml"),
+    ),
+];
 
 /// The questionnaires shipped inside the binary (see `questionnaires/`), each
 /// with its shipped translations.

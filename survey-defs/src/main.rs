@@ -345,6 +345,16 @@ impl Report {
                 ),
             );
         }
+        for (id, line) in &c.unsourced {
+            self.say(
+                file,
+                *line,
+                Severity::Warning,
+                format!(
+                    "\"{id}\" records no source, so nothing tells whether it is stale; import it to record one"
+                ),
+            );
+        }
         for (id, line) in &c.unknown {
             self.say(
                 file,

@@ -248,6 +248,21 @@ impl TranslationFile {
         }
     }
 
+    /// The translation of `id` to show for `english`: `None` when there is
+    /// none, or when it was made from other English (stale). A text with no
+    /// recorded `source` is shown, since nothing says it is stale, and
+    /// [`Coverage::unsourced`] lists it.
+    pub fn shown(&self, id: &str, english: &str) -> Option<&str> {
+        self.strings
+            .get(id)
+            .filter(|t| {
+                t.source
+                    .as_deref()
+                    .is_none_or(|s| s == source_hash(english))
+            })
+            .map(|t| t.text.as_str())
+    }
+
     /// The translation of `id` when it was made from this very `english`.
     pub fn fresh(&self, id: &str, english: &str) -> Option<&str> {
         self.strings
@@ -265,10 +280,11 @@ impl TranslationFile {
             coverage.total += 1;
             match self.strings.get(id) {
                 None => coverage.missing.push(id.to_owned()),
-                Some(t) if t.source.as_deref() == Some(source_hash(english).as_str()) => {
-                    coverage.translated += 1;
-                }
-                Some(t) => coverage.stale.push((id.to_owned(), t.line)),
+                Some(t) => match &t.source {
+                    Some(s) if *s == source_hash(english) => coverage.translated += 1,
+                    Some(_) => coverage.stale.push((id.to_owned(), t.line)),
+                    None => coverage.unsourced.push((id.to_owned(), t.line)),
+                },
             }
         }
         coverage.unknown = self
@@ -345,8 +361,11 @@ pub struct Coverage {
     pub translated: usize,
     /// Ids with no translation.
     pub missing: Vec<String>,
-    /// Ids translated from other English (or with no `source`), with their line.
+    /// Ids translated from other English, with their line; the English shows.
     pub stale: Vec<(String, usize)>,
+    /// Ids with no recorded `source`, with their line: shown, but nothing
+    /// tells whether they are stale.
+    pub unsourced: Vec<(String, usize)>,
     /// Ids the source does not have, with their line.
     pub unknown: Vec<(String, usize)>,
 }
@@ -417,8 +436,10 @@ mod tests {
         let pl = polish();
         assert_eq!(pl.fresh("survey.next", "Next"), Some("Dalej"));
         assert_eq!(pl.fresh("survey.next", "Next page"), None);
-        // No source recorded: never known to be fresh.
+        // No source recorded: never known to be fresh, but shown.
         assert_eq!(pl.fresh("survey.back", "Back"), None);
+        assert_eq!(pl.shown("survey.back", "Back"), Some("Wstecz"));
+        assert_eq!(pl.shown("survey.next", "Next page"), None);
         assert_eq!(pl.status, Some(Status::Draft));
     }
 
@@ -433,7 +454,8 @@ mod tests {
         assert_eq!(c.unknown, vec![("survey.back".to_owned(), 7)]);
         assert!(!c.is_complete());
         let c = pl.coverage([("survey.next", "Next"), ("survey.back", "Back")]);
-        assert_eq!((c.translated, c.stale.len()), (1, 1));
+        assert_eq!((c.translated, c.stale.len()), (1, 0));
+        assert_eq!(c.unsourced, vec![("survey.back".to_owned(), 7)]);
     }
 
     #[test]

@@ -152,3 +152,41 @@ fn shipped_questionnaire_translations_are_complete_and_fresh() {
     let q = &builtin().unwrap()[0];
     assert_eq!(q.locales().len(), translations.len() + 1);
 }
+
+#[test]
+fn every_translation_file_beside_the_builtin_questionnaire_ships() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/translations");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| format!("translations/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<&str> = builtin_translation_sources()
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed, on_disk,
+        "BUILTIN_TRANSLATIONS must list every file in {dir:?}"
+    );
+}
+
+#[test]
+fn the_builtin_questionnaire_speaks_polish() {
+    let q = &builtin().unwrap()[0];
+    let pl: Locale = "pl".parse().unwrap();
+    let s_bullied = q.question(&"s_bullied".parse().unwrap()).unwrap();
+    assert_eq!(
+        s_bullied.text(&pl),
+        "Czy w ostatnich miesiącach ktoś się nad tobą znęcał?"
+    );
+    assert_eq!(q.locale_info(&pl).unwrap().name(), "Polski");
+    assert_eq!(
+        q.content_hash(),
+        load_str(builtin_sources()[0].0, builtin_sources()[0].1)
+            .unwrap()
+            .questionnaire
+            .content_hash()
+    );
+}
