@@ -180,6 +180,14 @@ const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[
         "translations/wellbeing.pl.toml",
         include_str!("../questionnaires/translations/wellbeing.pl.toml"),
     ),
+    (
+        "translations/wellbeing.ro.toml",
+        include_str!("../questionnaires/translations/wellbeing.ro.toml"),
+    ),
+    (
+        "translations/wellbeing.uk.toml",
+        include_str!("../questionnaires/translations/wellbeing.uk.toml"),
+    ),
 ];
 
 /// The questionnaires shipped inside the binary (see `questionnaires/`), each

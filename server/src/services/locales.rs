@@ -16,6 +16,8 @@ const ENGLISH: &str = include_str!("../../locales/en.toml");
 const SHIPPED: &[(&str, &str)] = &[
     ("ar.toml", include_str!("../../locales/ar.toml")),
     ("pl.toml", include_str!("../../locales/pl.toml")),
+    ("ro.toml", include_str!("../../locales/ro.toml")),
+    ("uk.toml", include_str!("../../locales/uk.toml")),
 ];
 
 /// One locale's words, complete after falling back to English.
