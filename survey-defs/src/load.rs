@@ -188,6 +188,14 @@ const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[
         "translations/wellbeing.uk.toml",
         include_str!("../questionnaires/translations/wellbeing.uk.toml"),
     ),
+    (
+        "translations/wellbeing.ur.toml",
+        include_str!("../questionnaires/translations/wellbeing.ur.toml"),
+    ),
+    (
+        "translations/wellbeing.zh-Hans.toml",
+        include_str!("../questionnaires/translations/wellbeing.zh-Hans.toml"),
+    ),
 ];
 
 /// The questionnaires shipped inside the binary (see `questionnaires/`), each

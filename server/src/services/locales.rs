@@ -18,6 +18,8 @@ const SHIPPED: &[(&str, &str)] = &[
     ("pl.toml", include_str!("../../locales/pl.toml")),
     ("ro.toml", include_str!("../../locales/ro.toml")),
     ("uk.toml", include_str!("../../locales/uk.toml")),
+    ("ur.toml", include_str!("../../locales/ur.toml")),
+    ("zh-Hans.toml", include_str!("../../locales/zh-Hans.toml")),
 ];
 
 /// One locale's words, complete after falling back to English.
