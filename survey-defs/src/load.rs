@@ -177,6 +177,10 @@ const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[
         include_str!("../questionnaires/translations/wellbeing.ar.toml"),
     ),
     (
+        "translations/wellbeing.gd.toml",
+        include_str!("../questionnaires/translations/wellbeing.gd.toml"),
+    ),
+    (
         "translations/wellbeing.pl.toml",
         include_str!("../questionnaires/translations/wellbeing.pl.toml"),
     ),

@@ -15,6 +15,7 @@ const ENGLISH: &str = include_str!("../../locales/en.toml");
 /// file there is listed).
 const SHIPPED: &[(&str, &str)] = &[
     ("ar.toml", include_str!("../../locales/ar.toml")),
+    ("gd.toml", include_str!("../../locales/gd.toml")),
     ("pl.toml", include_str!("../../locales/pl.toml")),
     ("ro.toml", include_str!("../../locales/ro.toml")),
     ("uk.toml", include_str!("../../locales/uk.toml")),
