@@ -169,3 +169,41 @@ async fn arabic_pages_of_the_built_in_questionnaire_are_right_to_left() {
         "expected the first question in Arabic:\n{page}"
     );
 }
+
+#[tokio::test]
+async fn an_extra_questionnaire_takes_its_translations_from_beside_it() {
+    let app = spawn_app_with(|s| s.questionnaires = Some(fixture("questionnaires"))).await;
+    let sitting = app
+        .sitting_with(
+            "P6",
+            1,
+            SittingOptions {
+                questionnaire: Some("mini_bilingual".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let pupil = Pupil::new(&app).await;
+    assert_eq!(pupil.enter_code(&sitting.codes[0]).await.status(), 303);
+    let welcome = pupil.get("/welcome").await.text().await.unwrap();
+    assert!(
+        welcome.contains("/welcome?lang=pl"),
+        "expected the translation in translations/ to offer Polski"
+    );
+    pupil.get("/welcome?lang=pl").await;
+    pupil
+        .post("/welcome", &[("csrf", &pupil.csrf), ("action", "start")])
+        .await;
+    let (_, _, page) = pupil.page("/survey").await;
+    assert!(page.contains(r#"<html lang="pl" dir="ltr">"#));
+    assert!(
+        page.contains("Czy jesteś chłopcem czy dziewczynką?"),
+        "expected the translated question:\n{page}"
+    );
+    assert!(page.contains("Chłopiec"), "expected the translated option");
+    // Untranslated options show in English rather than a blank.
+    assert!(
+        page.contains("Girl"),
+        "expected the English for a missing text"
+    );
+}
