@@ -176,6 +176,12 @@ fn questionnaire_translation_path(questionnaire: &Path, id: &str, locale: &Local
 
 /// Both sources of one language, with the paths of their translation files.
 fn sources(place: &Place) -> Result<Vec<(Source, PathBuf)>, Vec<String>> {
+    if place.locale.as_str() == "en" {
+        return Err(vec![format!(
+            "{}:1: error: English is the language translated from; name another --locale",
+            place.locales.join("en.toml").display()
+        )]);
+    }
     let strings_path = place.locales.join(format!("{}.toml", place.locale));
     let strings = Source {
         prefix: STRINGS.to_owned(),

@@ -245,3 +245,49 @@ fn a_bad_file_is_refused_line_by_line_and_nothing_is_written() {
     assert!(!dir.join("server/locales/pl.toml").exists());
     assert!(!dir.join("survey-defs/questionnaires/translations").exists());
 }
+
+#[test]
+fn english_cannot_be_imported_over_itself() {
+    let ws = workspace();
+    let dir = ws.path();
+    std::fs::write(dir.join("en.csv"), "id,english,translation,status\n").unwrap();
+    let before = std::fs::read_to_string(dir.join("server/locales/en.toml")).unwrap();
+    let out = run(dir, &["translations", "import", "--locale", "en", "en.csv"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("error: English is the language translated from"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("server/locales/en.toml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn check_fails_on_a_lost_placeholder_and_warns_on_a_missing_status() {
+    let ws = workspace();
+    let dir = ws.path();
+    std::fs::write(
+        dir.join("server/locales/pl.toml"),
+        format!(
+            "code = \"pl\"\nname = \"Polski\"\ndir = \"ltr\"\n[strings]\n\
+             \"survey.progress\" = {{ text = \"Strona {{n}}\", source = \"{}\" }}\n",
+            survey_defs::source_hash("Page {n} of {total}")
+        ),
+    )
+    .unwrap();
+    let out = run(dir, &["check", "survey-defs/questionnaires/wellbeing.toml"]);
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("server/locales/pl.toml:5:1: error: \"survey.progress\" must keep the English's placeholders ({n} {total}) exactly"),
+        "{report}"
+    );
+    assert!(
+        report.contains("server/locales/pl.toml:1:1: warning: the file does not give its status"),
+        "{report}"
+    );
+}
