@@ -432,6 +432,10 @@ fn check(files: &[PathBuf], locales: Option<&Path>) -> ExitCode {
     let mut report = Report::default();
     // (id, version) -> (file, hash): two files must not claim the same version.
     let mut versions: HashMap<(String, u32), (String, String)> = HashMap::new();
+    // (language, translation file, questionnaire id) of every questionnaire translation.
+    let mut questionnaire_languages: Vec<(String, String, String)> = Vec::new();
+    // The ids of the questionnaires that loaded.
+    let mut checked: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for path in files {
         let file = path.display().to_string();
         let loaded = match load_file(path) {
@@ -479,10 +483,45 @@ fn check(files: &[PathBuf], locales: Option<&Path>) -> ExitCode {
             counts.join(", "),
             q.content_hash()
         );
-        check_questionnaire_translations(&mut report, path, q.id().as_str());
+        checked.insert(q.id().to_string());
+        for (code, file) in check_questionnaire_translations(&mut report, path, q.id().as_str()) {
+            questionnaire_languages.push((code, file, q.id().to_string()));
+        }
     }
     if let Some(dir) = locales {
-        check_strings(&mut report, dir);
+        let string_languages = check_strings(&mut report, dir);
+        // The server offers a language only when it has both.
+        for (code, file, _) in &questionnaire_languages {
+            if !string_languages.iter().any(|(c, _)| c == code) {
+                report.say(
+                    file,
+                    1,
+                    Severity::Warning,
+                    format!(
+                        "{} has no pupil-facing strings ({}/{code}.toml), so pupils are not offered it",
+                        code,
+                        dir.display()
+                    ),
+                );
+            }
+        }
+        for (code, file) in &string_languages {
+            for id in &checked {
+                if !questionnaire_languages
+                    .iter()
+                    .any(|(c, _, q)| c == code && q == id)
+                {
+                    report.say(
+                        file,
+                        1,
+                        Severity::Warning,
+                        format!(
+                            "questionnaire \"{id}\" has no {code} translation, so pupils answering it are not offered {code}"
+                        ),
+                    );
+                }
+            }
+        }
     }
     eprintln!("{} error(s), {} warning(s)", report.errors, report.warnings);
     if report.errors > 0 {
@@ -492,13 +531,19 @@ fn check(files: &[PathBuf], locales: Option<&Path>) -> ExitCode {
     }
 }
 
-fn check_questionnaire_translations(report: &mut Report, path: &Path, id: &str) {
+/// Checks the translations of the questionnaire at `path`; returns the
+/// language and file of each that loads.
+fn check_questionnaire_translations(
+    report: &mut Report,
+    path: &Path,
+    id: &str,
+) -> Vec<(String, String)> {
     let Ok(text) = std::fs::read_to_string(path) else {
-        return;
+        return Vec::new();
     };
     let name = path.display().to_string();
     let Ok(sources) = source_texts(&name, &text) else {
-        return;
+        return Vec::new();
     };
     let sources: Vec<(String, String)> = sources.into_iter().map(|s| (s.id, s.english)).collect();
     let mut translations = Vec::new();
@@ -529,18 +574,28 @@ fn check_questionnaire_translations(report: &mut Report, path: &Path, id: &str) 
     }
     if let Err(e) = load_translated(&name, &text, &translations) {
         e.diagnostics.iter().for_each(|d| report.emit(d));
-        return;
+        return Vec::new();
     }
     for translation in &translations {
         let summary = report.coverage(translation, &sources);
         eprintln!("{summary}");
     }
+    translations
+        .iter()
+        .map(|t| (t.code.to_string(), t.file.clone()))
+        .collect()
 }
 
-fn check_strings(report: &mut Report, dir: &Path) {
+/// Checks the pupil-facing strings' translations in `dir`; returns the
+/// language and file of each that parses.
+fn check_strings(report: &mut Report, dir: &Path) -> Vec<(String, String)> {
+    let mut languages = Vec::new();
     let english = match english_strings(dir) {
         Ok(e) => e,
-        Err(errors) => return report.lines(errors),
+        Err(errors) => {
+            report.lines(errors);
+            return languages;
+        }
     };
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
@@ -549,10 +604,11 @@ fn check_strings(report: &mut Report, dir: &Path) {
             .filter(|p| p.file_name().is_some_and(|n| n != "en.toml"))
             .collect(),
         Err(e) => {
-            return report.lines(vec![format!(
+            report.lines(vec![format!(
                 "{}:1: error: cannot read the directory: {e}",
                 dir.display()
             )]);
+            return languages;
         }
     };
     paths.sort();
@@ -574,9 +630,11 @@ fn check_strings(report: &mut Report, dir: &Path) {
                 }
                 let summary = report.coverage(&translation, &english);
                 eprintln!("{summary}");
+                languages.push((translation.code.to_string(), translation.file.clone()));
             }
             Ok(None) => {}
             Err(errors) => report.lines(errors),
         }
     }
+    languages
 }

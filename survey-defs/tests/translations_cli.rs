@@ -291,3 +291,40 @@ fn check_fails_on_a_lost_placeholder_and_warns_on_a_missing_status() {
         "{report}"
     );
 }
+
+#[test]
+fn check_warns_when_a_language_lacks_its_strings_or_its_questionnaire() {
+    let ws = workspace();
+    let dir = ws.path();
+    let q_dir = dir.join("survey-defs/questionnaires/translations");
+    std::fs::create_dir_all(&q_dir).unwrap();
+    std::fs::write(
+        q_dir.join("wellbeing.pl.toml"),
+        "code = \"pl\"\nname = \"Polski\"\ndir = \"ltr\"\nquestionnaire = \"wellbeing\"\nstatus = \"draft\"\n[strings]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("server/locales/uk.toml"),
+        "code = \"uk\"\nname = \"Українська\"\ndir = \"ltr\"\nstatus = \"draft\"\n[strings]\n",
+    )
+    .unwrap();
+    let out = run(dir, &["check", "survey-defs/questionnaires/wellbeing.toml"]);
+    let report = text(&out);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report.contains("wellbeing.pl.toml:1:1: warning: pl has no pupil-facing strings (server/locales/pl.toml), so pupils are not offered it"),
+        "{report}"
+    );
+    assert!(
+        report.contains("server/locales/uk.toml:1:1: warning: questionnaire \"wellbeing\" has no uk translation, so pupils answering it are not offered uk"),
+        "{report}"
+    );
+    // Also when no questionnaire has any translation.
+    std::fs::remove_file(q_dir.join("wellbeing.pl.toml")).unwrap();
+    let out = run(dir, &["check", "survey-defs/questionnaires/wellbeing.toml"]);
+    assert!(
+        text(&out).contains("warning: questionnaire \"wellbeing\" has no uk translation"),
+        "{}",
+        text(&out)
+    );
+}
