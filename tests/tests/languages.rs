@@ -207,3 +207,37 @@ async fn an_extra_questionnaire_takes_its_translations_from_beside_it() {
         "expected the English for a missing text"
     );
 }
+
+#[tokio::test]
+async fn a_translation_in_the_questionnaires_directory_replaces_the_shipped_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("translations")).unwrap();
+    let q = &survey_defs::builtin().unwrap()[0];
+    let sex = q.sex_question().unwrap();
+    let english = sex.text(q.default_locale());
+    std::fs::write(
+        dir.path().join("translations/wellbeing.pl.toml"),
+        format!(
+            "code = \"pl\"\nname = \"Polski\"\ndir = \"ltr\"\nquestionnaire = \"wellbeing\"\nstatus = \"draft\"\n[strings]\n\
+             \"question.{}.text\" = {{ text = \"Poprawione pytanie\", source = \"{}\" }}\n",
+            sex.id(),
+            survey_defs::source_hash(english)
+        ),
+    )
+    .unwrap();
+    let path = dir.path().to_path_buf();
+    let app = spawn_app_with(|s| s.questionnaires = Some(path)).await;
+    let sitting = app.sitting("P6", 1).await;
+    let pupil = Pupil::new(&app).await;
+    assert_eq!(pupil.enter_code(&sitting.codes[0]).await.status(), 303);
+    pupil.get("/welcome?lang=pl").await;
+    pupil
+        .post("/welcome", &[("csrf", &pupil.csrf), ("action", "start")])
+        .await;
+    let (_, _, page) = pupil.page("/survey").await;
+    assert!(page.contains(r#"<html lang="pl" dir="ltr">"#));
+    assert!(
+        page.contains("Poprawione pytanie"),
+        "expected the partner's own translation:\n{page}"
+    );
+}

@@ -67,12 +67,19 @@ impl Catalogue {
         if let Some(dir) = extra_dir {
             sources.extend(read_dir(dir)?);
             // Translations of the extra questionnaires sit in translations/
-            // beside them, as in survey-defs/questionnaires/.
+            // beside them, as in survey-defs/questionnaires/; one there may
+            // also correct a shipped translation of the built-in one.
             let translations_dir = dir.join("translations");
             if translations_dir.is_dir() {
                 for (name, text) in read_dir(&translations_dir)? {
                     match survey_defs::TranslationFile::parse(&name, &text) {
-                        Ok(t) => translations.push(t),
+                        Ok(t) => {
+                            // A partner's own file replaces the shipped one.
+                            translations.retain(|shipped| {
+                                shipped.code != t.code || shipped.questionnaire != t.questionnaire
+                            });
+                            translations.push(t);
+                        }
                         Err(error) => problems.push(error.to_string()),
                     }
                 }
