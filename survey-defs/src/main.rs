@@ -58,6 +58,7 @@ enum Translations {
     Export {
         #[command(flatten)]
         place: Place,
+        /// The file to write: CSV, or XLIFF (.xlf 1.2, .xliff 2.0)
         file: PathBuf,
     },
     /// Read FILE (as written by export) and write the translation files; nothing
@@ -78,6 +79,7 @@ enum Translations {
         /// The date of the review, YYYY-MM-DD
         #[arg(long, requires = "reviewed_by")]
         reviewed_on: Option<String>,
+        /// The file to read: CSV, or XLIFF (.xlf or .xliff, 1.2 or 2.0)
         file: PathBuf,
     },
 }
@@ -263,10 +265,16 @@ fn import(
     let files = exchange::merge(&file_name, &rows, &sources, &language)?;
     // Every file is written beside its target first, then renamed over it, so
     // a failure part-way leaves the old translations whole.
-    let mut staged = Vec::new();
+    let mut texts = Vec::new();
     for ((translation, source), path) in files.iter().zip(&sources).zip(&paths) {
         let order = source.texts.iter().map(|(id, _)| id.as_str());
         let text = translation.to_toml(order);
+        // What is written must read back: this catches a bad --reviewed-on.
+        TranslationFile::parse(&path.display().to_string(), &text).map_err(diagnostics)?;
+        texts.push((text, path));
+    }
+    let mut staged = Vec::new();
+    for (text, path) in texts {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| {
                 vec![format!(

@@ -328,3 +328,54 @@ fn check_warns_when_a_language_lacks_its_strings_or_its_questionnaire() {
         text(&out)
     );
 }
+
+#[test]
+fn a_review_is_recorded_only_with_a_real_date() {
+    let ws = workspace();
+    let dir = ws.path();
+    std::fs::write(
+        dir.join("pl.csv"),
+        "id,english,translation,status\nstrings:survey.next,Next,Dalej,missing\n",
+    )
+    .unwrap();
+    let import = |date: &str| {
+        run(
+            dir,
+            &[
+                "translations",
+                "import",
+                "--locale",
+                "pl",
+                "--name",
+                "Polski",
+                "--dir",
+                "ltr",
+                "--reviewed-by",
+                "A. Nowak",
+                "--reviewed-on",
+                date,
+                "pl.csv",
+            ],
+        )
+    };
+    let out = import("1 May");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error: reviewed_on must be a date written YYYY-MM-DD"));
+    assert!(!dir.join("server/locales/pl.toml").exists());
+    let out = import("2026-11-30");
+    assert!(out.status.success(), "{}", text(&out));
+    let written = std::fs::read_to_string(dir.join("server/locales/pl.toml")).unwrap();
+    assert!(
+        written.contains(
+            "status = \"reviewed\"\nreviewed_by = \"A. Nowak\"\nreviewed_on = \"2026-11-30\""
+        ),
+        "{written}"
+    );
+    let out = run(dir, &["check", "survey-defs/questionnaires/wellbeing.toml"]);
+    assert!(
+        text(&out)
+            .contains("pl (Polski): reviewed by A. Nowak on 2026-11-30; 1 of 150 texts translated"),
+        "{}",
+        text(&out)
+    );
+}
