@@ -171,6 +171,26 @@ async fn arabic_pages_of_the_built_in_questionnaire_are_right_to_left() {
 }
 
 #[tokio::test]
+async fn urdu_pages_are_right_to_left_too() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("P5", 1).await;
+    let pupil = Pupil::new(&app).await;
+    assert_eq!(pupil.enter_code(&sitting.codes[0]).await.status(), 303);
+    let welcome = pupil.get("/welcome").await.text().await.unwrap();
+    assert!(
+        welcome.contains(r#"href="/welcome?lang=ur" lang="ur" dir="rtl""#),
+        "expected the welcome page to offer Urdu"
+    );
+    pupil.get("/welcome?lang=ur").await;
+    let welcome = pupil.get("/welcome").await.text().await.unwrap();
+    assert!(welcome.contains(r#"<html lang="ur" dir="rtl">"#));
+    assert!(
+        welcome.contains("شروع کریں"),
+        "expected the Urdu Start button"
+    );
+}
+
+#[tokio::test]
 async fn an_extra_questionnaire_takes_its_translations_from_beside_it() {
     let app = spawn_app_with(|s| s.questionnaires = Some(fixture("questionnaires"))).await;
     let sitting = app
