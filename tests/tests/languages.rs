@@ -1,6 +1,8 @@
 //! Languages: pupil-facing words come from locale files and questionnaire text
-//! from the definition's locales; `lang` and `dir` follow the pupil's choice,
-//! which they make on the welcome page. Proven with an Arabic test locale.
+//! from the definition's locales or its translation files; `lang` and `dir`
+//! follow the pupil's choice, which they make on the welcome page. Proven with
+//! the shipped translations of the built-in questionnaire, a test Arabic
+//! locale and a test translation of an extra questionnaire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tests::{Pupil, SittingOptions, fixture, spawn_app, spawn_app_with};
