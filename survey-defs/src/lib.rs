@@ -6,6 +6,7 @@
 //! that cannot be invalid, or reports every problem with its line.
 
 mod answers;
+pub mod exchange;
 #[cfg(feature = "fuzz")]
 pub mod fuzz;
 mod ids;
@@ -15,6 +16,8 @@ mod plan;
 mod raw;
 pub mod readability;
 mod score;
+mod texts;
+mod translation;
 
 pub use answers::{Answer, AnswerError, AnswerSet, DecodeError, EncodedAnswers};
 pub use ids::{
@@ -22,8 +25,8 @@ pub use ids::{
     SectionId, Stage, StageSet, Theme,
 };
 pub use load::{
-    Diagnostic, LoadError, Loaded, Severity, builtin, builtin_sources, content_hash, load_file,
-    load_str,
+    Diagnostic, LoadError, Loaded, Severity, builtin, builtin_sources, builtin_translation_sources,
+    builtin_translations, content_hash, load_file, load_str,
 };
 pub use model::{
     AnswerOption, Condition, IndicatorRule, ItemScoring, LocaleInfo, Localised, Module, Question,
@@ -31,3 +34,7 @@ pub use model::{
 };
 pub use plan::{MAX_QUESTIONS_PER_PAGE, ModuleSwitches, Page, Plan, is_routed, plan, routed};
 pub use score::{score, score_routed};
+pub use texts::{SourceText, Translated, load_translated, load_with_translations, source_texts};
+pub use translation::{
+    Coverage, Status, TranslatedText, TranslationFile, placeholders, source_hash,
+};

@@ -20,6 +20,7 @@ use crate::model::{
 };
 use crate::raw::{RawFile, RawOption, RawQuestion, RawText};
 use crate::readability;
+use crate::translation::TranslationFile;
 
 /// How serious a diagnostic is: errors stop a file loading, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -97,16 +98,23 @@ pub struct Loaded {
 
 /// Loads a questionnaire from text. `file_name` only labels diagnostics.
 pub fn load_str(file_name: &str, text: &str) -> Result<Loaded, LoadError> {
+    build_raw(file_name, text, parse_raw(file_name, text)?)
+}
+
+/// The file as written, or its syntax error.
+pub(crate) fn parse_raw(file_name: &str, text: &str) -> Result<RawFile, LoadError> {
+    toml::from_str::<RawFile>(text).map_err(|e| {
+        let mut cx = Cx::new(file_name, text);
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().replace('\n', "; ");
+        cx.error(&span, message);
+        cx.into_error()
+    })
+}
+
+/// Checks and converts the file as written; the content hash is that of `text`.
+pub(crate) fn build_raw(file_name: &str, text: &str, raw: RawFile) -> Result<Loaded, LoadError> {
     let mut cx = Cx::new(file_name, text);
-    let raw = match toml::from_str::<RawFile>(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().replace('\n', "; ");
-            cx.error(&span, message);
-            return Err(cx.into_error());
-        }
-    };
     let questionnaire = cx.build(raw, content_hash(text));
     match questionnaire {
         Some(q) if !cx.has_errors() => Ok(Loaded {
@@ -161,11 +169,49 @@ const BUILTIN: &[(&str, &str)] = &[(
     include_str!("../questionnaires/wellbeing.toml"),
 )];
 
-/// The questionnaires shipped inside the binary (see `questionnaires/`).
+/// Translation files of the built-in questionnaires (see
+/// `questionnaires/translations/`), shipped inside the binary with them.
+const BUILTIN_TRANSLATIONS: &[(&str, &str)] = &[
+    (
+        "translations/wellbeing.ar.toml",
+        include_str!("../questionnaires/translations/wellbeing.ar.toml"),
+    ),
+    (
+        "translations/wellbeing.gd.toml",
+        include_str!("../questionnaires/translations/wellbeing.gd.toml"),
+    ),
+    (
+        "translations/wellbeing.pl.toml",
+        include_str!("../questionnaires/translations/wellbeing.pl.toml"),
+    ),
+    (
+        "translations/wellbeing.ro.toml",
+        include_str!("../questionnaires/translations/wellbeing.ro.toml"),
+    ),
+    (
+        "translations/wellbeing.uk.toml",
+        include_str!("../questionnaires/translations/wellbeing.uk.toml"),
+    ),
+    (
+        "translations/wellbeing.ur.toml",
+        include_str!("../questionnaires/translations/wellbeing.ur.toml"),
+    ),
+    (
+        "translations/wellbeing.zh-Hans.toml",
+        include_str!("../questionnaires/translations/wellbeing.zh-Hans.toml"),
+    ),
+];
+
+/// The questionnaires shipped inside the binary (see `questionnaires/`), each
+/// with its shipped translations.
 pub fn builtin() -> Result<Vec<Questionnaire>, LoadError> {
+    let translations = builtin_translations()?;
     BUILTIN
         .iter()
-        .map(|(name, text)| load_str(name, text).map(|l| l.questionnaire))
+        .map(|(name, text)| {
+            crate::texts::load_with_translations(name, text, &translations)
+                .map(|t| t.loaded.questionnaire)
+        })
         .collect()
 }
 
@@ -173,6 +219,19 @@ pub fn builtin() -> Result<Vec<Questionnaire>, LoadError> {
 /// the warnings too.
 pub fn builtin_sources() -> &'static [(&'static str, &'static str)] {
     BUILTIN
+}
+
+/// The shipped translations of the built-in questionnaires.
+pub fn builtin_translations() -> Result<Vec<TranslationFile>, LoadError> {
+    BUILTIN_TRANSLATIONS
+        .iter()
+        .map(|(name, text)| TranslationFile::parse(name, text))
+        .collect()
+}
+
+/// File names and text of the shipped translation files, for tools and tests.
+pub fn builtin_translation_sources() -> &'static [(&'static str, &'static str)] {
+    BUILTIN_TRANSLATIONS
 }
 
 /// Largest number of answer options a single-choice question may have (they

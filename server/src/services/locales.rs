@@ -1,21 +1,27 @@
-//! Pupil-facing words, from locale files: English ships inside the binary, and
-//! more can be added from a directory (`LOCALES`). A locale that lacks a key
-//! falls back to English, so a partial translation never shows a blank.
+//! Pupil-facing words, from locale files: English and the shipped
+//! translations are inside the binary, and more can be added from a directory
+//! (`LOCALES`). A translation is a `survey_defs::TranslationFile`: a string it
+//! lacks, or one made from English that has since changed (stale), falls back
+//! to English, so a pupil never sees a blank or words that no longer match.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use survey_defs::TranslationFile;
 
 const ENGLISH: &str = include_str!("../../locales/en.toml");
 
-#[derive(Debug, Clone, Deserialize)]
-struct LocaleFile {
-    code: String,
-    name: String,
-    dir: String,
-    strings: BTreeMap<String, String>,
-}
+/// The translations shipped in `server/locales/` (a test checks that every
+/// file there is listed).
+const SHIPPED: &[(&str, &str)] = &[
+    ("ar.toml", include_str!("../../locales/ar.toml")),
+    ("gd.toml", include_str!("../../locales/gd.toml")),
+    ("pl.toml", include_str!("../../locales/pl.toml")),
+    ("ro.toml", include_str!("../../locales/ro.toml")),
+    ("uk.toml", include_str!("../../locales/uk.toml")),
+    ("ur.toml", include_str!("../../locales/ur.toml")),
+    ("zh-Hans.toml", include_str!("../../locales/zh-Hans.toml")),
+];
 
 /// One locale's words, complete after falling back to English.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -55,8 +61,8 @@ pub enum LocaleError {
         path: String,
         source: std::io::Error,
     },
-    #[error("the locale file {path} is not valid: {message}")]
-    Invalid { path: String, message: String },
+    #[error("invalid locale file:\n{0}")]
+    Invalid(String),
 }
 
 /// Every locale the server can show.
@@ -66,10 +72,14 @@ pub struct Locales {
 }
 
 impl Locales {
-    /// English, plus any `*.toml` locale files in `dir`.
+    /// English and the shipped translations, plus any `*.toml` locale files
+    /// in `dir` (a file there replaces a shipped one of the same language).
     pub fn load(dir: Option<&Path>) -> Result<Self, LocaleError> {
         let english = parse("en.toml", ENGLISH)?;
-        let mut by_code = BTreeMap::new();
+        let mut files = SHIPPED
+            .iter()
+            .map(|(name, text)| parse(name, text))
+            .collect::<Result<Vec<_>, _>>()?;
         if let Some(dir) = dir {
             let read_err = |source| LocaleError::Read {
                 path: dir.display().to_string(),
@@ -83,18 +93,37 @@ impl Locales {
             paths.sort();
             for path in paths {
                 let text = std::fs::read_to_string(&path).map_err(read_err)?;
-                let file = parse(&path.display().to_string(), &text)?;
-                let mut strings = english.strings.clone();
-                strings.extend(file.strings);
-                by_code.insert(
-                    file.code.clone(),
-                    Strings::new(file.code, file.name, file.dir, strings),
-                );
+                files.push(parse(&path.display().to_string(), &text)?);
             }
         }
+        let english_strings: BTreeMap<String, String> = english
+            .strings
+            .iter()
+            .map(|(k, t)| (k.clone(), t.text.clone()))
+            .collect();
+        let mut by_code = BTreeMap::new();
+        for file in files {
+            let strings = english_strings
+                .iter()
+                .map(|(key, en)| {
+                    let shown = file.shown(key, en).unwrap_or(en);
+                    (key.clone(), shown.to_owned())
+                })
+                .collect();
+            let dir = if file.rtl { "rtl" } else { "ltr" };
+            by_code.insert(
+                file.code.to_string(),
+                Strings::new(file.code.to_string(), file.name, dir.to_owned(), strings),
+            );
+        }
         by_code.insert(
-            english.code.clone(),
-            Strings::new(english.code, english.name, english.dir, english.strings),
+            english.code.to_string(),
+            Strings::new(
+                english.code.to_string(),
+                english.name,
+                "ltr".to_owned(),
+                english_strings,
+            ),
         );
         Ok(Self { by_code })
     }
@@ -112,18 +141,8 @@ impl Locales {
     }
 }
 
-fn parse(path: &str, text: &str) -> Result<LocaleFile, LocaleError> {
-    let file: LocaleFile = toml::from_str(text).map_err(|e| LocaleError::Invalid {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    if file.dir != "ltr" && file.dir != "rtl" {
-        return Err(LocaleError::Invalid {
-            path: path.to_owned(),
-            message: format!("dir must be \"ltr\" or \"rtl\", not \"{}\"", file.dir),
-        });
-    }
-    Ok(file)
+fn parse(path: &str, text: &str) -> Result<TranslationFile, LocaleError> {
+    TranslationFile::parse(path, text).map_err(|e| LocaleError::Invalid(e.to_string()))
 }
 
 #[cfg(test)]
@@ -161,6 +180,73 @@ mod tests {
             "too hard for their band:\n{}",
             problems.join("\n")
         );
+    }
+
+    /// Every file in `server/locales/` ships in the binary, and each shipped
+    /// translation is complete, made from the current English and says its
+    /// status, so no pupil meets a stale or missing string.
+    #[test]
+    fn every_shipped_translation_is_listed_complete_and_fresh() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".toml") && n != "en.toml")
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = SHIPPED.iter().map(|(n, _)| (*n).to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk, "SHIPPED must list every file in {dir:?}");
+        let english = parse("en.toml", ENGLISH).unwrap();
+        let sources: Vec<(&str, &str)> = english
+            .strings
+            .iter()
+            .map(|(k, t)| (k.as_str(), t.text.as_str()))
+            .collect();
+        for (name, text) in SHIPPED {
+            let file = parse(name, text).unwrap();
+            let c = file.coverage(sources.iter().copied());
+            assert!(
+                c.is_complete() && c.unsourced.is_empty() && file.status.is_some(),
+                "{name}: {} of {} translated; missing {:?}; stale {:?}; no source {:?}; unknown {:?}",
+                c.translated,
+                c.total,
+                c.missing,
+                c.stale,
+                c.unsourced,
+                c.unknown
+            );
+            assert_eq!(format!("{}.toml", file.code), *name);
+        }
+    }
+
+    #[test]
+    fn polish_ships_in_the_binary() {
+        let locales = Locales::load(None).unwrap();
+        let polish = locales.get("pl");
+        assert_eq!((polish.code.as_str(), polish.dir.as_str()), ("pl", "ltr"));
+        assert_eq!(polish.get("review.finish"), "Zakończ");
+        assert_eq!(polish.get("survey.progress"), "Strona {n} z {total}");
+    }
+
+    #[test]
+    fn a_stale_string_shows_in_english() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pl.toml"),
+            format!(
+                "code = \"pl\"\nname = \"Polski\"\ndir = \"ltr\"\nstatus = \"draft\"\n[strings]\n\
+                 \"review.finish\" = {{ text = \"Koniec\", source = \"{}\" }}\n\
+                 \"survey.next\" = {{ text = \"Dalej\", source = \"{}\" }}\n",
+                survey_defs::source_hash("Finish"),
+                survey_defs::source_hash("Next page"),
+            ),
+        )
+        .unwrap();
+        let locales = Locales::load(Some(dir.path())).unwrap();
+        let polish = locales.get("pl");
+        assert_eq!(polish.get("review.finish"), "Koniec");
+        assert_eq!(polish.get("survey.next"), "Next", "made from other English");
     }
 
     #[test]

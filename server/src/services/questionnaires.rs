@@ -51,21 +51,45 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// Loads the built-in questionnaires and the `*.toml` files of `extra_dir`,
-    /// registers them in the database, and adds stored versions no file provides.
+    /// each with its translations (shipped, or in `extra_dir/translations/`),
+    /// registers them in the database, and adds stored versions no file
+    /// provides. Translations never change a version's content hash.
     pub async fn load(db: &Db, extra_dir: Option<&Path>) -> Result<Self, CatalogueError> {
         let mut sources: Vec<(String, String)> = survey_defs::builtin_sources()
             .iter()
             .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
             .collect();
+        let mut problems = Vec::new();
+        let mut translations = match survey_defs::builtin_translations() {
+            Ok(t) => t,
+            Err(error) => return Err(CatalogueError::Invalid(error.to_string())),
+        };
         if let Some(dir) = extra_dir {
             sources.extend(read_dir(dir)?);
+            // Translations of the extra questionnaires sit in translations/
+            // beside them, as in survey-defs/questionnaires/; one there may
+            // also correct a shipped translation of the built-in one.
+            let translations_dir = dir.join("translations");
+            if translations_dir.is_dir() {
+                for (name, text) in read_dir(&translations_dir)? {
+                    match survey_defs::TranslationFile::parse(&name, &text) {
+                        Ok(t) => {
+                            // A partner's own file replaces the shipped one.
+                            translations.retain(|shipped| {
+                                shipped.code != t.code || shipped.questionnaire != t.questionnaire
+                            });
+                            translations.push(t);
+                        }
+                        Err(error) => problems.push(error.to_string()),
+                    }
+                }
+            }
         }
 
-        let mut problems = Vec::new();
         let mut parsed = Vec::new();
         for (name, text) in &sources {
-            match survey_defs::load_str(name, text) {
-                Ok(loaded) => parsed.push((name, text, loaded.questionnaire)),
+            match survey_defs::load_with_translations(name, text, &translations) {
+                Ok(t) => parsed.push((name, text, t.loaded.questionnaire)),
                 Err(error) => problems.push(error.to_string()),
             }
         }
@@ -106,8 +130,10 @@ impl Catalogue {
                 continue;
             }
             let name = format!("stored {}@{}", stored.questionnaire_id, stored.version);
-            match survey_defs::load_str(&name, &stored.source) {
-                Ok(loaded) => catalogue.insert(stored.id, loaded.questionnaire),
+            // An earlier version gets the translations too: what was
+            // translated from its English shows, the rest stays English.
+            match survey_defs::load_with_translations(&name, &stored.source, &translations) {
+                Ok(t) => catalogue.insert(stored.id, t.loaded.questionnaire),
                 Err(error) => {
                     tracing::warn!(questionnaire = %name, %error, "a stored questionnaire no longer loads; it is not offered")
                 }

@@ -83,10 +83,15 @@ pub struct Language {
     pub dir: &'static str,
 }
 
-/// Languages offered: those the questionnaire has text for.
-pub fn languages(_state: &AppState, q: &Questionnaire) -> Vec<Language> {
+/// Languages offered: those the questionnaire has text for (written in it or
+/// translated) that the server also has pupil-facing words for, so every
+/// page's words, `lang` and `dir` are of the language chosen.
+pub fn languages(state: &AppState, q: &Questionnaire) -> Vec<Language> {
     q.locales()
         .iter()
+        .filter(|info| {
+            info.locale() == q.default_locale() || state.locales.has(info.locale().as_str())
+        })
         .map(|info| Language {
             code: info.locale().to_string(),
             name: info.name().to_owned(),
