@@ -115,12 +115,19 @@ async fn a_pupil_picks_polish_and_answers_the_built_in_questionnaire_in_polish()
         welcome.contains(r#"<a href="/welcome?lang=pl" lang="pl" dir="ltr">Polski</a>"#),
         "expected the welcome page to offer Polski, got:\n{welcome}"
     );
+    // English is the source, never a draft.
+    assert!(!welcome.contains("still being checked"));
     assert_eq!(pupil.get("/welcome?lang=pl").await.status(), 303);
     let welcome = pupil.get("/welcome").await.text().await.unwrap();
     assert!(welcome.contains(r#"<html lang="pl" dir="ltr">"#));
     assert!(
         welcome.contains("Zacznij"),
         "expected the Polish Start button"
+    );
+    // The shipped Polish is a draft, and the welcome page says so, in Polish.
+    assert!(
+        welcome.contains("To tłumaczenie jest nowe i wciąż jest sprawdzane."),
+        "expected the draft notice in Polish"
     );
 
     pupil

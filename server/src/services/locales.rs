@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use survey_defs::TranslationFile;
+use survey_defs::{Status, TranslationFile};
 
 const ENGLISH: &str = include_str!("../../locales/en.toml");
 
@@ -30,6 +30,8 @@ pub struct Strings {
     pub name: String,
     pub dir: String,
     pub strings: BTreeMap<String, String>,
+    /// Not yet checked by a qualified translator: the welcome page says so.
+    pub draft: bool,
     /// `strings` as a template value, built once: every pupil page passes
     /// the whole table to its template, and a template value is shared, not
     /// copied.
@@ -38,13 +40,20 @@ pub struct Strings {
 }
 
 impl Strings {
-    fn new(code: String, name: String, dir: String, strings: BTreeMap<String, String>) -> Self {
+    fn new(
+        code: String,
+        name: String,
+        dir: String,
+        strings: BTreeMap<String, String>,
+        draft: bool,
+    ) -> Self {
         let value = minijinja::Value::from(minijinja::value::Serde(&strings));
         Self {
             code,
             name,
             dir,
             strings,
+            draft,
             value,
         }
     }
@@ -111,9 +120,16 @@ impl Locales {
                 })
                 .collect();
             let dir = if file.rtl { "rtl" } else { "ltr" };
+            let draft = !matches!(file.status, Some(Status::Reviewed { .. }));
             by_code.insert(
                 file.code.to_string(),
-                Strings::new(file.code.to_string(), file.name, dir.to_owned(), strings),
+                Strings::new(
+                    file.code.to_string(),
+                    file.name,
+                    dir.to_owned(),
+                    strings,
+                    draft,
+                ),
             );
         }
         by_code.insert(
@@ -123,6 +139,7 @@ impl Locales {
                 english.name,
                 "ltr".to_owned(),
                 english_strings,
+                false,
             ),
         );
         Ok(Self { by_code })

@@ -40,6 +40,7 @@ impl Chrome {
                 t => strings.value.clone(),
                 lang => strings.code.clone(),
                 dir => strings.dir.clone(),
+                draft => strings.draft,
                 csrf => session.csrf()?,
                 prefs => Serde(session.prefs()),
                 here => here,
