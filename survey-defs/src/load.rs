@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::raw::{RawFile, RawOption, RawQuestion, RawText};
 use crate::readability;
-use crate::translation::TranslationFile;
+use crate::translation::{Lines, TranslationFile};
 
 /// How serious a diagnostic is: errors stop a file loading, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -244,8 +244,7 @@ const MAX_POINTS: i64 = 1000;
 /// Collects diagnostics while converting the raw tree.
 struct Cx<'a> {
     file: &'a str,
-    text: &'a str,
-    line_starts: Vec<usize>,
+    lines: Lines<'a>,
     diags: Vec<Diagnostic>,
     locales: Vec<Locale>,
 }
@@ -257,31 +256,16 @@ struct QuestionSeen {
 
 impl<'a> Cx<'a> {
     fn new(file: &'a str, text: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Cx {
             file,
-            text,
-            line_starts,
+            lines: Lines::new(text),
             diags: Vec::new(),
             locales: Vec::new(),
         }
     }
 
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.line_starts[line - 1];
-        let column = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
-        (line, column + 1)
-    }
-
     fn push(&mut self, span: &Range<usize>, severity: Severity, message: String) {
-        let (line, column) = self.position(span.start);
+        let (line, column) = self.lines.position(span.start);
         self.diags.push(Diagnostic {
             file: self.file.to_owned(),
             line,
