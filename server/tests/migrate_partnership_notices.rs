@@ -48,6 +48,8 @@ async fn settings_keep_everything_up_down_and_up() {
                 statement_prepared: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
                 ..Notices::default()
             },
+            languages: vec!["pl".into()],
+            drafts_confirmed: vec!["pl".into()],
         },
     )
     .await

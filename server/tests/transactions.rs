@@ -263,6 +263,8 @@ async fn accounts_settings_and_imports_are_never_stored_unaudited() {
         disabled_modules: vec!["substances".into()],
         signposting: partnerships::default_signposting(),
         notices: Default::default(),
+        languages: Vec::new(),
+        drafts_confirmed: Vec::new(),
     };
     assert!(
         partnerships::save(&state.db, &ADMIN, &cpp, settings)

@@ -149,6 +149,38 @@ pub struct SittingOptions {
 }
 
 impl TestApp {
+    /// Has the partnership with GSS code `cpp` offer `languages` to its
+    /// pupils (drafts confirmed), keeping its other settings.
+    pub async fn offer_languages(&self, cpp: &str, languages: &[&str]) {
+        use server::services::partnerships;
+        let db = &self.state.db;
+        let cpp = server::store::schools::cpp_by_code(db, cpp)
+            .await
+            .expect("reading CPPs")
+            .expect("a reference CPP");
+        let current = partnerships::settings(db, cpp.id)
+            .await
+            .expect("reading settings");
+        let notices = partnerships::notices(db, cpp.id)
+            .await
+            .expect("reading notices");
+        let languages: Vec<String> = languages.iter().map(|l| (*l).to_owned()).collect();
+        partnerships::save(
+            db,
+            &server::services::Actor::Cli,
+            &cpp,
+            partnerships::NewSettings {
+                disabled_modules: current.disabled_modules,
+                signposting: current.signposting,
+                notices,
+                languages: languages.clone(),
+                drafts_confirmed: languages,
+            },
+        )
+        .await
+        .expect("saving settings");
+    }
+
     /// A school in a reference CPP with one sitting of `count` codes at `stage`.
     pub async fn sitting(&self, stage: &str, count: usize) -> TestSitting {
         self.sitting_with(stage, count, SittingOptions::default())

@@ -984,6 +984,8 @@ async fn the_idle_notice_shows_the_partnerships_help() {
                 detail: "call 0131 000 0000".into(),
             }],
             notices: Default::default(),
+            languages: Vec::new(),
+            drafts_confirmed: Vec::new(),
         },
     )
     .await

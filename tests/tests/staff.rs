@@ -1769,3 +1769,78 @@ async fn a_coordinator_fills_in_the_partnerships_public_notices() {
         assert_eq!(public.get(path).await.status(), 404, "{path}");
     }
 }
+
+/// A coordinator offers languages to the partnership's pupils. A draft
+/// translation is offered only when the coordinator confirms the risk the
+/// form names; without the confirmation nothing is saved and the form says
+/// why. The audit log names the drafts confirmed, and pupils then see the
+/// language on the code screen.
+#[tokio::test]
+async fn a_draft_language_is_offered_only_with_a_confirmation_of_its_risk() {
+    let app = spawn_app().await;
+    let own = app.sitting("P6", 1).await;
+    user(
+        &app,
+        "coord@council.scot",
+        Role::Coordinator,
+        Some(own.cpp_id),
+        None,
+    )
+    .await;
+    let coordinator = StaffClient::signed_in(&app, "coord@council.scot").await;
+    let settings = format!("/staff/cpps/{}/settings", own.cpp_id);
+    let form = coordinator.text(&settings).await;
+    assert!(
+        form.contains(r#"name="lang" value="pl""#)
+            && form.contains("draft, not yet checked by a qualified translator")
+            && form.contains(r#"name="confirm_drafts""#),
+        "expected the languages with their status:\n{form}"
+    );
+
+    let refused = coordinator
+        .submit(&settings, &[("lang", "pl"), ("lang", "gd")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("Gàidhlig, Polski are each a draft translation: tick the box"),
+        "expected the risk to be named:\n{refused}"
+    );
+    let pupil = Pupil::new(&app).await;
+    assert!(
+        !pupil
+            .get("/")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("/?lang="),
+        "a refused form offers nothing"
+    );
+
+    let saved = coordinator
+        .submit(
+            &settings,
+            &[("lang", "pl"), ("lang", "xx"), ("confirm_drafts", "yes")],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let form = coordinator.text(&settings).await;
+    assert!(form.contains(r#"name="lang" value="pl" checked"#));
+    assert!(!form.contains(r#"name="lang" value="gd" checked"#));
+    let entries = audit_log::Entity::find().all(&app.state.db).await.unwrap();
+    assert!(
+        entries.iter().any(|e| e.action == "settings-changed"
+            && e.detail
+                .contains(r#"languages ["pl"], draft translations confirmed ["pl"]"#)),
+        "expected the confirmation in the audit log"
+    );
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    assert!(code_page.contains(r#"href="/?lang=pl""#));
+
+    // Saving again with Polish still ticked needs no new confirmation.
+    let again = coordinator
+        .submit(&settings, &[("lang", "pl"), ("signposting", "A | b")])
+        .await;
+    assert_eq!(again.status(), 303);
+}

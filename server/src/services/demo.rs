@@ -7,6 +7,7 @@ use survey_defs::Stage;
 use super::Actor;
 use super::accounts::{self, NewAccount};
 use super::auth::{self, StaffGuard};
+use super::partnerships;
 use super::questionnaires::Catalogue;
 use super::sittings::{self, SittingRequest};
 use super::waves;
@@ -38,6 +39,25 @@ pub struct Demo {
     pub secondary_codes: Vec<AccessCode>,
 }
 
+/// Every language some newest questionnaire is translated into.
+fn translated_languages(catalogue: &Catalogue) -> Vec<String> {
+    let mut all: Vec<String> = catalogue
+        .latest()
+        .iter()
+        .flat_map(|entry| {
+            let q = &entry.questionnaire;
+            q.locales()
+                .iter()
+                .filter(|info| info.locale() != q.default_locale())
+                .map(|info| info.locale().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 /// Creates the demo unless it exists already. Returns `None` when it did exist.
 pub async fn ensure(
     db: &Db,
@@ -55,6 +75,23 @@ pub async fn ensure(
         Some(cpp) => cpp,
         None => schools::create_cpp(db, DEMO_CPP_CODE, "Demo Partnership (demo)", true).await?,
     };
+    // The demo offers every language the questionnaires are translated
+    // into, drafts too, so a newcomer can see them; a real partnership
+    // chooses its own, confirming each draft.
+    let languages = translated_languages(catalogue);
+    partnerships::save(
+        db,
+        &Actor::Cli,
+        &cpp,
+        partnerships::NewSettings {
+            disabled_modules: Vec::new(),
+            signposting: partnerships::default_signposting(),
+            notices: partnerships::Notices::default(),
+            languages: languages.clone(),
+            drafts_confirmed: languages,
+        },
+    )
+    .await?;
     let school = schools::create_school(
         db,
         NewSchool {

@@ -122,6 +122,26 @@ pub async fn settings(
     })
 }
 
+/// The languages a partnership offers its pupils besides the
+/// questionnaire's own; none until it chooses some.
+pub async fn languages(
+    db: &impl store::ConnectionTrait,
+    cpp_id: i32,
+) -> Result<Vec<String>, store::Error> {
+    Ok(cpp_settings::get(db, cpp_id)
+        .await?
+        .map(|s| s.languages.0)
+        .unwrap_or_default())
+}
+
+/// Every language at least one partnership offers: the code page offers
+/// these before it knows whose pupil is at the device.
+pub async fn languages_offered_anywhere(
+    db: &impl store::ConnectionTrait,
+) -> Result<Vec<String>, store::Error> {
+    cpp_settings::languages_offered_anywhere(db).await
+}
+
 /// What a partnership's public notices say; empty where it has set nothing.
 pub async fn notices(
     db: &impl store::ConnectionTrait,
@@ -144,16 +164,28 @@ pub struct NewSettings {
     pub disabled_modules: Vec<String>,
     pub signposting: Vec<Signpost>,
     pub notices: Notices,
+    /// Languages pupils may choose besides the questionnaire's own.
+    pub languages: Vec<String>,
+    /// Draft languages newly offered, whose risk the saver confirmed: the
+    /// audit log names them.
+    pub drafts_confirmed: Vec<String>,
 }
 
 /// Saves a partnership's settings and the audit entry, in one transaction.
 pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result<(), store::Error> {
-    let detail = format!(
-        "partnership {}: modules off {}, {} signposting lines, notices updated",
+    let mut detail = format!(
+        "partnership {}: modules off {}, {} signposting lines, notices updated, languages {}",
         cpp.gss_code,
         serde_json::to_string(&new.disabled_modules).unwrap_or_default(),
         new.signposting.len(),
+        serde_json::to_string(&new.languages).unwrap_or_default(),
     );
+    if !new.drafts_confirmed.is_empty() {
+        detail.push_str(&format!(
+            ", draft translations confirmed {}",
+            serde_json::to_string(&new.drafts_confirmed).unwrap_or_default()
+        ));
+    }
     let tx = store::begin(db).await?;
     cpp_settings::save(
         &tx,
@@ -162,6 +194,7 @@ pub async fn save(db: &Db, actor: &Actor, cpp: &Cpp, new: NewSettings) -> Result
             disabled_modules: new.disabled_modules,
             signposting: new.signposting,
             notices: new.notices,
+            languages: new.languages,
         },
     )
     .await?;

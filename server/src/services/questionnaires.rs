@@ -2,7 +2,7 @@
 //! every version stored in the database, each checked against its stored content
 //! hash so a version that is in use can never silently change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,6 +47,9 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Catalogue {
     by_id: BTreeMap<i32, Entry>,
+    /// Languages with a questionnaire translation that no qualified
+    /// reviewer has checked yet.
+    draft_translations: BTreeSet<String>,
 }
 
 impl Catalogue {
@@ -97,7 +100,14 @@ impl Catalogue {
             return Err(CatalogueError::Invalid(problems.join("\n")));
         }
 
-        let mut catalogue = Catalogue::default();
+        let mut catalogue = Catalogue {
+            draft_translations: translations
+                .iter()
+                .filter(|t| !matches!(t.status, Some(survey_defs::Status::Reviewed { .. })))
+                .map(|t| t.code.to_string())
+                .collect(),
+            ..Catalogue::default()
+        };
         for (name, text, questionnaire) in parsed {
             let id = questionnaire.id().to_string();
             let version = questionnaire.version();
@@ -150,6 +160,11 @@ impl Catalogue {
                 questionnaire: Arc::new(questionnaire),
             },
         );
+    }
+
+    /// Whether a questionnaire translation into `code` is still a draft.
+    pub fn translation_is_draft(&self, code: &str) -> bool {
+        self.draft_translations.contains(code)
     }
 
     pub fn get(&self, version_id: i32) -> Option<&Entry> {

@@ -1,10 +1,11 @@
 //! Per-partnership settings: switched-off modules and signposting, which
 //! sittings copy when created (so a change applies to
-//! new sittings only), and what the partnership's public notices say.
+//! new sittings only), what the partnership's public notices say, and the
+//! languages its pupils may choose (read when a pupil enters a code).
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Set};
 
 use super::entities::cpp_setting;
 use crate::domain::{Compliance, Notices, Signpost};
@@ -16,12 +17,28 @@ pub async fn get(db: &impl ConnectionTrait, cpp_id: i32) -> Result<Option<CppSet
     cpp_setting::Entity::find_by_id(cpp_id).one(db).await
 }
 
+/// Every language some partnership offers, each once, in code order: what
+/// the code page offers before it knows the pupil's partnership.
+pub async fn languages_offered_anywhere(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let lists: Vec<Json<Vec<String>>> = cpp_setting::Entity::find()
+        .select_only()
+        .column(cpp_setting::Column::Languages)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut all: Vec<String> = lists.into_iter().flat_map(|l| l.0).collect();
+    all.sort();
+    all.dedup();
+    Ok(all)
+}
+
 /// Settings to store.
 #[derive(Debug, Clone)]
 pub struct NewSetting {
     pub disabled_modules: Vec<String>,
     pub signposting: Vec<Signpost>,
     pub notices: Notices,
+    pub languages: Vec<String>,
 }
 
 /// What a stored row says for the partnership's notices.
@@ -56,6 +73,7 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
             .to_owned()),
         accessibility_issues: Set(new.notices.accessibility_issues),
         statement_prepared: Set(new.notices.statement_prepared),
+        languages: Set(Json(new.languages)),
     };
     cpp_setting::Entity::insert(model)
         .on_conflict(
@@ -72,6 +90,7 @@ pub async fn save(db: &impl ConnectionTrait, cpp_id: i32, new: NewSetting) -> Re
                     cpp_setting::Column::AccessibilityStatus,
                     cpp_setting::Column::AccessibilityIssues,
                     cpp_setting::Column::StatementPrepared,
+                    cpp_setting::Column::Languages,
                 ])
                 .to_owned(),
         )

@@ -21,6 +21,8 @@ pub struct Model {
     pub accessibility_status: String,
     pub accessibility_issues: String,
     pub statement_prepared: Option<Date>,
+    /// Locale codes offered to pupils besides the questionnaire's own.
+    pub languages: Json<Vec<String>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

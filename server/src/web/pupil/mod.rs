@@ -3,6 +3,7 @@
 //! `Cache-Control: no-store` (see `startup`), and every form is a POST that
 //! answers with a redirect, so a reload never sends anything twice.
 
+mod language;
 mod notices;
 mod pictures;
 mod prefill;
@@ -47,8 +48,10 @@ async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
 }
 
 /// Remembers which partnership runs the pupil's sitting, so every page can
-/// link to its notices and the idle time-out can show its help, and the
-/// sitting's band, for pages that speak to the pupil outside the survey.
+/// link to its notices and the idle time-out can show its help, the
+/// sitting's band, for pages that speak to the pupil outside the survey,
+/// and the languages the partnership offers (read once here, so later pages
+/// need not ask the database).
 async fn remember_sitting(
     state: &AppState,
     session: &PupilSession,
@@ -58,6 +61,8 @@ async fn remember_sitting(
     if let Some(code) = state.gss_codes.get(&state.db, sitting.cpp_id).await? {
         session.set_partnership(&code)?;
     }
+    let languages = partnerships::languages(&state.db, sitting.cpp_id).await?;
+    session.set_languages(&languages)?;
     Ok(())
 }
 
@@ -111,6 +116,8 @@ struct CodeQuery {
     notice: Option<String>,
     /// With the time-out notice: the partnership whose help to show.
     cpp: Option<String>,
+    /// A language chosen before the code.
+    lang: Option<String>,
 }
 
 /// The code screen. `?code=` (a slip's QR code) is answered with a redirect
@@ -127,6 +134,13 @@ async fn code_page(
         return Ok(prefill::redirect_with(&state, code));
     }
     let session = PupilSession(session);
+    let languages = language::before_code(&state).await?;
+    if let Some(lang) = &query.lang {
+        if languages.iter().any(|l| &l.code == lang) {
+            session.set_lang(lang)?;
+        }
+        return Ok(redirect("/"));
+    }
     let (notice, signposting) = match query.notice.as_deref() {
         Some("timeout") => (
             Some("code.timeout"),
@@ -142,6 +156,7 @@ async fn code_page(
             code => code.as_deref().unwrap_or(""),
             notice => notice,
             signposting => Serde(signposting),
+            languages => Serde(languages),
         }),
     )?;
     if code.is_some() {
@@ -254,7 +269,7 @@ async fn welcome(
         .catalogue
         .get(sitting.questionnaire_version_id)
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("missing questionnaire")))?;
-    let languages = views::languages(&state, &entry.questionnaire);
+    let languages = views::languages(&state, &session, &entry.questionnaire);
     if let Some(lang) = &query.lang {
         if languages.iter().any(|l| &l.code == lang) {
             session.set_lang(lang)?;
@@ -375,7 +390,14 @@ async fn current(
     .await
     .map_err(AppError::internal)?
     {
-        Some(progress) => Ok(Ok((rid, progress))),
+        Some(progress) => {
+            // Resumed in a new session: carry on in the language the
+            // response was started in, until the pupil picks another.
+            if session.lang().is_none() {
+                session.set_lang(&progress.locale)?;
+            }
+            Ok(Ok((rid, progress)))
+        }
         None => {
             // Finished elsewhere, withdrawn, or the sitting closed.
             session.clear();
@@ -740,18 +762,27 @@ impl TryFrom<&PrefsForm> for PrefsToggle {
             "contrast" => false,
             _ => return Err(AppError::BadRequest("unknown display setting".into())),
         };
-        let back = [
-            "/welcome",
-            "/survey",
-            "/review",
-            "/withdraw",
-            "/your-answers",
-        ]
-        .into_iter()
-        .find(|page| *page == form.back)
-        .unwrap_or("/");
-        Ok(PrefsToggle { large, back })
+        Ok(PrefsToggle {
+            large,
+            back: back_to(&form.back),
+        })
     }
+}
+
+/// The pupil page to go back to after a display or language setting: only
+/// ever one of ours, the code screen when `asked` is not.
+fn back_to(asked: &str) -> &'static str {
+    [
+        "/welcome",
+        "/survey",
+        "/review",
+        "/withdraw",
+        "/your-answers",
+        "/language",
+    ]
+    .into_iter()
+    .find(|page| *page == asked)
+    .unwrap_or("/")
 }
 
 /// Text size and contrast toggles: plain form buttons, so they work without
@@ -810,5 +841,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .service(timeout)
         .service(your_answers)
         .configure(notices::config)
+        .configure(language::config)
         .service(prefs);
 }

@@ -2,7 +2,9 @@
 //! cookie store), so any server instance can serve any request. It holds only
 //! which code or in-progress response this browser is using, the partnership
 //! running its sitting and the sitting's band (so every page can link to the
-//! partnership's notices and help, in the band's words), a form token, the chosen language and display preferences, the
+//! partnership's notices and help, in the band's words), a form token, the
+//! chosen language and the languages the partnership offers, display
+//! preferences, the
 //! questions answered on this device (see [`Known`]), and when the pupil was
 //! last seen.
 //! It is emptied and the cookie removed when the pupil finishes, stops or
@@ -18,6 +20,7 @@ use crate::web::error::AppError;
 const CODE: &str = "code";
 const RESPONSE: &str = "rid";
 const LANG: &str = "lang";
+const LANGS: &str = "langs";
 const PARTNERSHIP: &str = "cpp";
 const BAND: &str = "band";
 /// How stale the recorded last-seen time may be before it is written again.
@@ -162,7 +165,33 @@ impl PupilSession {
     }
 
     pub fn set_lang(&self, lang: &str) -> Result<(), AppError> {
+        if self.lang().as_deref() == Some(lang) {
+            return Ok(());
+        }
         self.set(LANG, lang)
+    }
+
+    /// The languages the pupil's partnership offers besides the
+    /// questionnaire's own, once the code is known.
+    pub fn languages(&self) -> Option<Vec<String>> {
+        self.get(LANGS)
+    }
+
+    pub fn set_languages(&self, languages: &[String]) -> Result<(), AppError> {
+        if self.languages().as_deref() == Some(languages) {
+            return Ok(());
+        }
+        self.set(LANGS, languages)
+    }
+
+    /// Whether the pupil may see `lang`: before the code, any language the
+    /// code page offered (it checks); after it, the questionnaire's default
+    /// (`default`) or one the partnership offers.
+    pub fn may_use(&self, lang: &str, default: &str) -> bool {
+        lang == default
+            || self
+                .languages()
+                .is_none_or(|offered| offered.iter().any(|l| l == lang))
     }
 
     pub fn prefs(&self) -> Prefs {

@@ -18,6 +18,8 @@ use crate::web::templates;
 /// What every pupil page shares: words, language, form token, display prefs.
 pub struct Chrome {
     base: Value,
+    /// The language the page is shown in.
+    pub lang: String,
 }
 
 impl Chrome {
@@ -31,7 +33,7 @@ impl Chrome {
             Some(q) => pupil_locale(session, q),
             None => session
                 .lang()
-                .filter(|l| state.locales.has(l))
+                .filter(|l| state.locales.has(l) && session.may_use(l, "en"))
                 .unwrap_or_else(|| "en".to_owned()),
         };
         let strings = state.locales.get(&lang);
@@ -48,6 +50,7 @@ impl Chrome {
                 // the pupil's code is known.
                 partnership_code => session.partnership(),
             },
+            lang,
         })
     }
 
@@ -56,6 +59,7 @@ impl Chrome {
     pub fn without_session(self) -> Self {
         Self {
             base: context! { csrf => Value::from(()), ..self.base },
+            lang: self.lang,
         }
     }
 
@@ -64,17 +68,19 @@ impl Chrome {
     }
 }
 
-/// The pupil's language: their choice if the questionnaire has it, otherwise
-/// the questionnaire's default.
+/// The pupil's language: their choice if the questionnaire has it and the
+/// partnership offers it, otherwise the questionnaire's default.
 pub fn pupil_locale(session: &PupilSession, q: &Questionnaire) -> String {
+    let default = q.default_locale().as_str();
     session
         .lang()
         .filter(|l| {
-            Locale::from_str(l)
-                .ok()
-                .is_some_and(|locale| q.locale_info(&locale).is_some())
+            session.may_use(l, default)
+                && Locale::from_str(l)
+                    .ok()
+                    .is_some_and(|locale| q.locale_info(&locale).is_some())
         })
-        .unwrap_or_else(|| q.default_locale().to_string())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 #[derive(Serialize)]
@@ -86,12 +92,15 @@ pub struct Language {
 
 /// Languages offered: those the questionnaire has text for (written in it or
 /// translated) that the server also has pupil-facing words for, so every
-/// page's words, `lang` and `dir` are of the language chosen.
-pub fn languages(state: &AppState, q: &Questionnaire) -> Vec<Language> {
+/// page's words, `lang` and `dir` are of the language chosen, and that the
+/// pupil's partnership offers.
+pub fn languages(state: &AppState, session: &PupilSession, q: &Questionnaire) -> Vec<Language> {
+    let default = q.default_locale().as_str();
     q.locales()
         .iter()
         .filter(|info| {
-            info.locale() == q.default_locale() || state.locales.has(info.locale().as_str())
+            let code = info.locale().as_str();
+            code == default || (state.locales.has(code) && session.may_use(code, default))
         })
         .map(|info| Language {
             code: info.locale().to_string(),
@@ -159,7 +168,7 @@ pub fn page(
     hidden: &[u16],
 ) -> Result<String, AppError> {
     let q = &progress.questionnaire;
-    let lang = Locale::from_str(&progress.locale).unwrap_or_else(|_| q.default_locale().clone());
+    let lang = Locale::from_str(&chrome.lang).unwrap_or_else(|_| q.default_locale().clone());
     let strings = state.locales.get(lang.as_str());
     let page = &plan.pages[index];
     let mut questions = Vec::new();

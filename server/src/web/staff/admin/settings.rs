@@ -1,5 +1,7 @@
-//! A partnership's settings page: modules switched off, signposting, and
-//! what its public accessibility statement and privacy notice say.
+//! A partnership's settings page: modules switched off, signposting, what
+//! its public accessibility statement and privacy notice say, and the
+//! languages its pupils may choose (a draft translation only with the
+//! saver's confirmation that they accept the risk).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +28,44 @@ struct ModuleChoice {
     off: bool,
 }
 
+/// A language a partnership can offer, as the settings page lists it.
+#[derive(Serialize)]
+struct LanguageChoice {
+    code: String,
+    name: String,
+    dir: String,
+    /// Not yet checked by a qualified translator (the pupil words, the
+    /// questionnaire's translation, or both).
+    draft: bool,
+    on: bool,
+}
+
+/// Every language the server and the questionnaires new sittings use can
+/// show pupils, besides the questionnaires' own.
+fn language_choices(state: &AppState, on: &[String]) -> Vec<LanguageChoice> {
+    let latest = state.catalogue.latest();
+    state
+        .locales
+        .all()
+        .filter(|strings| {
+            latest.iter().any(|entry| {
+                let q = &entry.questionnaire;
+                q.default_locale().as_str() != strings.code
+                    && q.locales()
+                        .iter()
+                        .any(|info| info.locale().as_str() == strings.code)
+            })
+        })
+        .map(|strings| LanguageChoice {
+            code: strings.code.clone(),
+            name: strings.name.clone(),
+            dir: strings.dir.clone(),
+            draft: strings.draft || state.catalogue.translation_is_draft(&strings.code),
+            on: on.contains(&strings.code),
+        })
+        .collect()
+}
+
 #[derive(Serialize, Default)]
 struct SettingsView {
     signposting: String,
@@ -33,6 +73,8 @@ struct SettingsView {
     notices: BTreeMap<&'static str, String>,
     compliance: String,
     prepared: String,
+    languages: Vec<String>,
+    confirm_drafts: bool,
 }
 
 impl SettingsView {
@@ -95,6 +137,7 @@ async fn settings_page(
         context! {
             cpp => context! { id => cpp.id, name => cpp.name.clone(), gss_code => cpp.gss_code.clone() },
             modules => Serde(module_choices(state, disabled)),
+            languages => Serde(language_choices(state, &view.languages)),
             notice_fields => Serde(TEXT_FIELDS.to_vec()),
             form => Serde(view),
             errors => errors,
@@ -119,6 +162,7 @@ async fn settings(
     let notices = partnerships::notices(&state.db, cpp.id).await?;
     let mut view = SettingsView {
         signposting: signposting_text(&current.signposting),
+        languages: partnerships::languages(&state.db, cpp.id).await?,
         ..SettingsView::default()
     };
     view.notices_from(&notices);
@@ -145,6 +189,8 @@ struct SettingsForm {
     notices: BTreeMap<&'static str, String>,
     compliance: String,
     prepared: String,
+    languages: Vec<String>,
+    confirm_drafts: bool,
 }
 
 impl From<Vec<(String, String)>> for SettingsForm {
@@ -156,6 +202,8 @@ impl From<Vec<(String, String)>> for SettingsForm {
             notices: BTreeMap::new(),
             compliance: String::new(),
             prepared: String::new(),
+            languages: Vec::new(),
+            confirm_drafts: false,
         };
         for (key, value) in pairs {
             match key.as_str() {
@@ -164,6 +212,8 @@ impl From<Vec<(String, String)>> for SettingsForm {
                 "signposting" => form.signposting = value,
                 "compliance" => form.compliance = value,
                 "prepared" => form.prepared = value,
+                "lang" => form.languages.push(value),
+                "confirm_drafts" => form.confirm_drafts = value == "yes",
                 other => {
                     if let Some(field) = TEXT_FIELDS.iter().find(|f| f.name == other) {
                         form.notices.insert(field.name, value);
@@ -275,6 +325,8 @@ impl TryFrom<&SettingsForm> for NewSettings {
                 disabled_modules: form.off.clone(),
                 signposting,
                 notices,
+                languages: form.languages.clone(),
+                drafts_confirmed: Vec::new(),
             })
         } else {
             Err(errors)
@@ -296,11 +348,42 @@ async fn save_settings(
         .into_iter()
         .map(|m| m.id)
         .collect();
-    let new = match NewSettings::try_from(&form) {
-        Ok(mut new) => {
-            new.disabled_modules.retain(|id| known.contains(id));
-            new
+    let before = partnerships::languages(&state.db, cpp.id).await?;
+    let offered = language_choices(&state, &[]);
+    let checked = NewSettings::try_from(&form).and_then(|mut new| {
+        new.disabled_modules.retain(|id| known.contains(id));
+        new.languages
+            .retain(|code| offered.iter().any(|l| &l.code == code));
+        new.languages.sort();
+        new.languages.dedup();
+        new.drafts_confirmed = new
+            .languages
+            .iter()
+            .filter(|code| !before.contains(code))
+            .filter(|code| offered.iter().any(|l| &l.code == *code && l.draft))
+            .cloned()
+            .collect();
+        if new.drafts_confirmed.is_empty() || form.confirm_drafts {
+            Ok(new)
+        } else {
+            let names: Vec<&str> = offered
+                .iter()
+                .filter(|l| new.drafts_confirmed.contains(&l.code))
+                .map(|l| l.name.as_str())
+                .collect();
+            Err(vec![FieldError::new(
+                "confirm_drafts",
+                format!(
+                    "{} {} a draft translation: tick the box to confirm that you accept the risk, or untick {}",
+                    names.join(", "),
+                    if names.len() == 1 { "is" } else { "are each" },
+                    if names.len() == 1 { "it" } else { "them" },
+                ),
+            )])
         }
+    });
+    let new = match checked {
+        Ok(new) => new,
         Err(errors) => {
             let disabled = form.off.clone();
             let view = SettingsView {
@@ -308,6 +391,8 @@ async fn save_settings(
                 notices: form.notices,
                 compliance: form.compliance,
                 prepared: form.prepared,
+                languages: form.languages,
+                confirm_drafts: form.confirm_drafts,
             };
             return settings_page(&state, &staff, &cpp, &disabled, view, errors, false).await;
         }
