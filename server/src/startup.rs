@@ -98,6 +98,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartupError> {
         )),
         exports: Arc::new(tokio::sync::Semaphore::new(1)),
         gss_codes: Arc::default(),
+        languages: Arc::default(),
     })
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub exports: Arc<tokio::sync::Semaphore>,
     /// Partnerships' GSS codes by id, for pupil pages' links.
     pub gss_codes: Arc<crate::services::partnerships::GssCodes>,
+    /// The languages partnerships offer, for the code screen and code entry.
+    pub languages: Arc<crate::services::partnerships::OfferedLanguages>,
 }
 
 /// Misses (well-formed codes that do not exist) allowed per address: a burst

@@ -179,6 +179,7 @@ impl TestApp {
         )
         .await
         .expect("saving settings");
+        self.state.languages.forget();
     }
 
     /// A school in a reference CPP with one sitting of `count` codes at `stage`.

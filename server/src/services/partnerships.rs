@@ -1,8 +1,12 @@
 //! A partnership's settings: the modules it switches off and the signposting
 //! shown at the end of the survey, which sittings copy when they are created (so a change applies to new sittings only),
-//! and what its public accessibility statement and privacy notice say.
+//! what its public accessibility statement and privacy notice say, and the
+//! languages its pupils may choose.
+
+use std::sync::Arc;
 
 use super::Actor;
+
 pub use crate::domain::Signpost;
 pub use crate::domain::{Compliance, Notices};
 use crate::store::cpp_settings::{self, NewSetting};
@@ -87,6 +91,76 @@ impl GssCodes {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .insert(id, cpp.gss_code.clone());
         Ok(Some(cpp.gss_code))
+    }
+}
+
+/// How long a server keeps the languages partnerships offer before reading
+/// them again: a change of settings reaches the pupils of every server
+/// within this time (at once on the server where it was saved).
+pub const LANGUAGES_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The languages partnerships offer, remembered for [`LANGUAGES_FRESH_FOR`]:
+/// every code screen and every code entry needs them, and they change only
+/// when a coordinator saves the settings.
+#[derive(Debug, Default)]
+pub struct OfferedLanguages {
+    /// By partnership id; `None` holds the languages any partnership offers.
+    known: std::sync::RwLock<std::collections::HashMap<Option<i32>, Remembered>>,
+}
+
+/// Languages, and when they were read.
+type Remembered = (std::time::Instant, Arc<Vec<String>>);
+
+impl OfferedLanguages {
+    /// The languages partnership `cpp_id` offers (see [`languages`]).
+    pub async fn of(
+        &self,
+        db: &impl store::ConnectionTrait,
+        cpp_id: i32,
+    ) -> Result<Arc<Vec<String>>, store::Error> {
+        if let Some(fresh) = self.fresh(Some(cpp_id)) {
+            return Ok(fresh);
+        }
+        let read = Arc::new(languages(db, cpp_id).await?);
+        Ok(self.remember(Some(cpp_id), read))
+    }
+
+    /// The languages at least one partnership offers (see
+    /// [`languages_offered_anywhere`]).
+    pub async fn anywhere(
+        &self,
+        db: &impl store::ConnectionTrait,
+    ) -> Result<Arc<Vec<String>>, store::Error> {
+        if let Some(fresh) = self.fresh(None) {
+            return Ok(fresh);
+        }
+        let read = Arc::new(languages_offered_anywhere(db).await?);
+        Ok(self.remember(None, read))
+    }
+
+    /// Forgets everything remembered: settings were saved on this server.
+    pub fn forget(&self) {
+        self.known
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
+    fn fresh(&self, key: Option<i32>) -> Option<Arc<Vec<String>>> {
+        self.known
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&key)
+            .filter(|(read_at, _)| read_at.elapsed() < LANGUAGES_FRESH_FOR)
+            .map(|(_, languages)| Arc::clone(languages))
+    }
+
+    fn remember(&self, key: Option<i32>, languages: Arc<Vec<String>>) -> Arc<Vec<String>> {
+        self.known
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key, (std::time::Instant::now(), Arc::clone(&languages)));
+        languages
     }
 }
 

@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::views::{Chrome, Language, render};
 use super::{PupilSession, Result, back_to};
-use crate::services::partnerships;
 use crate::state::AppState;
 use crate::web::redirect;
 
@@ -47,8 +46,8 @@ fn with_english<'a>(
 /// What the code screen offers: English and every language some
 /// partnership offers.
 pub async fn before_code(state: &AppState) -> Result<Vec<Language>> {
-    let anywhere = partnerships::languages_offered_anywhere(&state.db).await?;
-    Ok(with_english(state, &anywhere))
+    let anywhere = state.languages.anywhere(&state.db).await?;
+    Ok(with_english(state, anywhere.iter()))
 }
 
 /// What this pupil may choose now: their partnership's languages once the

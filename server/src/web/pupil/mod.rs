@@ -61,7 +61,7 @@ async fn remember_sitting(
     if let Some(code) = state.gss_codes.get(&state.db, sitting.cpp_id).await? {
         session.set_partnership(&code)?;
     }
-    let languages = partnerships::languages(&state.db, sitting.cpp_id).await?;
+    let languages = state.languages.of(&state.db, sitting.cpp_id).await?;
     session.set_languages(&languages)?;
     Ok(())
 }

@@ -398,6 +398,7 @@ async fn save_settings(
         }
     };
     partnerships::save(&state.db, &staff.actor(), &cpp, new).await?;
+    state.languages.forget();
     Ok(redirect(&format!(
         "/staff/cpps/{}/settings?saved=1",
         cpp.id
