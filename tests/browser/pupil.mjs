@@ -1,6 +1,7 @@
 // Pupil pages in a real headless Chromium. Inputs come from the environment:
 // BASE_URL, and codes as comma-separated lists: P5_CODES, S4_CODES.
 import { launch, assertAccessible, expect, run, submit } from './lib.mjs';
+import { answerAll, typeCode } from './survey.mjs';
 
 const base = process.env.BASE_URL;
 const p5 = (process.env.P5_CODES || '').split(',');
@@ -8,39 +9,7 @@ const s4 = (process.env.S4_CODES || '').split(',');
 
 async function enterCode(page, code) {
   await page.goto(`${base}/`);
-  await page.fill('#code', code);
-  await submit(page, 'button[type=submit].button');
-}
-
-/// Answers each page with its first option (numbers get 3) until the review
-/// page. With `checkKinds`, runs axe on the first page of each kind of question
-/// (choice, picture scale, multiple choice, number).
-async function answerAll(page, { checkKinds = false } = {}) {
-  let pages = 0;
-  const checked = new Set();
-  while (!page.url().endsWith('/review')) {
-    const questions = await page.$$eval('fieldset.question', (sets) => sets.map((s) => {
-      const first = s.querySelector('input[type=radio], input[type=checkbox]');
-      const number = s.querySelector('input.number');
-      const kind = number ? 'number'
-        : s.querySelector('input[type=checkbox]') ? 'multiple'
-          : s.querySelector('.pictures') ? 'pictures' : 'choice';
-      return { id: first ? first.id : null, number: number ? number.id : null, kind };
-    }));
-    const kinds = questions.map((q) => q.kind).filter((k) => !checked.has(k));
-    if (checkKinds && kinds.length > 0) {
-      await assertAccessible(page, `a survey page with ${kinds.join(', ')} questions (${page.url()})`);
-      kinds.forEach((k) => checked.add(k));
-    }
-    for (const q of questions) {
-      if (q.id) await page.check(`[id="${q.id}"]`);
-      if (q.number) await page.fill(`[id="${q.number}"]`, '3');
-    }
-    await submit(page, 'button[name=nav][value=next]');
-    pages += 1;
-    expect(pages < 300, 'the survey never ended');
-  }
-  return pages;
+  await typeCode(page, code);
 }
 
 await run({
