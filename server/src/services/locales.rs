@@ -156,6 +156,11 @@ impl Locales {
     pub fn has(&self, code: &str) -> bool {
         self.by_code.contains_key(code)
     }
+
+    /// Every locale, English included, in the order of their codes.
+    pub fn all(&self) -> impl Iterator<Item = &Strings> {
+        self.by_code.values()
+    }
 }
 
 fn parse(path: &str, text: &str) -> Result<TranslationFile, LocaleError> {

@@ -39,6 +39,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "pupil/accessibility.html",
         "pupil/privacy.html",
         "pupil/notice_choose.html",
+        "check/device.html",
         "staff/base.html",
         "staff/login.html",
         "staff/reset.html",
