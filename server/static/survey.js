@@ -16,8 +16,17 @@
     live.setAttribute("role", "status");
     main.insertBefore(live, main.firstChild);
   }
-  var tell = function (text) {
-    if (live && text && live.textContent !== text) live.textContent = text;
+  // With `again`, a message already shown is said once more (a second press
+  // of a read-aloud button); otherwise it is left alone (each new try of a
+  // send while the connection is down).
+  var tell = function (text, again) {
+    if (!live || !text) return;
+    if (live.textContent !== text) {
+      live.textContent = text;
+    } else if (again) {
+      live.textContent = "";
+      setTimeout(function () { live.textContent = text; }, 150);
+    }
   };
 
   // Idle timeout: on a shared device an unattended survey closes itself, after
@@ -176,7 +185,7 @@
       window.speechSynthesis.cancel();
       whenVoices(1500, function (voices) {
         var voice = voiceFor(voices, lang);
-        if (!voice) { tell(noVoice); return; }
+        if (!voice) { tell(noVoice, true); return; }
         var utterance = new SpeechSynthesisUtterance(text);
         utterance.voice = voice;
         utterance.lang = voice.lang;
