@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sea_orm::{EntityTrait, PaginatorTrait};
-use server::store::entities::{page_save, response, response_held};
+use server::store::entities::{response, response_held, response_in_progress};
 use tests::{run_browser_script, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,11 +76,14 @@ async fn survey_day_pages_work_in_a_real_browser() {
             "expected the answer given on the page whose sending was {what} to be stored"
         );
     }
-    // The finished pupil's page saves went with the response; those left are
-    // the other pupils' open responses.
-    let saves = page_save::Entity::find().count(db).await.unwrap();
-    assert!(
-        saves < 10,
-        "expected only the unfinished pupils' few page saves to remain, saw {saves}"
+    // The other four pupils started and did not finish: their responses
+    // are still open, and none of them was ended by a resend.
+    let open = response_in_progress::Entity::find()
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        open, 4,
+        "expected the four unfinished pupils' responses open"
     );
 }
