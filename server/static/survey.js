@@ -85,13 +85,20 @@
   var forms = document.querySelectorAll("form[data-retry]");
   var keepTrying = function (form) {
     var sending = false;
+    // The button pressed, for browsers without `event.submitter` (older
+    // iPads): without it Back or Stop would be sent as Next.
+    var pressed = null;
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("button") : null;
+      if (button && button.type === "submit" && form.contains(button)) pressed = button;
+    });
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.URLSearchParams || !window.FormData) return;
       event.preventDefault();
       if (sending) return;
       sending = true;
       var data = new FormData(form);
-      var submitter = event.submitter;
+      var submitter = event.submitter || pressed;
       if (submitter && submitter.name) data.append(submitter.name, submitter.value);
       var payload = new URLSearchParams(data).toString();
       form.setAttribute("aria-busy", "true");
