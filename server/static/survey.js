@@ -149,13 +149,14 @@
     var voices = window.speechSynthesis.getVoices();
     if (voices.length > 0) { callback(voices); return; }
     var done = false;
+    var events = typeof window.speechSynthesis.addEventListener === "function";
     var finish = function () {
       if (done) return;
       done = true;
-      window.speechSynthesis.removeEventListener("voiceschanged", finish);
+      if (events) window.speechSynthesis.removeEventListener("voiceschanged", finish);
       callback(window.speechSynthesis.getVoices());
     };
-    window.speechSynthesis.addEventListener("voiceschanged", finish);
+    if (events) window.speechSynthesis.addEventListener("voiceschanged", finish);
     setTimeout(finish, limit);
   };
 
