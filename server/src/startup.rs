@@ -163,7 +163,7 @@ fn security_headers() -> DefaultHeaders {
         .add((
             "Content-Security-Policy",
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
@@ -241,6 +241,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(max_body))
                 .configure(site::health::config)
                 .configure(site::assets::config)
+                .configure(site::check::config)
                 .service(
                     web::scope(site::staff::routes::SCOPE)
                         // Inside the session, to know who was refused.

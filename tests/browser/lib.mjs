@@ -41,9 +41,23 @@ export async function assertAccessible(page, what) {
 }
 
 /// Clicks something that submits a form or follows a link, and waits until
-/// the page it leads to has loaded.
+/// the page it leads to has loaded. A survey form sent by the page's script
+/// either navigates (the server answered with a redirect) or, when the server
+/// answered with a page itself (an ending, or a form with a problem), writes
+/// that page into the document without a navigation: either counts.
 export async function submit(page, selector) {
-  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  const navigated = page.waitForNavigation().then(() => 'navigated', () => 'no navigation');
+  const replaced = page.evaluate(() => new Promise((resolve) => {
+    const old = document.documentElement;
+    const timer = setInterval(() => {
+      if (document.documentElement !== old && document.readyState === 'complete') {
+        clearInterval(timer);
+        resolve('replaced');
+      }
+    }, 50);
+  })).catch(() => new Promise(() => {}));
+  await page.click(selector);
+  await Promise.race([navigated, replaced]);
 }
 
 export function expect(condition, message) {

@@ -233,6 +233,10 @@ async fn school_staff_create_a_sitting_print_codes_watch_progress_and_close_it()
     let pupil = Pupil::new(&app).await;
     pupil.start(&code).await;
     let page = teacher.text(&progress_path).await;
+    assert!(
+        slips.contains(r#"href="/check""#) && page.contains(r#"href="/check""#),
+        "expected the slips and progress pages to link to the device check"
+    );
     assert_eq!(count_of(&page, "started"), 1);
     assert_eq!(count_of(&page, "unused"), 24);
     pupil.answer_all().await;

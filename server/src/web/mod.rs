@@ -2,6 +2,7 @@
 //! `config` function), forms, templates, middleware and the error pages.
 
 pub mod assets;
+pub mod check;
 pub mod client;
 pub mod csrf;
 pub mod dates;

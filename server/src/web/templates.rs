@@ -41,6 +41,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "pupil/privacy.html",
         "pupil/notice_choose.html",
         "pupil/language.html",
+        "check/device.html",
         "staff/base.html",
         "staff/login.html",
         "staff/reset.html",
