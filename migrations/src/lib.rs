@@ -15,6 +15,7 @@ mod m20261201_000003_waves;
 mod m20261201_000010_partnership_notices;
 mod m20261201_000011_fieldwork_in_waves;
 mod m20261202_000001_releases;
+mod m20261202_000020_sitting_opted_out;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_partnership_notices::Migration),
             Box::new(m20261201_000011_fieldwork_in_waves::Migration),
             Box::new(m20261202_000001_releases::Migration),
+            Box::new(m20261202_000020_sitting_opted_out::Migration),
         ]
     }
 }

@@ -188,3 +188,49 @@ fn back_to_before(name: &str) -> u32 {
         .expect("a known migration");
     u32::try_from(all.len() - at).expect("a few migrations")
 }
+
+/// Whether `sitting` has an `opted_out` column: a query naming it succeeds.
+/// Unquoted, since SQLite reads a quoted name it does not know as text.
+async fn has_opted_out(db: &sea_orm::DatabaseConnection) -> bool {
+    db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT opted_out FROM sitting",
+    ))
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn the_opted_out_count_goes_down_and_up_again_starting_at_zero() {
+    let app = spawn_app().await;
+    let class = app.sitting("P6", 1).await;
+    let db = &app.state.db;
+    server::store::sittings::set_opted_out(db, class.id, 3)
+        .await
+        .unwrap();
+    Migrator::down(
+        db,
+        Some(back_to_before("m20261202_000020_sitting_opted_out")),
+    )
+    .await
+    .unwrap();
+    assert!(!has_opted_out(db).await, "expected the column gone");
+    let sittings = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM \"sitting\"",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(sittings, 1, "going down must keep the sitting");
+    Migrator::up(db, None).await.unwrap();
+    assert!(has_opted_out(db).await);
+    let stored = server::store::sittings::get(db, class.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.opted_out, 0, "an existing sitting starts at 0");
+}
