@@ -299,7 +299,7 @@ impl Table {
                 ("roll", "Pupils on the school roll less those opted out"),
                 (
                     "rate",
-                    "Responses as a percentage of the roll less those opted out (missing when not published)",
+                    "Responses as % of the roll less pupils opted out (missing if not published)",
                 ),
                 ("status", "c when the count is suppressed"),
                 ("stage_key", "Stage or band"),
