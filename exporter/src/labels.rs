@@ -296,10 +296,10 @@ impl Table {
             }
             Table::ResponseRates => labels.extend([
                 ("responses", "Number of responses (missing when suppressed)"),
-                ("roll", "Pupils on the school roll"),
+                ("roll", "Pupils on the school roll less those opted out"),
                 (
                     "rate",
-                    "Responses as a percentage of the roll (missing when not published)",
+                    "Responses as % of the roll less pupils opted out (missing if not published)",
                 ),
                 ("status", "c when the count is suppressed"),
                 ("stage_key", "Stage or band"),

@@ -181,7 +181,11 @@ pub async fn export_with_progress(
         Scope::National => None,
         Scope::Cpps(_) => Some(cpps.iter().map(|c| c.id).collect()),
     };
-    let schools = source::schools(db, filter.as_deref()).await?;
+    let mut schools = source::schools(db, filter.as_deref()).await?;
+    source::eligible(
+        &mut schools,
+        &source::opted_out(db, request.wave_id, filter.as_deref()).await?,
+    );
     let layout = Layout::new(q);
     let Tallies {
         units: mut tallies,

@@ -32,7 +32,11 @@ pub(crate) async fn from_releases(
 ) -> Result<Export, ExportError> {
     let q = request.questionnaire.as_ref();
     let cpps = source::cpps(db).await?;
-    let schools = source::schools(db, None).await?;
+    let mut schools = source::schools(db, None).await?;
+    source::eligible(
+        &mut schools,
+        &source::opted_out(db, request.wave_id, None).await?,
+    );
     let layout = Layout::new(q);
     let Tallies {
         units: mut tallies,

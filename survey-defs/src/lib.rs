@@ -32,7 +32,9 @@ pub use model::{
     AnswerOption, Condition, IndicatorRule, ItemScoring, LocaleInfo, Localised, Module, Question,
     QuestionKind, Questionnaire, Role, Section,
 };
-pub use plan::{MAX_QUESTIONS_PER_PAGE, ModuleSwitches, Page, Plan, is_routed, plan, routed};
+pub use plan::{
+    MAX_QUESTIONS_PER_PAGE, ModuleSwitches, Page, Plan, every_route, is_routed, plan, routed,
+};
 pub use score::{score, score_routed};
 pub use texts::{SourceText, Translated, load_translated, load_with_translations, source_texts};
 pub use translation::{

@@ -156,7 +156,33 @@ pub fn plan(
     switches: &ModuleSwitches,
     answers: &AnswerSet,
 ) -> Plan {
-    let shown = routed(q, stage, switches, answers);
+    pages(q, stage, &routed(q, stage, switches, answers))
+}
+
+/// Every page a pupil at `stage` could see, whatever they answer: each
+/// routing condition is taken as met wherever the question it routes on is
+/// itself shown, so a follow-up sits where it would for a pupil who gave
+/// the answer it needs. For previews and the printed questionnaire, which
+/// show everything a stage can be asked.
+pub fn every_route(q: &Questionnaire, stage: Stage, switches: &ModuleSwitches) -> Plan {
+    let mut shown: Vec<bool> = Vec::with_capacity(q.questions().len());
+    for question in q.questions() {
+        let visible = question.stages().contains(stage)
+            && question.module().is_none_or(|m| switches.is_enabled(m));
+        let reachable = question.show_if().is_none_or(|c| {
+            shown
+                .get(usize::from(c.depends_on()))
+                .copied()
+                .unwrap_or(false)
+        });
+        shown.push(visible && reachable);
+    }
+    pages(q, stage, &shown)
+}
+
+/// The questions marked in `shown` (by ordinal), grouped into pages as
+/// [`plan`] describes.
+fn pages(q: &Questionnaire, stage: Stage, shown: &[bool]) -> Plan {
     let per_page = match stage.band() {
         Band::Primary => 1,
         Band::Secondary => MAX_QUESTIONS_PER_PAGE,

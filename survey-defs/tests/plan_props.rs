@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use survey_defs::{
-    Answer, AnswerSet, Band, ModuleId, ModuleSwitches, Questionnaire, Stage, is_routed, load_str,
-    plan, routed,
+    Answer, AnswerSet, Band, ModuleId, ModuleSwitches, Questionnaire, Stage, every_route,
+    is_routed, load_str, plan, routed,
 };
 
 const MODULES: [&str; 2] = ["mod_a", "mod_b"];
@@ -194,5 +194,20 @@ proptest! {
             }
             prop_assert_eq!(&pair[0], &late.pages[i]);
         }
+    }
+
+    #[test]
+    fn every_route_holds_whatever_any_pupil_is_shown((q, stage, off, given) in scenario()) {
+        let switches = switches(&off);
+        let everything = every_route(&q, stage, &switches);
+        let all: Vec<u16> = everything.ordinals().collect();
+        let answered: Vec<u16> = plan(&q, stage, &switches, &answers(&q, &given)).ordinals().collect();
+        for o in &answered {
+            prop_assert!(all.contains(o), "question {} is shown to a pupil but missing from every route", o);
+        }
+        // Every condition here asks for "yes": a pupil answering yes to
+        // everything sees exactly every route, in the same pages.
+        let yes = answers(&q, &vec![Some(true); q.questions().len()]);
+        prop_assert_eq!(everything, plan(&q, stage, &switches, &yes));
     }
 }

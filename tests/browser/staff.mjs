@@ -1,6 +1,7 @@
 // The staff journey in a real headless Chromium: sign in, create a sitting,
 // print the slips to PDF, watch progress while a pupil finishes, close the
-// sitting; every staff page passes axe at WCAG 2.2 AA.
+// sitting; print the letter to parents, preview the questionnaire, record the
+// pupils opted out; every staff page passes axe at WCAG 2.2 AA.
 // Inputs: BASE_URL, STAFF_EMAIL, STAFF_PASSWORD, ADMIN_EMAIL, PDF_PATH.
 import { statSync, readFileSync } from 'node:fs';
 import { launch, assertAccessible, expect, run, submit } from './lib.mjs';
@@ -105,6 +106,53 @@ await run({
     const school = page.url().replace(/\/staff\/sittings\/.*/, '');
     await page.goto(`${school}/staff`);
     await assertAccessible(page, 'the school page with a sitting');
+    await browser.close();
+  },
+  'the letter, the questionnaire preview and the opted-out count pass axe': async () => {
+    const browser = await launch();
+    const page = await (await browser.newContext()).newPage();
+    await signIn(page, email);
+    const schoolUrl = page.url();
+
+    await submit(page, 'a[href*="/letter?wave="]');
+    expect((await page.content()).includes('If you do not want your child to take part'), 'expected the letter');
+    await assertAccessible(page, 'the letter to parents');
+    await page.emulateMedia({ media: 'print' });
+    expect(!(await page.locator('.staff-top').isVisible()), 'expected no menus on the printed letter');
+    await page.emulateMedia({ media: 'screen' });
+
+    await page.goto(schoolUrl);
+    await submit(page, 'a[href$="/questionnaire"]');
+    await assertAccessible(page, 'choosing a stage to preview');
+    await submit(page, 'button[type=submit].button:not(.secondary)');
+    expect((await page.content()).includes('error-summary'), 'expected an error summary without a stage');
+    await assertAccessible(page, 'choosing a stage, with an error');
+    await page.selectOption('#stage', 'S2');
+    await submit(page, 'button[type=submit].button:not(.secondary)');
+    expect((await page.content()).includes('Preview for staff'), 'expected the preview');
+    await assertAccessible(page, 'the first preview page');
+    await submit(page, 'button[name=nav][value=next]');
+    expect(page.url().includes('page=0') && page.url().includes('nav=next'), `expected a GET to the next page, saw ${page.url()}`);
+    await assertAccessible(page, 'the second preview page');
+    await submit(page, 'button[name=nav][value=back]');
+    expect(await page.getAttribute('input[name=page]', 'value') === '0', 'expected Back to reach the first page');
+
+    await page.goto(schoolUrl);
+    await submit(page, 'a[href$="/questionnaire"]');
+    await page.selectOption('#stage', 'S2');
+    await submit(page, 'button[type=submit].button.secondary');
+    expect((await page.content()).includes('Page 1:'), 'expected the printable questionnaire');
+    await assertAccessible(page, 'the printable questionnaire');
+
+    await page.goto(schoolUrl);
+    await submit(page, 'table a[href^="/staff/sittings/"]');
+    await page.fill('#opted_out', 'two');
+    await submit(page, 'form[action$="/opted-out"] button[type=submit]');
+    expect((await page.content()).includes('error-summary'), 'expected an error summary for a count that is no number');
+    await assertAccessible(page, 'the progress page with an opted-out error');
+    await page.fill('#opted_out', '2');
+    await submit(page, 'form[action$="/opted-out"] button[type=submit]');
+    expect(await page.inputValue('#opted_out') === '2', 'expected the count saved');
     await browser.close();
   },
   'administrator pages pass axe': async () => {

@@ -498,3 +498,100 @@ async fn counting_from_the_file_matches_counting_from_the_stream() {
         }
     }
 }
+
+/// The response-rate table's base is the roll less the pupils opted out on
+/// the wave's sittings: responses / (roll − opted out).
+#[tokio::test]
+async fn response_rates_take_pupils_opted_out_off_the_roll() {
+    use survey_defs::Stage;
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    let entry = app.state.catalogue.find("wellbeing").unwrap();
+    let summary = synthesise(
+        db,
+        entry.version_id,
+        &entry.questionnaire,
+        &SynthOptions {
+            pupils: 200,
+            seed: 5,
+            cpps: 1,
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let request = ExportRequest {
+        wave_id: summary.wave_id,
+        version_id: entry.version_id,
+        questionnaire: Arc::clone(&entry.questionnaire),
+        scope: Scope::National,
+        rule: Rule::default(),
+        prior: Default::default(),
+    };
+    let p5 = exporter::layout::StageLevel::Stage(Stage::P5);
+    // The first school with pupils at P5, its P5 roll and the partnership's.
+    let before = exporter::export(db, &request).await.unwrap();
+    let unit = before.cpp_units().next().unwrap();
+    let line = unit
+        .rates
+        .iter()
+        .find(|r| r.school.is_some() && r.stage == p5 && r.roll > 4)
+        .expect("a synthetic school with pupils at P5");
+    let index = line.school.unwrap();
+    let (cpp_id, school_id, school_roll) = (
+        unit.cpp.clone().unwrap().id,
+        unit.schools[index].id,
+        line.roll,
+    );
+    let rolls = |export: &exporter::Export| {
+        let unit = export.cpp_units().next().unwrap();
+        let at = |school: Option<usize>| {
+            unit.rates
+                .iter()
+                .find(|r| r.school == school && r.stage == p5)
+                .map(|r| r.roll)
+                .unwrap()
+        };
+        (at(Some(index)), at(None))
+    };
+    let (_, cpp_roll) = rolls(&before);
+
+    // Two P5 sittings of the school in the wave, one with 3 opted out and
+    // one with 1; a sitting of another wave does not count.
+    let school = server::store::schools::school(db, school_id)
+        .await
+        .unwrap()
+        .unwrap();
+    for opted_out in [3, 1] {
+        let sitting = server::store::sittings::create(
+            db,
+            server::store::sittings::NewSitting::new(
+                &school,
+                Stage::P5,
+                entry.version_id,
+                summary.wave_id,
+            ),
+        )
+        .await
+        .unwrap();
+        server::store::sittings::set_opted_out(db, sitting.id, opted_out)
+            .await
+            .unwrap();
+    }
+    let other_wave = tests::test_wave(&app.state, cpp_id, entry.version_id).await;
+    assert_ne!(other_wave, summary.wave_id);
+    let elsewhere = server::store::sittings::create(
+        db,
+        server::store::sittings::NewSitting::new(&school, Stage::P5, entry.version_id, other_wave),
+    )
+    .await
+    .unwrap();
+    server::store::sittings::set_opted_out(db, elsewhere.id, 2)
+        .await
+        .unwrap();
+
+    let after = exporter::export(db, &request).await.unwrap();
+    let (school_after, cpp_after) = rolls(&after);
+    assert_eq!(school_after, school_roll - 4, "the school's P5 base");
+    assert_eq!(cpp_after, cpp_roll - 4, "the partnership's P5 base");
+}

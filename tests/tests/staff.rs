@@ -309,8 +309,8 @@ async fn school_staff_create_a_sitting_print_codes_watch_progress_and_close_it()
         .await;
     assert!(school_page.contains("P7 Room 2"));
     assert!(
-        school_page.contains(r#"<th scope="row">P7</th><td class="num">30</td><td class="num">1</td><td class="num">1</td><td class="num">3%</td>"#),
-        "expected P7: roll 30, 1 finished, 1 partial, 3%"
+        school_page.contains(r#"<th scope="row">P7</th><td class="num">30</td><td class="num">0</td><td class="num">1</td><td class="num">1</td><td class="num">3%</td>"#),
+        "expected P7: roll 30, none opted out, 1 finished, 1 partial, 3%"
     );
 }
 
@@ -466,6 +466,18 @@ async fn every_staff_route_checks_role_and_scope() {
                 owned(&[("codes", "1")]),
                 allowed,
             ),
+            post(
+                format!("/staff/sittings/{sitting}/opted-out"),
+                owned(&[("opted_out", "0")]),
+                allowed,
+            ),
+            get(format!("/staff/schools/{school}/letter"), allowed),
+            get(format!("/staff/schools/{school}/questionnaire"), allowed),
+            get(
+                format!("/staff/schools/{school}/questionnaire/print"),
+                allowed,
+            ),
+            get(format!("/staff/schools/{school}/preview"), allowed),
         ]
     };
     let everyone = [true; 4];

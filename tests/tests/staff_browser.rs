@@ -1,6 +1,7 @@
 //! The staff journey in headless Chromium (tests/browser/staff.mjs): sign in,
 //! create a sitting, print the slips to PDF, watch progress while a pupil
-//! finishes, close the sitting, with axe-core on every page.
+//! finishes, close the sitting, print the letter to parents, preview the
+//! questionnaire and record the pupils opted out, with axe-core on every page.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use server::services::auth::Role;

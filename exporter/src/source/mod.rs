@@ -12,6 +12,7 @@ use survey_defs::Stage;
 use crate::aggregate::{Aggregator, ResponseRow, Tallies};
 use crate::layout::Layout;
 use crate::offload;
+use std::collections::HashMap;
 use std::sync::Arc;
 use survey_defs::Questionnaire;
 
@@ -33,6 +34,9 @@ pub struct SchoolInfo {
     pub cpp_id: i32,
     pub seed_code: String,
     pub name: String,
+    /// Pupils who could take part, per stage: the roll, less the pupils
+    /// recorded as opted out on the wave's sittings once [`eligible`] has
+    /// been applied.
     pub rolls: [u32; 7],
     pub is_demo: bool,
 }
@@ -113,6 +117,51 @@ pub async fn schools(
             })
         })
         .collect()
+}
+
+/// Pupils opted out by their parents, per school and stage (P5 to S4), as
+/// recorded on the sittings of a wave (of some partnerships, or all).
+pub async fn opted_out(
+    db: &impl ConnectionTrait,
+    wave_id: i32,
+    cpp_ids: Option<&[i32]>,
+) -> Result<HashMap<i32, [u32; 7]>, DbErr> {
+    let mut stmt = Query::select();
+    stmt.columns([col("school_id"), col("stage")])
+        .expr(Expr::col(col("opted_out")).sum())
+        .from(col("sitting"))
+        .and_where(Expr::col(col("wave_id")).eq(wave_id))
+        .group_by_col(col("school_id"))
+        .group_by_col(col("stage"));
+    if let Some(ids) = cpp_ids {
+        stmt.and_where(Expr::col(col("cpp_id")).is_in(ids.iter().copied()));
+    }
+    let mut out: HashMap<i32, [u32; 7]> = HashMap::new();
+    for r in all(db, &stmt).await? {
+        let school: i32 = r.try_get_by_index(0)?;
+        let stage: String = r.try_get_by_index(1)?;
+        // PostgreSQL sums integers as bigint, SQLite as integer: both read
+        // as i64; no sitting means no row, not a null.
+        let n: Option<i64> = r.try_get_by_index(2)?;
+        let Ok(stage) = stage.parse::<Stage>() else {
+            continue;
+        };
+        let slot = &mut out.entry(school).or_default()[stage as usize];
+        *slot = slot.saturating_add(u32::try_from(n.unwrap_or(0)).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Takes the pupils opted out off each school's rolls, so a response rate
+/// is responses / (roll − opted out). A stage never goes below nothing.
+pub fn eligible(schools: &mut [SchoolInfo], opted_out: &HashMap<i32, [u32; 7]>) {
+    for school in schools {
+        if let Some(out) = opted_out.get(&school.id) {
+            for (roll, out) in school.rolls.iter_mut().zip(out) {
+                *roll = roll.saturating_sub(*out);
+            }
+        }
+    }
 }
 
 /// The stored questionnaire version with this row id.

@@ -388,6 +388,97 @@ pub async fn void_code(
     Ok(voided)
 }
 
+/// The most pupils a sitting may record as opted out: the school's roll
+/// for the stage less those already recorded on its other sittings of that
+/// stage in the wave, so the pupils opted out never outnumber the roll and
+/// a rate's base never goes below nothing. A school with no roll for the
+/// stage has no rate to correct, so the bound is the largest class a
+/// sitting can have.
+pub fn opted_out_limit(roll: i32, elsewhere: i64) -> i64 {
+    if roll > 0 {
+        (i64::from(roll) - elsewhere).max(0)
+    } else {
+        MAX_CODES as i64
+    }
+}
+
+/// A count of opted-out pupils as typed: a whole number from 0 to `limit`,
+/// or the problem with it, worded for the person who typed it.
+pub fn opted_out_count(text: &str, limit: i64, stage: Stage, roll: i32) -> Result<i32, Problem> {
+    let problem = |message: String| Problem {
+        field: "opted_out",
+        message,
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(problem(
+            "Enter how many pupils were opted out, as a number such as 0 or 3".into(),
+        ));
+    }
+    let Ok(count) = text.parse::<i64>() else {
+        return Err(problem(format!(
+            "Enter the number of pupils opted out as a whole number from 0 to {limit}, such as 0 or 3; \"{text}\" is not one"
+        )));
+    };
+    if count < 0 {
+        return Err(problem(
+            "The number of pupils opted out cannot be less than 0".into(),
+        ));
+    }
+    if count > limit {
+        let why = if roll > 0 {
+            format!(
+                "the {stage} roll of {roll} less the pupils already recorded as opted out on the school's other {stage} sittings in this wave"
+            )
+        } else {
+            "the most pupils a sitting can have".to_owned()
+        };
+        return Err(problem(format!(
+            "The number of pupils opted out must be {limit} or fewer: {why}"
+        )));
+    }
+    i32::try_from(count).map_err(|_| problem(format!("The number must be {limit} or fewer")))
+}
+
+/// Records how many pupils of a sitting's class their parents opted out
+/// (a count, never names), with the audit entry. Checked against the
+/// school's roll for the stage (see [`opted_out_limit`]). A mop-up sitting
+/// is for the same class, so its count stays on the first sitting and is
+/// never counted twice.
+pub async fn set_opted_out(
+    db: &Db,
+    actor: &Actor,
+    sitting: &Sitting,
+    school: &School,
+    typed: &str,
+) -> Result<i32, SittingError> {
+    if sitting.mop_up_of.is_some() {
+        return Err(refused(
+            "opted_out",
+            "Record pupils opted out on the class's first sitting: a mop-up sitting is for the same class".into(),
+        ));
+    }
+    let stage = sitting.stage.0;
+    let roll = crate::store::schools::roll_of(school, stage);
+    let tx = store::begin(db).await?;
+    let elsewhere = sittings::opted_out_elsewhere(&tx, sitting).await?;
+    let count = opted_out_count(typed, opted_out_limit(roll, elsewhere), stage, roll)
+        .map_err(|p| Problems(vec![p]))?;
+    sittings::set_opted_out(&tx, sitting.id, count).await?;
+    actor
+        .record(
+            &tx,
+            "opted-out-recorded",
+            &format!(
+                "sitting {}, {count} pupils opted out (was {})",
+                sitting.id, sitting.opted_out
+            ),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
 /// What closing a sitting needs: ending a response may go through the
 /// SQLite file's writer.
 #[derive(Clone, Copy)]
@@ -487,4 +578,44 @@ pub async fn close_due(closer: Closer<'_>) -> Result<usize, SittingError> {
         closer.store.release(sitting_id, min).await?;
     }
     Ok(due.len())
+}
+
+#[cfg(test)]
+mod opted_out_tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_the_roll_less_what_other_sittings_recorded() {
+        assert_eq!(opted_out_limit(30, 0), 30);
+        assert_eq!(opted_out_limit(30, 28), 2);
+        assert_eq!(opted_out_limit(30, 31), 0);
+        assert_eq!(opted_out_limit(0, 5), MAX_CODES as i64);
+    }
+
+    #[test]
+    fn a_whole_number_within_the_limit_is_taken() {
+        assert_eq!(opted_out_count(" 3 ", 30, Stage::S2, 30), Ok(3));
+        assert_eq!(opted_out_count("0", 0, Stage::S2, 30), Ok(0));
+        assert_eq!(opted_out_count("30", 30, Stage::S2, 30), Ok(30));
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        for (typed, says) in [
+            ("", "Enter how many pupils"),
+            ("two", "whole number from 0 to 30"),
+            ("2.5", "whole number from 0 to 30"),
+            ("-1", "cannot be less than 0"),
+            ("31", "must be 30 or fewer: the S2 roll of 30"),
+            ("99999999999999999999", "whole number"),
+        ] {
+            let problem = opted_out_count(typed, 30, Stage::S2, 30).unwrap_err();
+            assert_eq!(problem.field, "opted_out");
+            assert!(
+                problem.message.contains(says),
+                "{typed:?}: expected {says:?} in {:?}",
+                problem.message
+            );
+        }
+    }
 }

@@ -205,7 +205,7 @@ macro_rules! sitting_select {
     () => {
         "s.id, s.school_id, s.cpp_id, s.stage, s.label, s.questionnaire_version_id, \
          s.disabled_modules, s.signposting, s.opens_at, s.closes_at, s.closed_at, s.mop_up_of, \
-         s.created_by, s.is_demo, s.created_at, s.wave_id"
+         s.created_by, s.is_demo, s.created_at, s.wave_id, s.opted_out"
     };
 }
 
@@ -284,6 +284,7 @@ fn sitting_from(row: &rusqlite::Row, at: usize) -> rusqlite::Result<Sitting> {
             )
         })?,
         wave_id: row.get(at + 15)?,
+        opted_out: row.get(at + 16)?,
     })
 }
 

@@ -97,3 +97,25 @@ pub async fn create_cpp(
     .insert(db)
     .await
 }
+
+/// A school's rolls, P5 to S4, in [`survey_defs::Stage::ALL`] order.
+pub fn rolls_of(school: &School) -> [i32; 7] {
+    [
+        school.roll_p5,
+        school.roll_p6,
+        school.roll_p7,
+        school.roll_s1,
+        school.roll_s2,
+        school.roll_s3,
+        school.roll_s4,
+    ]
+}
+
+/// A school's roll for one stage.
+pub fn roll_of(school: &School, stage: survey_defs::Stage) -> i32 {
+    let at = survey_defs::Stage::ALL
+        .iter()
+        .position(|s| *s == stage)
+        .unwrap_or_default();
+    rolls_of(school)[at]
+}

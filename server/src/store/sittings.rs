@@ -79,6 +79,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewSitting) -> Result<Sittin
         created_by: Set(new.created_by),
         is_demo: Set(new.is_demo),
         created_at: Set(Utc::now()),
+        opted_out: Set(0),
         ..Default::default()
     }
     .insert(db)
@@ -178,4 +179,50 @@ pub async fn due_to_close(
         .into_tuple::<i32>()
         .all(db)
         .await
+}
+
+/// Records how many pupils of a sitting were opted out by their parents.
+pub async fn set_opted_out(db: &impl ConnectionTrait, id: i32, count: i32) -> Result<(), DbErr> {
+    sitting::Entity::update_many()
+        .col_expr(sitting::Column::OptedOut, Expr::value(count))
+        .filter(sitting::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Pupils opted out at a school, per stage, over all its sittings.
+pub async fn opted_out_by_stage(
+    db: &impl ConnectionTrait,
+    school_id: i32,
+) -> Result<Vec<(Text<Stage>, i64)>, DbErr> {
+    sitting::Entity::find()
+        .select_only()
+        .column(sitting::Column::Stage)
+        .column_as(sitting::Column::OptedOut.sum(), "n")
+        .filter(sitting::Column::SchoolId.eq(school_id))
+        .group_by(sitting::Column::Stage)
+        .into_tuple::<(Text<Stage>, Option<i64>)>()
+        .all(db)
+        .await
+        .map(|rows| rows.into_iter().map(|(s, n)| (s, n.unwrap_or(0))).collect())
+}
+
+/// Pupils opted out on the other sittings of the same school, stage and
+/// wave as `sitting`.
+pub async fn opted_out_elsewhere(
+    db: &impl ConnectionTrait,
+    sitting: &Sitting,
+) -> Result<i64, DbErr> {
+    let sum = sitting::Entity::find()
+        .select_only()
+        .column_as(sitting::Column::OptedOut.sum(), "n")
+        .filter(sitting::Column::SchoolId.eq(sitting.school_id))
+        .filter(sitting::Column::Stage.eq(sitting.stage.0.to_string()))
+        .filter(sitting::Column::WaveId.eq(sitting.wave_id))
+        .filter(sitting::Column::Id.ne(sitting.id))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?;
+    Ok(sum.flatten().unwrap_or(0))
 }

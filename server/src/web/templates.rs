@@ -61,6 +61,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "staff/sitting_new.html",
         "staff/slips.html",
         "staff/progress.html",
+        "staff/letter.html",
+        "staff/questionnaire.html",
+        "staff/questionnaire_print.html",
     );
     env
 });

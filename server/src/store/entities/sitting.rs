@@ -27,6 +27,9 @@ pub struct Model {
     pub created_by: Option<i32>,
     pub is_demo: bool,
     pub created_at: DateTimeUtc,
+    /// Pupils of the class whose parents opted them out: a count, never
+    /// names. Response rates take it off the roll.
+    pub opted_out: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

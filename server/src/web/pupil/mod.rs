@@ -30,6 +30,37 @@ use crate::web::client::{budget_key, client_ip};
 use crate::web::error::AppError;
 use crate::web::redirect;
 pub use session::{Prefs, PupilSession};
+pub use views::routing_note;
+
+/// Page `index` of `plan` in the pupils' own template and words (the
+/// questionnaire's default language), for a staff preview: no answers, a
+/// note on each routed question, and `preview` (the form's `action`, its
+/// hidden `fields`, and what the banner names) in place of the pupil's
+/// form token, so the form leads back to the preview and saves nothing.
+pub fn preview(
+    state: &AppState,
+    q: &survey_defs::Questionnaire,
+    partnership_code: &str,
+    plan: &survey_defs::Plan,
+    index: usize,
+    preview: minijinja::Value,
+) -> Result<String> {
+    let locale = q.default_locale().to_string();
+    let chrome = views::Chrome::preview(state, &locale, partnership_code);
+    let shown = views::Shown {
+        plan,
+        index,
+        answers: &survey_defs::AnswerSet::default(),
+        invalid: &[],
+        hidden: &[],
+        routing_notes: true,
+    };
+    let page = views::page_context(state, q, &locale, &shown);
+    views::render_string(
+        "pupil/page.html",
+        chrome.with(minijinja::context! { preview => preview, idle_seconds => 0, ..page }),
+    )
+}
 use views::{Chrome, render};
 
 type Result<T> = std::result::Result<T, AppError>;

@@ -54,6 +54,26 @@ impl Chrome {
         })
     }
 
+    /// The pupils' words and look for a staff preview of the questionnaire:
+    /// no pupil session, so no form token and no display preferences, and
+    /// the footer links to the partnership's own notices.
+    pub fn preview(state: &AppState, lang: &str, partnership_code: &str) -> Self {
+        let strings = state.locales.get(lang);
+        Self {
+            base: context! {
+                t => strings.value.clone(),
+                lang => strings.code.clone(),
+                dir => strings.dir.clone(),
+                draft => strings.draft,
+                csrf => Value::from(()),
+                prefs => Serde(crate::web::pupil::session::Prefs::default()),
+                here => "",
+                partnership_code => partnership_code,
+            },
+            lang: strings.code.clone(),
+        }
+    }
+
     /// The same words, for a page shown after the session is emptied: no form
     /// token, so no forms.
     pub fn without_session(self) -> Self {
@@ -151,6 +171,35 @@ struct QuestionView {
     /// Answered before, on another device or in an earlier session: the
     /// answer is kept but not shown here.
     answered_before: bool,
+    /// For staff previews: which answer earlier on routes a pupil here.
+    routing_note: Option<String>,
+}
+
+/// Who is asked a question that routing shows only after a given answer,
+/// in staff's words: "Asked only if the answer to “…” is “…” or “…”."
+pub fn routing_note(
+    q: &Questionnaire,
+    question: &survey_defs::Question,
+    lang: &Locale,
+) -> Option<String> {
+    let condition = question.show_if()?;
+    let earlier = q.question_by_ordinal(condition.depends_on())?;
+    let answers: Vec<String> = condition
+        .any_of()
+        .iter()
+        .filter_map(|code| {
+            earlier
+                .options()
+                .iter()
+                .find(|o| o.code() == code)
+                .map(|o| format!("“{}”", o.label(lang)))
+        })
+        .collect();
+    Some(format!(
+        "Asked only if the answer to “{}” is {}.",
+        earlier.text(lang),
+        answers.join(" or ")
+    ))
 }
 
 /// The context for page `index` of `plan`, showing `answers`; `invalid` lists
@@ -167,8 +216,41 @@ pub fn page(
     invalid: &[(u16, String)],
     hidden: &[u16],
 ) -> Result<String, AppError> {
-    let q = &progress.questionnaire;
-    let lang = Locale::from_str(&chrome.lang).unwrap_or_else(|_| q.default_locale().clone());
+    let shown = Shown {
+        plan,
+        index,
+        answers,
+        invalid,
+        hidden,
+        routing_notes: false,
+    };
+    let ctx = page_context(state, &progress.questionnaire, &chrome.lang, &shown);
+    render_string("pupil/page.html", chrome.with(ctx))
+}
+
+/// What one page shows: its place in the plan, the answers in it, and
+/// whether to say which answers route a pupil to a question.
+pub struct Shown<'a> {
+    pub plan: &'a Plan,
+    pub index: usize,
+    pub answers: &'a AnswerSet,
+    pub invalid: &'a [(u16, String)],
+    pub hidden: &'a [u16],
+    pub routing_notes: bool,
+}
+
+/// The context `pupil/page.html` needs for a page of `q` in `locale`,
+/// without the pupil's chrome.
+pub fn page_context(state: &AppState, q: &Questionnaire, locale: &str, shown: &Shown<'_>) -> Value {
+    let Shown {
+        plan,
+        index,
+        answers,
+        invalid,
+        hidden,
+        routing_notes,
+    } = *shown;
+    let lang = Locale::from_str(locale).unwrap_or_else(|_| q.default_locale().clone());
     let strings = state.locales.get(lang.as_str());
     let page = &plan.pages[index];
     let mut questions = Vec::new();
@@ -234,6 +316,11 @@ pub fn page(
             number_hint,
             error: typed.is_some(),
             answered_before: hidden.contains(&ordinal) && answer.is_none(),
+            routing_note: if routing_notes {
+                routing_note(q, question, &lang)
+            } else {
+                None
+            },
         });
     }
     let total = plan.pages.len();
@@ -246,18 +333,15 @@ pub fn page(
         .get(page.section)
         .map(|s| s.title(&lang).to_owned())
         .unwrap_or_default();
-    render_string(
-        "pupil/page.html",
-        chrome.with(context! {
-            questions => Serde(questions),
-            has_errors => !invalid.is_empty(),
-            page_key => page.key.clone(),
-            number => index + 1,
-            total => total,
-            progress_text => progress_text,
-            section => section,
-            idle_seconds => state.settings.pupil_idle_minutes * 60,
-            speaker_symbol => pictures::SPEAKER_SYMBOL,
-        }),
-    )
+    context! {
+        questions => Serde(questions),
+        has_errors => !invalid.is_empty(),
+        page_key => page.key.clone(),
+        number => index + 1,
+        total => total,
+        progress_text => progress_text,
+        section => section,
+        idle_seconds => state.settings.pupil_idle_minutes * 60,
+        speaker_symbol => pictures::SPEAKER_SYMBOL,
+    }
 }

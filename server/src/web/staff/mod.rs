@@ -7,6 +7,8 @@
 
 mod admin;
 mod forbidden;
+mod letter;
+mod questionnaire;
 mod releases;
 pub mod routes;
 mod school_form;
@@ -441,4 +443,6 @@ fn routes(routes: &mut Routes<'_>) {
     admin::config(routes);
     releases::config(routes);
     school_form::config(routes);
+    questionnaire::config(routes);
+    letter::config(routes);
 }

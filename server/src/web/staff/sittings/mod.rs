@@ -39,7 +39,7 @@ pub const REFRESH_SECONDS: u32 = 20;
 const STAGES: [&str; 7] = ["P5", "P6", "P7", "S1", "S2", "S3", "S4"];
 
 /// A school this person may use, or 404/403.
-async fn school_for(state: &AppState, staff: &Staff, id: i32) -> Result<School> {
+pub(super) async fn school_for(state: &AppState, staff: &Staff, id: i32) -> Result<School> {
     let school = schools::school(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -61,22 +61,20 @@ async fn sitting_for(state: &AppState, staff: &Staff, id: i32) -> Result<(Sittin
 struct StageRate {
     stage: &'static str,
     roll: i32,
+    /// Pupils their parents opted out, over the stage's sittings.
+    opted_out: i64,
     finished: i64,
     partial: i64,
-    /// Finished responses as a share of the roll, in whole percent.
+    /// Finished responses as a share of the pupils who could take part
+    /// (the roll less those opted out), in whole percent.
     percent: Option<i64>,
 }
 
-fn rolls(school: &School) -> [i32; 7] {
-    [
-        school.roll_p5,
-        school.roll_p6,
-        school.roll_p7,
-        school.roll_s1,
-        school.roll_s2,
-        school.roll_s3,
-        school.roll_s4,
-    ]
+/// Finished responses as a share of the roll less the pupils opted out, in
+/// whole percent rounded down; none when nobody is left to take part.
+fn rate_percent(finished: i64, roll: i32, opted_out: i64) -> Option<i64> {
+    let eligible = i64::from(roll) - opted_out;
+    (eligible > 0).then(|| finished * 100 / eligible)
 }
 
 #[derive(Serialize)]
@@ -97,10 +95,16 @@ async fn school_page(
 ) -> Result<HttpResponse> {
     let school = school_for(&state, &staff, path.into_inner()).await?;
     let counts = staff_store::responses_by_stage(&state.db, school.id).await?;
+    let opted_out = store::opted_out_by_stage(&state.db, school.id).await?;
     let rates: Vec<StageRate> = STAGES
         .iter()
-        .zip(rolls(&school))
+        .zip(schools::rolls_of(&school))
         .map(|(stage, roll)| {
+            let opted_out: i64 = opted_out
+                .iter()
+                .filter(|(s, _)| s.0.as_str() == *stage)
+                .map(|(_, n)| *n)
+                .sum();
             let count = |partial: bool| {
                 counts
                     .iter()
@@ -112,12 +116,13 @@ async fn school_page(
             StageRate {
                 stage,
                 roll,
+                opted_out,
                 finished,
                 partial: count(true),
-                percent: (roll > 0).then(|| finished * 100 / i64::from(roll)),
+                percent: rate_percent(finished, roll, opted_out),
             }
         })
-        .filter(|rate| rate.roll > 0 || rate.finished > 0 || rate.partial > 0)
+        .filter(|rate| rate.roll > 0 || rate.opted_out > 0 || rate.finished > 0 || rate.partial > 0)
         .collect();
     let rows: Vec<SittingRow> = store::of_school(&state.db, school.id)
         .await?
@@ -132,15 +137,33 @@ async fn school_page(
         })
         .collect();
     let reports = school_reports(&state, &school).await?;
+    let letters: Vec<WaveLink> = super::questionnaire::waves_of(&state, &school)
+        .await?
+        .into_iter()
+        .map(|(wave, window)| WaveLink {
+            id: wave.id,
+            name: wave.name,
+            opens: window.opens.format("%-d %B %Y").to_string(),
+        })
+        .collect();
     staff.page(
         "staff/school.html",
         context! {
             school => Serde(&SchoolView::from(&school)),
+            letters => Serde(letters),
             sittings => Serde(rows),
             rates => Serde(rates),
             reports => Serde(reports),
         },
     )
+}
+
+/// A wave the school can be surveyed in, for its letter to parents.
+#[derive(Serialize)]
+struct WaveLink {
+    id: i32,
+    name: String,
+    opens: String,
 }
 
 #[derive(Serialize)]
@@ -276,4 +299,18 @@ pub fn config(routes: &mut Routes<'_>) {
     new::config(routes);
     progress::config(routes);
     actions::config(routes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_percent;
+
+    #[test]
+    fn the_rate_takes_pupils_opted_out_off_the_roll() {
+        assert_eq!(rate_percent(20, 30, 0), Some(66));
+        assert_eq!(rate_percent(20, 30, 5), Some(80));
+        assert_eq!(rate_percent(25, 30, 5), Some(100));
+        assert_eq!(rate_percent(0, 30, 30), None);
+        assert_eq!(rate_percent(3, 0, 0), None);
+    }
 }
