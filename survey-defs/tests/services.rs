@@ -213,18 +213,20 @@ fn listening_scores_into_respected_help_into_included_and_retelling_into_nothing
     // A secondary pupil helped by the doctor and the police, who were
     // listened to by one and not the other: Respected 1 and 0, mean 0.5
     // (not positive); helped a lot and a bit, Included mean 0.75 (positive).
-    let given = answers(
-        &q,
-        &[
-            ("s_services", &["doctor", "police"]),
-            ("s_svc_doctor_listened", &["yes_lot"]),
-            ("s_svc_doctor_retold", &["yes"]),
-            ("s_svc_doctor_helped", &["yes_lot"]),
-            ("s_svc_police_listened", &["no"]),
-            ("s_svc_police_retold", &["no"]),
-            ("s_svc_police_helped", &["yes_bit"]),
-        ],
-    );
+    let follow_ups: [(&str, &[&str]); 6] = [
+        ("s_svc_doctor_listened", &["yes_lot"]),
+        ("s_svc_doctor_retold", &["yes"]),
+        ("s_svc_doctor_helped", &["yes_lot"]),
+        ("s_svc_police_listened", &["no"]),
+        ("s_svc_police_retold", &["no"]),
+        ("s_svc_police_helped", &["yes_bit"]),
+    ];
+    let ticking = |services: &[&str]| {
+        let mut given = vec![("s_services", services)];
+        given.extend(follow_ups);
+        answers(&q, &given)
+    };
+    let given = ticking(&["doctor", "police"]);
     let scores = score_routed(&q, Stage::S2, &all, &given);
     assert_eq!(result(&scores, Indicator::Respected), Some(false));
     assert_eq!(result(&scores, Indicator::Included), Some(true));
@@ -249,15 +251,7 @@ fn listening_scores_into_respected_help_into_included_and_retelling_into_nothing
     // Answers to a service the pupil did not tick do not count: the police
     // questions are not routed once only the doctor is ticked, leaving one
     // Respected item, too few for a result.
-    let mut unticked = given.clone();
-    let (o, a) = (
-        question(&q, "s_services").ordinal(),
-        question(&q, "s_services")
-            .parse_answer(&["doctor"])
-            .unwrap()
-            .unwrap(),
-    );
-    unticked.insert(o, a);
+    let unticked = ticking(&["doctor"]);
     let scores = score_routed(&q, Stage::S2, &all, &unticked);
     assert_eq!(result(&scores, Indicator::Respected), None);
 
@@ -279,18 +273,15 @@ fn listening_scores_into_respected_help_into_included_and_retelling_into_nothing
     let scores = score_routed(&q, Stage::P6, &all, &primary);
     // One item each: no result on its own, but the items are counted.
     assert_eq!(result(&scores, Indicator::Respected), None);
-    let with_core = {
-        let mut set = primary.clone();
-        let (o, a) = (
-            question(&q, "p_ideas_heard").ordinal(),
-            question(&q, "p_ideas_heard")
-                .parse_answer(&["always"])
-                .unwrap()
-                .unwrap(),
-        );
-        set.insert(o, a);
-        set
-    };
+    let with_core = answers(
+        &q,
+        &[
+            ("p_services", &["school_nurse"]),
+            ("p_svc_nurse_listened", &["yes_bit"]),
+            ("p_svc_nurse_helped", &["not_really"]),
+            ("p_ideas_heard", &["always"]),
+        ],
+    );
     // Mean of 1 and 2/3: positive.
     let scores = score_routed(&q, Stage::P6, &all, &with_core);
     assert_eq!(result(&scores, Indicator::Respected), Some(true));
