@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use exporter::output::CODEBOOK_HEADER;
 use survey_defs::Stage;
 
-/// The codebook's rows, each as column name → value, by `record:id`.
+/// The rows of the codebook of a small partnership's release, each as
+/// column name → value, and the questionnaire it describes.
 fn codebook() -> (
     Vec<BTreeMap<&'static str, String>>,
     std::sync::Arc<survey_defs::Questionnaire>,
@@ -83,7 +84,7 @@ fn the_services_module_its_routing_and_its_scoring_themes_are_described() {
         assert_eq!(pnts["flags"], "prefer_not_to_say");
         find(&rows, "option", &format!("{band}_services.none"));
 
-        for service in [
+        for (code, part) in [
             ("school_nurse", "nurse"),
             ("doctor", "doctor"),
             ("mental_health", "mental_health"),
@@ -93,7 +94,6 @@ fn the_services_module_its_routing_and_its_scoring_themes_are_described() {
             ("police", "police"),
             ("other", "other"),
         ] {
-            let (code, part) = service;
             for (follow_up, theme) in [
                 ("listened", "respected"),
                 ("retold", "respected"),
