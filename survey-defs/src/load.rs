@@ -762,10 +762,17 @@ impl<'a> Cx<'a> {
         let options = self.question_options(rq, kind, option_sets);
         let show_if = self.condition(rq, ordinal, seen, earlier, module.as_ref(), stages);
 
+        // A question may count towards another indicator than its section's
+        // (one page can then mix indicators, as the services module does).
+        let theme = match &rq.theme {
+            Some(t) => self.parse::<Theme>(t),
+            None => section.theme,
+        };
+
         let role = match &rq.role {
             None => Some(None),
             Some(r) if r.get_ref() == "sex" => {
-                if section.theme != Some(Theme::AboutYou) {
+                if theme != Some(Theme::AboutYou) {
                     self.error(
                         &r.span(),
                         "the sex question belongs in an \"about_you\" section",
@@ -788,13 +795,13 @@ impl<'a> Cx<'a> {
             }
         };
 
-        let scoring = self.item_scoring(rq, kind, options.as_deref(), section.theme);
+        let scoring = self.item_scoring(rq, kind, options.as_deref(), theme);
 
         Some(Question {
             id: id?,
             ordinal,
             section: section.index,
-            theme: section.theme?,
+            theme: theme?,
             kind: kind?,
             text: text?,
             read_aloud: read_aloud.ok()?,
@@ -1082,10 +1089,7 @@ impl<'a> Cx<'a> {
             return Ok(None);
         };
         if theme == Some(Theme::AboutYou) {
-            self.error(
-                &any_span,
-                "questions in an about_you section are not scored",
-            );
+            self.error(&any_span, "about_you questions are not scored");
             return Err(());
         }
         let Some(kind) = kind else { return Err(()) };

@@ -338,7 +338,8 @@ impl Question {
         self.show_if.as_ref()
     }
 
-    /// The theme of the question's section.
+    /// The theme the question counts towards: its own `theme` when the file
+    /// gives one, else its section's.
     pub fn theme(&self) -> Theme {
         self.theme
     }

@@ -149,7 +149,10 @@ pub fn is_routed(
 /// Primary pupils get one question per page. Secondary pages group up to
 /// [`MAX_QUESTIONS_PER_PAGE`] consecutive shown questions of one section,
 /// but a question never shares a page with the question it routes on, so
-/// the routing can apply once that page is saved.
+/// the routing can apply once that page is saved; nor with a question
+/// routed on another condition, so follow-ups asked for different answers
+/// (one service's questions and the next one's, say) are on pages of their
+/// own.
 pub fn plan(
     q: &Questionnaire,
     stage: Stage,
@@ -195,9 +198,14 @@ fn pages(q: &Questionnaire, stage: Stage, shown: &[bool]) -> Plan {
         let joins_last = pages.last().is_some_and(|page| {
             page.section == question.section()
                 && page.questions.len() < per_page
-                && question
-                    .show_if()
-                    .is_none_or(|c| !page.questions.contains(&c.depends_on()))
+                && question.show_if().is_none_or(|c| {
+                    !page.questions.contains(&c.depends_on())
+                        && page.questions.iter().all(|&o| {
+                            q.question_by_ordinal(o)
+                                .and_then(|other| other.show_if())
+                                .is_none_or(|theirs| theirs == c)
+                        })
+                })
         });
         match pages.last_mut() {
             Some(page) if joins_last => page.questions.push(question.ordinal()),

@@ -97,6 +97,8 @@ pub(crate) struct RawQuestion {
     pub help: Option<Spanned<RawText>>,
     pub stages: Option<Spanned<Vec<Spanned<String>>>>,
     pub module: Option<Spanned<String>>,
+    /// Counts towards this theme's indicator instead of the section's.
+    pub theme: Option<Spanned<String>>,
     pub options: Option<Spanned<Vec<RawOption>>>,
     pub option_set: Option<Spanned<String>>,
     pub min: Option<Spanned<i64>>,

@@ -54,16 +54,22 @@ fn builtin_questionnaire_fits_its_bands() {
             .filter(|x| x.stages().contains(stage))
             .count()
     };
+    // Every pupil is asked about 40 questions at P5 and 75 at S4; routed
+    // follow-ups (three for each service a pupil used, say) add to that,
+    // never beyond the 120 a census asks at most.
     assert!(
-        (35..=45).contains(&visible(Stage::P5)),
-        "P5 sees {}",
-        visible(Stage::P5)
+        (35..=45).contains(&count(Stage::P5)),
+        "P5 is asked {}",
+        count(Stage::P5)
     );
     assert!(
-        (65..=80).contains(&visible(Stage::S4)),
-        "S4 sees {}",
-        visible(Stage::S4)
+        (65..=80).contains(&count(Stage::S4)),
+        "S4 is asked {}",
+        count(Stage::S4)
     );
+    for stage in Stage::ALL {
+        assert!(visible(stage) <= 120, "{stage} can see {}", visible(stage));
+    }
     assert!(
         count(Stage::S4) < visible(Stage::S4),
         "routing hides follow-up questions"
@@ -116,6 +122,78 @@ fn builtin_questionnaire_fits_its_bands() {
         }
         assert!(readability::grade(question.text(&en)) <= readability::max_grade(Band::Primary));
     }
+}
+
+/// A question's own `theme` decides the indicator it scores into; without
+/// one it takes its section's. "About you" questions are never scored.
+#[test]
+fn a_question_can_score_into_another_indicator_than_its_section() {
+    let text = |theme: &str| {
+        format!(
+            r#"
+id = "themes"
+version = 1
+title = {{ en = "Themes" }}
+[[locales]]
+code = "en"
+name = "English"
+[[scoring]]
+indicator = "respected"
+positive_at = 0.5
+min_answered = 1
+[[scoring]]
+indicator = "included"
+positive_at = 0.5
+min_answered = 1
+[[sections]]
+id = "s"
+theme = "respected"
+title = {{ en = "S" }}
+stages = ["all"]
+[[sections.questions]]
+id = "q_listened"
+kind = "yes_no"
+text = {{ en = "Did they listen?" }}
+options = [{{ code = "yes", label = {{ en = "Yes" }} }}, {{ code = "no", label = {{ en = "No" }} }}]
+score = {{ yes = 1, no = 0 }}
+[[sections.questions]]
+id = "q_helped"
+kind = "yes_no"
+theme = "{theme}"
+text = {{ en = "Did they help?" }}
+options = [{{ code = "yes", label = {{ en = "Yes" }} }}, {{ code = "no", label = {{ en = "No" }} }}]
+score = {{ yes = 1, no = 0 }}
+"#
+        )
+    };
+    let q = load_str("themes.toml", &text("included"))
+        .unwrap()
+        .questionnaire;
+    let theme = |id: &str| q.question(&id.parse().unwrap()).unwrap().theme();
+    assert_eq!(theme("q_listened"), Theme::Indicator(Indicator::Respected));
+    assert_eq!(theme("q_helped"), Theme::Indicator(Indicator::Included));
+    assert_eq!(
+        q.sections()[0].theme(),
+        Theme::Indicator(Indicator::Respected)
+    );
+    let helped = q.question(&"q_helped".parse().unwrap()).unwrap();
+    let yes: survey_defs::AnswerSet = [(helped.ordinal(), survey_defs::Answer::Choice(0))]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        survey_defs::score(&q, &yes),
+        vec![
+            (Indicator::Respected, None),
+            (Indicator::Included, Some(true))
+        ]
+    );
+
+    let err = load_str("themes.toml", &text("about_you")).unwrap_err();
+    assert!(
+        err.errors()
+            .any(|d| d.line == 33 && d.message.contains("about_you questions are not scored")),
+        "{err}"
+    );
 }
 
 #[test]

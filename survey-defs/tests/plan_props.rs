@@ -15,15 +15,16 @@ struct GenQuestion {
     stages: Vec<usize>,
     /// 0: core, 1..: MODULES[n - 1]
     module: usize,
-    /// Pick among earlier questions this one may route on.
-    route: Option<usize>,
+    /// Pick among earlier questions this one may route on, and whether it
+    /// is asked after "yes" (else after "no").
+    route: Option<(usize, bool)>,
 }
 
 fn question_strategy() -> impl Strategy<Value = GenQuestion> {
     (
         proptest::collection::btree_set(0usize..7, 1..7),
         0usize..3,
-        proptest::option::weighted(0.4, any::<usize>()),
+        proptest::option::weighted(0.4, (any::<usize>(), any::<bool>())),
     )
         .prop_map(|(stages, module, route)| GenQuestion {
             stages: stages.into_iter().collect(),
@@ -62,7 +63,7 @@ fn build(sections: &[Vec<GenQuestion>]) -> Questionnaire {
             if q.module > 0 {
                 text.push_str(&format!("module = \"{}\"\n", MODULES[q.module - 1]));
             }
-            if let Some(pick) = q.route {
+            if let Some((pick, after_yes)) = q.route {
                 // Route only where the file format allows: the core, or the same module.
                 let allowed: Vec<&String> = written
                     .iter()
@@ -71,8 +72,9 @@ fn build(sections: &[Vec<GenQuestion>]) -> Questionnaire {
                     .collect();
                 if !allowed.is_empty() {
                     let target = allowed[pick % allowed.len()];
+                    let code = if after_yes { "yes" } else { "no" };
                     text.push_str(&format!(
-                        "show_if = {{ question = \"{target}\", any_of = [\"yes\"] }}\n"
+                        "show_if = {{ question = \"{target}\", any_of = [\"{code}\"] }}\n"
                     ));
                 }
             }
@@ -153,6 +155,11 @@ proptest! {
                 prop_assert_eq!(question.section(), page.section);
                 if let Some(c) = question.show_if() {
                     prop_assert!(!page.questions.contains(&c.depends_on()), "shares a page with its routing question");
+                    for &other in &page.questions {
+                        if let Some(theirs) = q.questions()[other as usize].show_if() {
+                            prop_assert_eq!(theirs, c, "follow-ups to different answers share a page");
+                        }
+                    }
                 }
             }
         }

@@ -387,29 +387,45 @@ impl<'a> Pupil<'a> {
     /// Answers every page with the first option (numbers get
     /// 3), pressing Next until the review page. Returns pages answered.
     pub async fn answer_all(&self) -> usize {
-        let mut pages = 0;
+        self.answer_all_with(|_| None).await.len()
+    }
+
+    /// Answers every page until the review page: each field gets the values
+    /// `choose` gives for its name (several tick several boxes), or else
+    /// its first option (numbers get 3). Returns the field names of every
+    /// page, in order.
+    pub async fn answer_all_with(
+        &self,
+        choose: impl Fn(&str) -> Option<&'static [&'static str]>,
+    ) -> Vec<Vec<String>> {
+        let mut pages: Vec<Vec<String>> = Vec::new();
         let mut path = "/survey".to_owned();
         loop {
             let (key, fields, _) = self.page(&path).await;
             assert!(!key.is_empty(), "expected a survey page at {path}");
-            let answers: Vec<(String, String)> = fields
-                .iter()
-                .map(|f| {
-                    let value = if f.number {
-                        "3".to_owned()
-                    } else {
-                        f.options[0].clone()
-                    };
-                    (f.name.clone(), value)
-                })
-                .collect();
+            let mut answers: Vec<(String, String)> = Vec::new();
+            for f in &fields {
+                match choose(&f.name) {
+                    Some(values) => {
+                        answers.extend(values.iter().map(|v| (f.name.clone(), (*v).to_owned())))
+                    }
+                    None => {
+                        let value = if f.number {
+                            "3".to_owned()
+                        } else {
+                            f.options[0].clone()
+                        };
+                        answers.push((f.name.clone(), value));
+                    }
+                }
+            }
             let response = self.save(&key, &answers, "next").await;
             assert_eq!(
                 response.status(),
                 303,
                 "expected a redirect after saving {key}"
             );
-            pages += 1;
+            pages.push(fields.into_iter().map(|f| f.name).collect());
             let next = response.headers()["location"]
                 .to_str()
                 .expect("location")
@@ -417,7 +433,7 @@ impl<'a> Pupil<'a> {
             if next == "/review" {
                 return pages;
             }
-            assert!(pages < 500, "the survey never ended");
+            assert!(pages.len() < 500, "the survey never ended");
             path = next;
         }
     }

@@ -1130,3 +1130,148 @@ async fn pupil_pages_link_to_their_partnerships_notices() {
         "expected the statement to name the partnership and say what it has not filled in:\n{statement}"
     );
 }
+
+/// The services module over HTTP: a pupil who ticks only the doctor gets one
+/// page of the doctor's three questions and nothing about any other
+/// service, and those answers are stored; one who ticks "None of these"
+/// gets no follow-up; and once a partnership switches the module off, a
+/// sitting made afterwards asks none of it.
+#[tokio::test]
+async fn the_services_module_follows_up_each_service_ticked_and_can_be_switched_off() {
+    let app = spawn_app().await;
+    let sitting = app.sitting("S3", 2).await;
+    let q = survey_defs::builtin().unwrap().remove(0);
+    let follow_ups = |pages: &[Vec<String>], prefix: &str| -> Vec<String> {
+        pages
+            .iter()
+            .flatten()
+            .filter(|name| name.starts_with(prefix))
+            .cloned()
+            .collect()
+    };
+
+    let doctor = Pupil::new(&app).await;
+    doctor.start(&sitting.codes[0]).await;
+    let pages = doctor
+        .answer_all_with(|name| (name == "q_s_services").then_some(&["doctor"][..]))
+        .await;
+    let services = pages
+        .iter()
+        .position(|p| p.iter().any(|n| n == "q_s_services"))
+        .expect("expected the services question");
+    let doctors_page = [
+        "q_s_svc_doctor_listened",
+        "q_s_svc_doctor_retold",
+        "q_s_svc_doctor_helped",
+    ];
+    assert_eq!(
+        pages[services + 1],
+        doctors_page,
+        "expected the doctor's page after the services page"
+    );
+    assert_eq!(
+        follow_ups(&pages, "q_s_svc_"),
+        doctors_page,
+        "expected no other service's questions"
+    );
+    assert_eq!(doctor.finish().await.status(), 200);
+
+    let none = Pupil::new(&app).await;
+    none.start(&sitting.codes[1]).await;
+    let pages = none
+        .answer_all_with(|name| (name == "q_s_services").then_some(&["none"][..]))
+        .await;
+    assert!(pages.iter().flatten().any(|n| n == "q_s_services"));
+    assert_eq!(follow_ups(&pages, "q_s_svc_"), Vec::<String>::new());
+    assert_eq!(none.finish().await.status(), 200);
+
+    // The doctor's answers were stored with the response, and no others.
+    close(&app, sitting.id).await;
+    let stored = response::Entity::find().all(&app.state.db).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    let answered: Vec<Vec<String>> = stored
+        .iter()
+        .map(|r| {
+            survey_defs::AnswerSet::decode(&r.answers)
+                .unwrap()
+                .iter()
+                .map(|(o, _)| q.questions()[usize::from(o)].id().to_string())
+                .filter(|id| id.starts_with("s_svc_"))
+                .collect()
+        })
+        .collect();
+    assert!(
+        answered.contains(&vec![
+            "s_svc_doctor_listened".to_owned(),
+            "s_svc_doctor_retold".to_owned(),
+            "s_svc_doctor_helped".to_owned(),
+        ]) && answered.contains(&Vec::new()),
+        "expected the doctor's three answers in one response and none in the other, saw {answered:?}"
+    );
+
+    // The partnership switches the module off: new sittings copy that.
+    let db = &app.state.db;
+    let cpp = server::store::schools::cpp_by_code(db, "S12000036")
+        .await
+        .unwrap()
+        .unwrap();
+    server::services::partnerships::save(
+        db,
+        &server::services::Actor::Cli,
+        &cpp,
+        server::services::partnerships::NewSettings {
+            disabled_modules: vec!["services".into()],
+            signposting: Vec::new(),
+            notices: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let school = server::store::schools::school(db, sitting.school_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let version_id = app.state.catalogue.find("wellbeing").unwrap().version_id;
+    let wave_id = tests::test_wave(&app.state, cpp.id, version_id).await;
+    for stage in [survey_defs::Stage::P6, survey_defs::Stage::S3] {
+        let (off, codes) = server::services::sittings::create(
+            db,
+            &app.state.secret,
+            &server::services::Actor::Cli,
+            &school,
+            server::services::sittings::SittingRequest {
+                stage,
+                label: format!("{stage} without services"),
+                codes: 1,
+                wave_id,
+                opens: None,
+                closes: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(off.disabled_modules.0, vec!["services".to_owned()]);
+        let pupil = Pupil::new(&app).await;
+        pupil.start(&codes[0].to_string()).await;
+        // Every service ticked, were it asked.
+        let pages = pupil
+            .answer_all_with(|name| {
+                name.ends_with("_services")
+                    .then_some(&["school_nurse", "doctor", "police"][..])
+            })
+            .await;
+        let band = match stage.band() {
+            survey_defs::Band::Primary => "p",
+            survey_defs::Band::Secondary => "s",
+        };
+        let (question, follow_up) = (format!("q_{band}_services"), format!("q_{band}_svc_"));
+        assert!(
+            pages
+                .iter()
+                .flatten()
+                .all(|n| *n != question && !n.starts_with(&follow_up)),
+            "expected no services questions at {stage} once the module is off"
+        );
+        assert!(pages.len() > 20, "the rest of the survey is still asked");
+    }
+}

@@ -9,7 +9,9 @@
 //! then only those `survey_defs::routed` keeps, encoded with
 //! `AnswerSet::encode` into the same `response` row shape (see
 //! `survey::completed_from`). Some questions are skipped, some answered
-//! "prefer not to say", and a few responses are partial.
+//! "prefer not to say", and a few responses are partial. Services are
+//! ticked about as often as pupils use them ([`SERVICE_USE`]), so their
+//! follow-ups have realistic, mostly small, bases.
 //!
 //! The same seed always gives the same data (rand's `StdRng`, seeded), apart
 //! from the database's own row ids for schools.
@@ -19,7 +21,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use sea_orm::DbErr;
 use survey_defs::{
-    Answer, AnswerSet, ItemScoring, ModuleSwitches, Question, QuestionKind, Questionnaire, Stage,
+    Answer, AnswerOption, AnswerSet, ItemScoring, ModuleSwitches, Question, QuestionKind,
+    Questionnaire, Stage,
 };
 
 use crate::store::Db;
@@ -307,6 +310,44 @@ fn pupil_answers(
         .collect()
 }
 
+/// The module of the built-in questionnaire that asks which services tried
+/// to help a pupil in the last year.
+const SERVICES_MODULE: &str = "services";
+
+/// How many pupils say each service tried to help them in the last year
+/// (by option code), before leaning on the pupil's wellbeing: a doctor
+/// often, a school nurse or a counsellor now and then, a social worker or
+/// the police rarely. About half of pupils tick none.
+const SERVICE_USE: [(&str, f64); 8] = [
+    ("school_nurse", 0.10),
+    ("doctor", 0.30),
+    ("mental_health", 0.05),
+    ("social_worker", 0.04),
+    ("youth_worker", 0.07),
+    ("counsellor", 0.08),
+    ("police", 0.04),
+    ("other", 0.03),
+];
+
+/// How likely a pupil is to tick `option` of a multiple-choice question:
+/// 30% for most, and for a service, its rate of use, higher for pupils who
+/// are doing less well (wellbeing runs from 0.2 to 1).
+fn tick_rate(question: &Question, option: &AnswerOption, wellbeing: f64) -> f64 {
+    let service = question
+        .module()
+        .is_some_and(|m| m.as_str() == SERVICES_MODULE)
+        .then(|| {
+            SERVICE_USE
+                .iter()
+                .find(|(code, _)| *code == option.code().as_str())
+        })
+        .flatten();
+    match service {
+        Some((_, rate)) => (rate * (1.6 - wellbeing)).clamp(0.0, 1.0),
+        None => 0.3,
+    }
+}
+
 fn random_answer(question: &Question, wellbeing: f64, rng: &mut StdRng) -> Option<Answer> {
     let options = question.options();
     match *question.kind() {
@@ -324,7 +365,7 @@ fn random_answer(question: &Question, wellbeing: f64, rng: &mut StdRng) -> Optio
             }
             let mut mask = 0u64;
             for (i, o) in options.iter().enumerate() {
-                if !o.is_exclusive() && rng.random_bool(0.3) {
+                if !o.is_exclusive() && rng.random_bool(tick_rate(question, o, wellbeing)) {
                     mask |= 1 << i;
                 }
             }
@@ -381,6 +422,57 @@ fn random_answer(question: &Question, wellbeing: f64, rng: &mut StdRng) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Synthetic pupils use services at about the rates set out (a doctor
+    /// often, the police rarely, about half of pupils none), and answer the
+    /// three follow-ups of each service they ticked.
+    #[test]
+    fn services_are_ticked_at_realistic_rates_and_followed_up() {
+        let q = survey_defs::builtin().unwrap().remove(0);
+        let switches = ModuleSwitches::all_on();
+        let mut rng = StdRng::seed_from_u64(11);
+        for (stage, id) in [(Stage::P6, "p_services"), (Stage::S3, "s_services")] {
+            let services = q.question(&id.parse().unwrap()).unwrap();
+            let pupils = 4_000u32;
+            let mut ticked = vec![0u32; services.options().len()];
+            let mut follow_ups = 0u32;
+            for _ in 0..pupils {
+                let answers = pupil_answers(&q, stage, &switches, false, &mut rng);
+                if let Some(answer) = answers.get(services.ordinal()) {
+                    for i in answer.option_indices() {
+                        ticked[usize::from(i)] += 1;
+                    }
+                }
+                follow_ups += answers
+                    .iter()
+                    .filter(|(o, _)| {
+                        q.questions()[usize::from(*o)]
+                            .show_if()
+                            .is_some_and(|c| c.question() == services.id())
+                    })
+                    .count() as u32;
+            }
+            let count = |code: &str| ticked[usize::from(services.option_index(code).unwrap())];
+            let share = |code: &str| f64::from(count(code)) / f64::from(pupils);
+            assert!(
+                (0.2..0.4).contains(&share("doctor")),
+                "{id} doctor {}",
+                share("doctor")
+            );
+            assert!(share("police") < 0.08, "{id} police {}", share("police"));
+            assert!(
+                (0.3..0.6).contains(&share("none")),
+                "{id} none {}",
+                share("none")
+            );
+            // Three follow-ups for each service ticked, less the few skipped.
+            let used: u32 = SERVICE_USE.iter().map(|(code, _)| count(code)).sum();
+            assert!(
+                follow_ups <= 3 * used && f64::from(follow_ups) > 2.7 * f64::from(used),
+                "{id}: {follow_ups} follow-ups for {used} services ticked"
+            );
+        }
+    }
 
     #[test]
     fn pupils_only_keep_routed_answers_and_the_same_seed_repeats() {
