@@ -1223,6 +1223,8 @@ async fn the_services_module_follows_up_each_service_ticked_and_can_be_switched_
             disabled_modules: vec!["services".into()],
             signposting: Vec::new(),
             notices: Default::default(),
+            languages: Vec::new(),
+            drafts_confirmed: Vec::new(),
         },
     )
     .await
