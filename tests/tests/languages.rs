@@ -433,3 +433,26 @@ async fn the_language_can_be_changed_on_any_page_and_lasts_for_the_session() {
     let code_page = next.get("/").await.text().await.unwrap();
     assert!(code_page.contains(r#"<html lang="en" dir="ltr">"#));
 }
+
+#[tokio::test]
+async fn simplified_chinese_pages_carry_their_language_tag() {
+    let app = spawn_app().await;
+    app.offer_languages("S12000036", &["zh-Hans"]).await;
+    let sitting = app.sitting("S3", 1).await;
+    let pupil = Pupil::new(&app).await;
+    let code_page = pupil.get("/").await.text().await.unwrap();
+    assert!(
+        code_page.contains(r#"href="/?lang=zh-Hans" lang="zh-Hans" dir="ltr">简体中文</a>"#),
+        "expected the code screen to offer Simplified Chinese:\n{code_page}"
+    );
+    pupil.get("/?lang=zh-Hans").await;
+    pupil.start(&sitting.codes[0]).await;
+    let (_, _, page) = pupil.page("/survey").await;
+    assert!(page.contains(r#"<html lang="zh-Hans" dir="ltr">"#));
+    let q = &survey_defs::builtin().unwrap()[0];
+    let zh: survey_defs::Locale = "zh-Hans".parse().unwrap();
+    assert!(
+        page.contains(q.sex_question().unwrap().text(&zh)),
+        "expected the first question in Chinese:\n{page}"
+    );
+}
