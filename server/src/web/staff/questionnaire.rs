@@ -191,6 +191,28 @@ fn every_page(survey: &Survey, stage: Stage) -> Plan {
     survey_defs::every_route(&survey.questionnaire, stage, &survey.switches)
 }
 
+/// The wave and stage the chooser names, with the school's survey and every
+/// page of it at that stage; or the chooser again, saying what is wrong.
+async fn chosen(
+    state: &AppState,
+    staff: &Staff,
+    school_id: i32,
+    query: &ChooseQuery,
+) -> Result<std::result::Result<(Pick, Survey, Plan), HttpResponse>> {
+    let school = school_for(state, staff, school_id).await?;
+    let pick = match query.pick(&waves_of(state, &school).await?) {
+        Ok(pick) => pick,
+        Err(errors) => {
+            return choose_page(state, staff, &school, query, errors, None)
+                .await
+                .map(Err);
+        }
+    };
+    let survey = survey_of(state, school, pick.wave_id).await?;
+    let plan = every_page(&survey, pick.stage);
+    Ok(Ok((pick, survey, plan)))
+}
+
 /// One page of the questionnaire as a pupil at the chosen stage sees it,
 /// with a note on each question routing shows only after some answer.
 /// Next and Back are links back here: no code, sitting, response or page
@@ -201,13 +223,10 @@ async fn preview(
     path: web::Path<i32>,
     query: web::Query<ChooseQuery>,
 ) -> Result<HttpResponse> {
-    let school = school_for(&state, &staff, path.into_inner()).await?;
-    let pick = match query.pick(&waves_of(&state, &school).await?) {
-        Ok(pick) => pick,
-        Err(errors) => return choose_page(&state, &staff, &school, &query, errors, None).await,
+    let (pick, survey, plan) = match chosen(&state, &staff, path.into_inner(), &query).await? {
+        Ok(chosen) => chosen,
+        Err(chooser) => return Ok(chooser),
     };
-    let survey = survey_of(&state, school, pick.wave_id).await?;
-    let plan = every_page(&survey, pick.stage);
     let shown = query.page.trim().parse::<usize>().unwrap_or(0);
     let index = match query.nav.as_str() {
         "next" => shown.saturating_add(1),
@@ -346,13 +365,10 @@ async fn printable(
     path: web::Path<i32>,
     query: web::Query<ChooseQuery>,
 ) -> Result<HttpResponse> {
-    let school = school_for(&state, &staff, path.into_inner()).await?;
-    let pick = match query.pick(&waves_of(&state, &school).await?) {
-        Ok(pick) => pick,
-        Err(errors) => return choose_page(&state, &staff, &school, &query, errors, None).await,
+    let (pick, survey, plan) = match chosen(&state, &staff, path.into_inner(), &query).await? {
+        Ok(chosen) => chosen,
+        Err(chooser) => return Ok(chooser),
     };
-    let survey = survey_of(&state, school, pick.wave_id).await?;
-    let plan = every_page(&survey, pick.stage);
     let q = &survey.questionnaire;
     let lang = q.default_locale();
     let switched_off: Vec<String> = survey
