@@ -17,12 +17,16 @@
 //! - base = the sum of the categories, wherever every pupil falls in exactly
 //!   one category (all kinds but multiple choice);
 //! - in multiple choice, each category at most the base (an inequality,
-//!   which only the range check of [`crate::suppress::protect`] uses).
+//!   which only the range check of [`crate::suppress::protect`] uses);
+//! - routing: in every group, a routed question's base at most the answers
+//!   that route to it, with the linked table's counts as known bounds
+//!   ([`routing_bounds`]).
 //!
 //! Each pattern is made by [`crate::suppress::protect_forcing`]: elimination,
 //! then the range check by linear programming, then the exact audit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use survey_defs::Stage;
 
@@ -164,9 +168,9 @@ impl Builder {
         self.problem.add_relation(total_id, &part_ids)
     }
 
-    /// base = sum of categories, on every line.
-    fn additive(&mut self) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines {
+    /// base = sum of categories, on each of `lines`.
+    fn additive(&mut self, lines: Range<usize>) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines[lines] {
             if let Some((&base, parts)) = ids.split_last()
                 && !parts.is_empty()
             {
@@ -176,10 +180,10 @@ impl Builder {
         Ok(())
     }
 
-    /// Each category at most the base, on every line (multiple choice: a
-    /// pupil may tick several, but each counts once in the base).
-    fn at_most_base(&mut self) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines {
+    /// Each category at most the base, on each of `lines` (multiple choice:
+    /// a pupil may tick several, but each counts once in the base).
+    fn at_most_base(&mut self, lines: Range<usize>) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines[lines] {
             if let Some((&base, parts)) = ids.split_last() {
                 for &part in parts {
                     self.problem.add_at_most(&[part], &[base])?;
@@ -189,21 +193,24 @@ impl Builder {
         Ok(())
     }
 
-    /// Which cells earlier releases force hidden: `key` names a line's cell.
+    /// Which cells earlier releases force hidden: `key` names the cell `k`
+    /// of line `i`.
     fn forced(
         &self,
         earlier: Option<Earlier<'_>>,
         rule: &Rule,
-        key: impl Fn(&Line, usize) -> CellKey,
+        key: impl Fn(usize, &Line, usize) -> CellKey,
     ) -> Vec<bool> {
         let mut forced = vec![false; self.problem.len()];
         let Some(earlier) = earlier else {
             return forced;
         };
-        for (line, ids) in &self.lines {
+        for (i, (line, ids)) in self.lines.iter().enumerate() {
             for (k, id) in ids.iter().enumerate() {
                 let value = u64::from(line.counts[k]);
-                forced[id.index()] = earlier.prior.forces(&key(line, k), value, rule.threshold);
+                forced[id.index()] = earlier
+                    .prior
+                    .forces(&key(i, line, k), value, rule.threshold);
             }
         }
         forced
@@ -317,29 +324,47 @@ fn grid(
     Ok(at)
 }
 
-/// One table for one partnership: the grid and the school rows, suppressed
-/// and audited together. `schools[i]` is the tally row (if any) of the
-/// unit's school `i`; lines name schools by `i`.
-pub fn publish_table(
+/// A finest position a table publishes: a stage and sex in the partnership's
+/// grid, or a school at a stage. Every other line of the table is a sum of
+/// these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Finest {
+    Grid(Stage, usize),
+    School(usize, Stage),
+}
+
+/// One table's finest lines in a problem.
+struct Part {
+    table: usize,
+    finest: BTreeMap<Finest, usize>,
+}
+
+/// Adds one table for one partnership to `b`: the grid and the school rows,
+/// with every relation between them. `schools[i]` is the tally row (if any)
+/// of the unit's school `i`; lines name schools by `i`.
+fn add_table(
+    b: &mut Builder,
     tally: &UnitTally,
     schools: &[Option<usize>],
     layout: &Layout,
     table: usize,
-    rule: &Rule,
-    name: &str,
-    earlier: Option<Earlier<'_>>,
-) -> Result<PublishedTable, DiscloseError> {
+) -> Result<Part, ProblemError> {
     let t = &layout.tables[table];
-    let inconsistent = |source| DiscloseError::Inconsistent {
-        table: name.to_owned(),
-        source,
-    };
-    let mut b = Builder::new();
+    let first = b.lines.len();
+    let mut finest = BTreeMap::new();
     let levels = StageLevel::published_for(t.stages);
-    let at = grid(&mut b, tally, layout, t, &levels).map_err(inconsistent)?;
+    let at = grid(b, tally, layout, t, &levels)?;
+    let sexes = layout.sexes.len();
+    for (&(level, sex), &line) in &at {
+        if let StageLevel::Stage(stage) = level
+            && sex < sexes
+        {
+            finest.insert(Finest::Grid(stage, sex), line);
+        }
+    }
     // Schools whose pupils can be in this table, in the caller's order.
     let mut rows = Vec::new();
-    let mut by_stage: std::collections::BTreeMap<Stage, Vec<usize>> = Default::default();
+    let mut by_stage: BTreeMap<Stage, Vec<usize>> = Default::default();
     for (index, s) in schools.iter().enumerate() {
         let Some(school) = s.map(|s| &tally.schools[s]) else {
             continue;
@@ -366,6 +391,7 @@ pub fn publish_table(
             .collect();
         if let [only] = stages[..] {
             by_stage.entry(only).or_default().push(row);
+            finest.insert(Finest::School(index, only), row);
             continue;
         }
         let mut stage_rows = Vec::new();
@@ -373,31 +399,139 @@ pub fn publish_table(
             let counts = school.stage(stage)[t.offset..t.offset + t.width()].to_vec();
             let line = b.line(Some(index), StageLevel::Stage(stage), None, counts);
             by_stage.entry(stage).or_default().push(line);
+            finest.insert(Finest::School(index, stage), line);
             stage_rows.push(line);
         }
         for slot in 0..t.width() {
-            b.relate(row, &stage_rows, slot).map_err(inconsistent)?;
+            b.relate(row, &stage_rows, slot)?;
         }
     }
-    let sexes = layout.sexes.len();
     if let Some(&total) = at.get(&(StageLevel::All, sexes)) {
         for slot in 0..t.width() {
-            b.relate(total, &rows, slot).map_err(inconsistent)?;
+            b.relate(total, &rows, slot)?;
         }
     }
     for (stage, lines) in &by_stage {
         if let Some(&total) = at.get(&(StageLevel::Stage(*stage), sexes)) {
             for slot in 0..t.width() {
-                b.relate(total, lines, slot).map_err(inconsistent)?;
+                b.relate(total, lines, slot)?;
             }
         }
     }
+    let lines = first..b.lines.len();
     if t.additive {
-        b.additive().map_err(inconsistent)?;
+        b.additive(lines)?;
     } else {
-        b.at_most_base().map_err(inconsistent)?;
+        b.at_most_base(lines)?;
     }
-    let forced = b.forced(earlier, rule, |line, k| CellKey {
+    Ok(Part { table, finest })
+}
+
+/// A count of table `t` at a finest position, from the tally: the sum of
+/// the table's `slots` (category indices, the base being the last).
+fn finest_count(
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    t: &TableDef,
+    position: Finest,
+    slots: &[usize],
+) -> u64 {
+    let stage = match position {
+        Finest::Grid(stage, _) | Finest::School(_, stage) => stage,
+    };
+    if !t.stages.contains(stage) {
+        return 0;
+    }
+    slots
+        .iter()
+        .map(|&k| {
+            u64::from(match position {
+                Finest::Grid(stage, sex) => tally.cell(stage, sex, t.offset + k),
+                Finest::School(i, stage) => schools
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or(0, |s| tally.schools[s].stage(stage)[t.offset + k]),
+            })
+        })
+        .sum()
+}
+
+/// What routing tells a reader about `part`'s table: in every group, the
+/// pupils who answered a routed question (its base) are at most those who
+/// gave an answer that routes to it. Stated at each finest position the
+/// tables publish (a stage and sex, a school at a stage), which every
+/// coarser line adds up from.
+///
+/// The linked table's counts enter as known numbers, as if the reader knew
+/// them exactly, even where that table hides them: for a routed table, an
+/// upper bound on its base at each position (the answers that route to it);
+/// for a table routed on, a lower bound on its routing answers (the base of
+/// each question routed on them). A reader who knows less can only find
+/// wider ranges, so a table that passes its range check with these bounds
+/// passes against the real reader too, and each table stays a problem of
+/// its own.
+fn routing_bounds(
+    b: &mut Builder,
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    layout: &Layout,
+    part: &Part,
+) -> Result<(), ProblemError> {
+    let t = &layout.tables[part.table];
+    if let Some(route) = &t.route {
+        let parent = &layout.tables[route.parent];
+        for (&position, &line) in &part.finest {
+            let Some(&base) = b.lines[line].1.last() else {
+                continue;
+            };
+            let routed = finest_count(tally, schools, parent, position, &route.categories);
+            b.problem.add_upper_bound(&[base], routed)?;
+        }
+    }
+    for child in &layout.tables {
+        let Some(route) = child.route.as_ref().filter(|r| r.parent == part.table) else {
+            continue;
+        };
+        let base = [child.categories.len()];
+        for (&position, &line) in &part.finest {
+            let answered = finest_count(tally, schools, child, position, &base);
+            if answered == 0 {
+                continue;
+            }
+            let routing: Vec<CellId> = route
+                .categories
+                .iter()
+                .map(|&k| b.lines[line].1[k])
+                .collect();
+            b.problem.add_lower_bound(&routing, answered)?;
+        }
+    }
+    Ok(())
+}
+
+/// One table for one partnership: the grid and the school rows, suppressed
+/// and audited together, with what routing tells about it. `schools[i]` is
+/// the tally row (if any) of the unit's school `i`; lines name schools by
+/// `i`.
+pub fn publish_table(
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    layout: &Layout,
+    table: usize,
+    rule: &Rule,
+    name: &str,
+    earlier: Option<Earlier<'_>>,
+) -> Result<PublishedTable, DiscloseError> {
+    let inconsistent = |source| DiscloseError::Inconsistent {
+        table: name.to_owned(),
+        source,
+    };
+    let t = &layout.tables[table];
+    let mut b = Builder::new();
+    let part = add_table(&mut b, tally, schools, layout, table).map_err(inconsistent)?;
+    routing_bounds(&mut b, tally, schools, layout, &part).map_err(inconsistent)?;
+    let forced = b.forced(earlier, rule, |_, line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
         sex: line
@@ -415,6 +549,21 @@ pub fn publish_table(
         table,
         lines: b.solve(rule, name, &forced)?,
     })
+}
+
+/// Every table of one partnership, in layout order, one problem after
+/// another on one thread (the export runs them on every core).
+pub fn publish_every_table(
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    layout: &Layout,
+    rule: &Rule,
+    name: &str,
+    earlier: Option<Earlier<'_>>,
+) -> Result<Vec<PublishedTable>, DiscloseError> {
+    (0..layout.tables.len())
+        .map(|t| publish_table(tally, schools, layout, t, rule, name, earlier))
+        .collect()
 }
 
 /// Response counts per school and stage against the roll, suppressed and
@@ -496,7 +645,7 @@ pub fn publish_rates(
         }
         .map_err(inconsistent)?;
     }
-    let forced = b.forced(earlier, rule, |line, _| CellKey {
+    let forced = b.forced(earlier, rule, |_, line, _| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
         sex: ALL.to_owned(),

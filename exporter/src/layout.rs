@@ -110,6 +110,19 @@ pub struct TableDef {
     pub additive: bool,
     /// Stages whose pupils can be in the table.
     pub stages: StageSet,
+    /// For a routed question, the question it routes on.
+    pub route: Option<Route>,
+}
+
+/// A routed question's link to the earlier question it routes on: in every
+/// group of pupils, those who answer it are at most those who gave one of
+/// the routing answers, and the codebook says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Table of the earlier question.
+    pub parent: usize,
+    /// Its categories that route to this question.
+    pub categories: Vec<usize>,
 }
 
 impl TableDef {
@@ -152,6 +165,7 @@ impl Layout {
                 title: question.text(locale).to_owned(),
                 kind: question.kind().as_str(),
                 additive: !matches!(question.kind(), QuestionKind::MultipleChoice),
+                route: route(q, question, &question_table),
                 categories,
                 offset,
                 stages: question.stages(),
@@ -185,6 +199,7 @@ impl Layout {
                 offset,
                 additive: true,
                 stages,
+                route: None,
             });
             offset += 3;
         }
@@ -228,6 +243,54 @@ impl Layout {
     pub fn is_indicator(&self, table: usize) -> bool {
         matches!(self.tables[table].subject, Subject::Indicator(_))
     }
+
+    /// The tables grouped so that a routed question is in the group of the
+    /// question it routes on (and so on down a chain of follow-ups); every
+    /// other table is a group of its own. Groups are in the order of their
+    /// first table, and tables within a group in layout order. A group is
+    /// protected as one problem, since its tables share what routing tells.
+    pub fn families(&self) -> Vec<Vec<usize>> {
+        let root = |mut t: usize| {
+            while let Some(route) = &self.tables[t].route {
+                t = route.parent;
+            }
+            t
+        };
+        let mut families: Vec<Vec<usize>> = Vec::new();
+        let mut of_root: std::collections::HashMap<usize, usize> = Default::default();
+        for t in 0..self.tables.len() {
+            let r = root(t);
+            match of_root.get(&r) {
+                Some(&f) => families[f].push(t),
+                None => {
+                    of_root.insert(r, families.len());
+                    families.push(vec![t]);
+                }
+            }
+        }
+        families
+    }
+}
+
+/// The route of `question`, when it has one. Questions come in order and a
+/// question routes only on an earlier one, so its table is already known.
+fn route(q: &Questionnaire, question: &Question, question_table: &[usize]) -> Option<Route> {
+    let condition = question.show_if()?;
+    let parent = q
+        .questions()
+        .iter()
+        .find(|p| p.ordinal() == condition.depends_on())?;
+    let categories = parent
+        .options()
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| condition.any_of().iter().any(|c| c == o.code()))
+        .map(|(i, _)| i)
+        .collect();
+    Some(Route {
+        parent: *question_table.get(usize::from(condition.depends_on()))?,
+        categories,
+    })
 }
 
 fn question_categories(question: &Question, locale: &survey_defs::Locale) -> Vec<Category> {

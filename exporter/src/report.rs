@@ -728,6 +728,7 @@ mod tests {
                 .collect(),
             offset: 0,
             additive: false,
+            route: None,
             stages: survey_defs::StageSet::ALL,
         };
         let nobody = PublishedTable {

@@ -21,7 +21,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use exporter::aggregate::{Aggregator, ResponseRow, Skipped};
-use exporter::disclose::{publish_rates, publish_table};
+use exporter::disclose::{publish_every_table, publish_rates};
 use exporter::labels::Table;
 use exporter::layout::Layout;
 use exporter::source::{CppInfo, SchoolInfo};
@@ -149,9 +149,7 @@ fn export(toml: &str) -> Export {
         .map(|s| tally.schools.iter().position(|t| t.school_id == s.id))
         .collect();
     let rule = Rule::default();
-    let tables = (0..layout.tables.len())
-        .map(|t| publish_table(&tally, &rows, &layout, t, &rule, "fixture", None).unwrap())
-        .collect();
+    let tables = publish_every_table(&tally, &rows, &layout, &rule, "fixture", None).unwrap();
     let rolls: Vec<(Option<usize>, [u32; 7])> = rows
         .iter()
         .zip(&schools)

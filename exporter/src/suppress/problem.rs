@@ -36,7 +36,7 @@ pub enum ProblemError {
     #[error("{total} cannot be one of its own parts")]
     TotalIsPart { total: CellId },
     #[error("the smaller side of an inequality adds up to {smaller}, more than {larger}")]
-    Violated { smaller: u128, larger: u128 },
+    Violated { smaller: i128, larger: i128 },
     #[error("an inequality needs cells on both sides")]
     EmptySide,
     #[error("{total} is {expected} but its parts add up to {actual}")]
@@ -54,13 +54,16 @@ pub struct Relation {
     pub parts: Vec<CellId>,
 }
 
-/// An inequality a reader knows: `sum(smaller) <= sum(larger)` (a routed
-/// question's answerers are at most those who gave the answer that routes
-/// to it; a multiple-choice option is at most its base).
+/// An inequality a reader knows: `sum(smaller) <= sum(larger) + offset`
+/// (a multiple-choice option is at most its base; the pupils who answered a
+/// routed question are at most those who gave an answer that routes to it,
+/// where `offset` stands for counts of a linked table held outside the
+/// problem).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AtMost {
     pub smaller: Vec<CellId>,
     pub larger: Vec<CellId>,
+    pub offset: i64,
 }
 
 /// A set of non-negative integer cells tied together by additive relations
@@ -126,14 +129,41 @@ impl Problem {
         if smaller.is_empty() || larger.is_empty() {
             return Err(ProblemError::EmptySide);
         }
+        self.add_inequality(smaller, larger, 0)
+    }
+
+    /// Records `sum(cells) <= value`, a bound a reader knows from outside
+    /// the problem, which the values must satisfy.
+    pub fn add_upper_bound(&mut self, cells: &[CellId], value: u64) -> Result<(), ProblemError> {
+        if cells.is_empty() {
+            return Err(ProblemError::EmptySide);
+        }
+        self.add_inequality(cells, &[], i64::try_from(value).unwrap_or(i64::MAX))
+    }
+
+    /// Records `sum(cells) >= value`, a bound a reader knows from outside
+    /// the problem, which the values must satisfy.
+    pub fn add_lower_bound(&mut self, cells: &[CellId], value: u64) -> Result<(), ProblemError> {
+        if cells.is_empty() {
+            return Err(ProblemError::EmptySide);
+        }
+        self.add_inequality(&[], cells, -i64::try_from(value).unwrap_or(i64::MAX))
+    }
+
+    fn add_inequality(
+        &mut self,
+        smaller: &[CellId],
+        larger: &[CellId],
+        offset: i64,
+    ) -> Result<(), ProblemError> {
         for &cell in smaller.iter().chain(larger) {
             if cell.index() >= self.values.len() {
                 return Err(ProblemError::UnknownCell(cell));
             }
         }
         let sum =
-            |cells: &[CellId]| -> u128 { cells.iter().map(|c| u128::from(self.value(*c))).sum() };
-        let (a, b) = (sum(smaller), sum(larger));
+            |cells: &[CellId]| -> i128 { cells.iter().map(|c| i128::from(self.value(*c))).sum() };
+        let (a, b) = (sum(smaller), sum(larger) + i128::from(offset));
         if a > b {
             return Err(ProblemError::Violated {
                 smaller: a,
@@ -143,6 +173,7 @@ impl Problem {
         self.at_most.push(AtMost {
             smaller: smaller.to_vec(),
             larger: larger.to_vec(),
+            offset,
         });
         Ok(())
     }

@@ -108,8 +108,8 @@ pub fn check_only(
     let values = problem.values();
     // Constraints over hidden cells, published cells moved to the right.
     let mut rows: Vec<Row> = Vec::new();
-    let mut push = |terms: Vec<(usize, i64)>, op: ComparisonOp| {
-        let mut rhs = 0f64;
+    let mut push = |terms: Vec<(usize, i64)>, op: ComparisonOp, offset: i64| {
+        let mut rhs = offset as f64;
         let mut hidden_terms: Vec<(usize, f64)> = Vec::new();
         for (c, coef) in terms {
             if hidden[c] {
@@ -134,7 +134,7 @@ pub fn check_only(
         let terms = std::iter::once((rel.total.index(), 1))
             .chain(rel.parts.iter().map(|p| (p.index(), -1)))
             .collect();
-        push(terms, ComparisonOp::Eq);
+        push(terms, ComparisonOp::Eq, 0);
     }
     for ineq in problem.at_most() {
         let terms = ineq
@@ -143,7 +143,7 @@ pub fn check_only(
             .map(|c| (c.index(), 1))
             .chain(ineq.larger.iter().map(|c| (c.index(), -1)))
             .collect();
-        push(terms, ComparisonOp::Le);
+        push(terms, ComparisonOp::Le, ineq.offset);
     }
     let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (r, row) in rows.iter().enumerate() {

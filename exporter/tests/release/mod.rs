@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use exporter::aggregate::{Aggregator, ResponseRow, UnitTally};
-use exporter::disclose::{publish_rates, publish_table};
+use exporter::disclose::{publish_every_table, publish_rates};
 use exporter::layout::Layout;
 use exporter::source::{CppInfo, SchoolInfo};
 use exporter::{Export, Rule, UnitResult};
@@ -147,9 +147,7 @@ pub fn unit(
         .zip(&schools)
         .map(|(r, s)| (*r, s.rolls))
         .collect();
-    let tables = (0..layout.tables.len())
-        .map(|t| publish_table(tally, &rows, layout, t, rule, "test", None).unwrap())
-        .collect();
+    let tables = publish_every_table(tally, &rows, layout, rule, "test", None).unwrap();
     let rates = publish_rates(tally, &rolls, rule, "test rates", None).unwrap();
     UnitResult {
         cpp,
