@@ -71,7 +71,13 @@ async fn contract(state: &AppState, store: &Store, seed: &str) {
         store.code_by_id(first.id).await.unwrap(),
         Some(first.clone())
     );
+    assert_eq!(
+        store.code_with_sitting(first.id).await.unwrap(),
+        Some((first.clone(), found.clone())),
+        "{kind}"
+    );
     assert_eq!(store.sitting(sitting.id).await.unwrap(), Some(found));
+    assert_eq!(store.code_with_sitting(-1).await.unwrap(), None);
     assert_eq!(store.find_code(&"0".repeat(64)).await.unwrap(), None);
     assert_eq!(store.code_by_id(-1).await.unwrap(), None);
     assert_eq!(store.sitting(-1).await.unwrap(), None);

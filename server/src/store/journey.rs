@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
 use super::Db;
 use super::direct::{self, DirectSqlite};
-use super::pupil::{self, Code, Completed, Ending, InProgress, PageSave, Sitting};
+use super::pupil::{self, Code, Completed, Ending, InProgress, NewStart, PageSave, Sitting};
 use super::saves::SaveQueue;
 
 /// The pupil journey's store. Cheap to clone.
@@ -76,6 +76,14 @@ impl Store {
         }
     }
 
+    /// The code with this id, and its sitting.
+    pub async fn code_with_sitting(&self, id: i32) -> Result<Option<(Code, Sitting)>, DbErr> {
+        match &self.file {
+            Some(file) => file.code_with_sitting(id),
+            None => pupil::code_with_sitting(&self.db, id).await,
+        }
+    }
+
     pub async fn code_by_id(&self, id: i32) -> Result<Option<Code>, DbErr> {
         match &self.file {
             Some(file) => file.code_by_id(id),
@@ -98,23 +106,17 @@ impl Store {
         sitting_id: i32,
         locale: &str,
     ) -> Result<Option<String>, DbErr> {
-        match &self.file {
-            Some(_) => {
-                let locale = locale.to_owned();
-                // Written by the file's writer, so SQLite's write lock is
-                // never held across an await (see `write_direct`).
-                self.writer
-                    .write_direct(move |conn| {
-                        direct::start_response(conn, code_id, sitting_id, &locale)
-                    })
-                    .await
-            }
-            None if self.db.get_database_backend() == DbBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                pupil::start_response_postgres(pool, code_id, sitting_id, locale).await
-            }
-            None => pupil::start_response(&self.db, code_id, sitting_id, locale).await,
-        }
+        // Written by the writer, with the other starts under way: on
+        // PostgreSQL one statement and one commit for all of them; on a
+        // SQLite file in the writer thread's transaction, so SQLite's write
+        // lock is never held across an await (see `write_direct`).
+        self.writer
+            .start_response(NewStart {
+                code_id,
+                sitting_id,
+                locale: locale.to_owned(),
+            })
+            .await
     }
 
     /// Records that a pupil chose not to take part; false when the code was

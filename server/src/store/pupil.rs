@@ -31,20 +31,40 @@ pub fn random_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// The code with this keyed hash, and its sitting.
+/// The code with this keyed hash, and its sitting, in one query: on
+/// PostgreSQL every query is a round trip to another process, and a pupil
+/// typing a code needs both.
 pub async fn find_code(
     db: &impl ConnectionTrait,
     code_hash: &str,
 ) -> Result<Option<(Code, Sitting)>, DbErr> {
-    let Some(code) = access_code::Entity::find()
-        .filter(access_code::Column::CodeHash.eq(code_hash))
+    with_sitting(access_code::Column::CodeHash.eq(code_hash), db).await
+}
+
+/// The code with this id, and its sitting, in one query (see [`find_code`]).
+pub async fn code_with_sitting(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(Code, Sitting)>, DbErr> {
+    with_sitting(access_code::Column::Id.eq(id), db).await
+}
+
+/// The code `condition` picks, joined to its sitting.
+async fn with_sitting(
+    condition: sea_orm::sea_query::SimpleExpr,
+    db: &impl ConnectionTrait,
+) -> Result<Option<(Code, Sitting)>, DbErr> {
+    let its_sitting = access_code::Entity::belongs_to(sitting::Entity)
+        .from(access_code::Column::SittingId)
+        .to(sitting::Column::Id)
+        .into();
+    let found = access_code::Entity::find()
+        .filter(condition)
+        .select_also(sitting::Entity)
+        .join(sea_orm::JoinType::InnerJoin, its_sitting)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let sitting = sitting::Entity::find_by_id(code.sitting_id).one(db).await?;
-    Ok(sitting.map(|s| (code, s)))
+        .await?;
+    Ok(found.and_then(|(code, sitting)| Some((code, sitting?))))
 }
 
 pub async fn code_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<Code>, DbErr> {
@@ -318,6 +338,81 @@ pub async fn start_response_postgres(
             .then_some(response_id)
             .flatten()
     }))
+}
+
+/// A start waiting in the writer's queue (see [`start_responses_postgres`]).
+#[derive(Debug, Clone)]
+pub struct NewStart {
+    pub code_id: i32,
+    pub sitting_id: i32,
+    pub locale: String,
+}
+
+/// Many starts on PostgreSQL in one statement (one round trip, one commit):
+/// each unused code among them is claimed and its in-progress response
+/// created. Returns, in the order given, each start's response: the new one,
+/// the one a concurrent request had already started (read afterwards, in
+/// one query for all of them), or `None` when the code can no longer be
+/// started. A code started twice in one batch is claimed once, by one of
+/// its starts, and the other gets that start's response.
+pub async fn start_responses_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    starts: &[NewStart],
+) -> Result<Vec<Option<String>>, DbErr> {
+    const START: &str = "WITH input AS ( \
+         SELECT * FROM UNNEST($1::int4[], $2::varchar[], $3::int4[], $4::varchar[]) \
+         AS i(code_id, id, sitting_id, locale)), \
+         claimed AS ( \
+         UPDATE access_code c SET state = $5, response_id = input.id FROM input \
+         WHERE c.id = input.code_id AND c.state = $6 RETURNING c.response_id AS id), \
+         started AS ( \
+         INSERT INTO response_in_progress (id, sitting_id, locale) \
+         SELECT input.id, input.sitting_id, input.locale FROM input JOIN claimed USING (id) \
+         RETURNING id) \
+         SELECT id FROM started";
+    let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("PostgreSQL: {e}"));
+    let ids: Vec<String> = starts.iter().map(|_| random_id()).collect();
+    let started: Vec<String> = sea_orm::sqlx::query_scalar(START)
+        .bind(starts.iter().map(|s| s.code_id).collect::<Vec<_>>())
+        .bind(&ids[..])
+        .bind(starts.iter().map(|s| s.sitting_id).collect::<Vec<_>>())
+        .bind(starts.iter().map(|s| s.locale.as_str()).collect::<Vec<_>>())
+        .bind(CodeState::Started.as_str())
+        .bind(CodeState::Unused.as_str())
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+    let started: std::collections::HashSet<String> = started.into_iter().collect();
+    let others: Vec<i32> = starts
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| !started.contains(*id))
+        .map(|(start, _)| start.code_id)
+        .collect();
+    // Someone else (a double click, another device) started these first.
+    let mut elsewhere = std::collections::HashMap::new();
+    if !others.is_empty() {
+        let found: Vec<(i32, String, Option<String>)> = sea_orm::sqlx::query_as(
+            "SELECT id, state, response_id FROM access_code WHERE id = ANY($1)",
+        )
+        .bind(&others[..])
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+        for (code_id, state, response_id) in found {
+            if state == CodeState::Started.as_str() {
+                elsewhere.insert(code_id, response_id);
+            }
+        }
+    }
+    Ok(starts
+        .iter()
+        .zip(ids)
+        .map(|(start, id)| match started.contains(&id) {
+            true => Some(id),
+            false => elsewhere.get(&start.code_id).cloned().flatten(),
+        })
+        .collect())
 }
 
 /// Many page saves as one multi-row upsert: a group commit's batch in a single

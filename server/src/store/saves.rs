@@ -11,6 +11,11 @@
 //! If a batch fails (for example one save belongs to a response that was just
 //! withdrawn), each save in it is retried in a transaction of its own, so one bad
 //! save never fails the others.
+//!
+//! Starts are queued here too and batched the same way: on PostgreSQL a
+//! round's starts are one statement and one commit (see
+//! [`pupil::start_responses_postgres`]), where each start on its own was a
+//! commit, and a wait for the log's flush, of its own.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +24,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::direct::{self, DirectSqlite};
-use crate::store::pupil::{self, PageSave};
+use crate::store::pupil::{self, NewStart, PageSave};
 
 /// The most saves committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -31,6 +36,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 const FINISH_LOG_EVERY: Duration = Duration::from_millis(250);
 
 type Reply = oneshot::Sender<Result<(), DbErr>>;
+type StartReply = oneshot::Sender<Result<Option<String>, DbErr>>;
 
 /// Other writes run by a SQLite file's writer thread between batches: each
 /// does its work (in a savepoint) and returns how to answer once the
@@ -46,6 +52,8 @@ type AloneWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> bool + Send>;
 
 enum Job {
     Save(PageSave, Reply),
+    /// Only on a pool's writers (see [`SaveQueue::start_response`]).
+    Start(NewStart, StartReply),
     Direct(DirectWrite),
     Alone(AloneWrite),
     /// Finish what is queued before this, close the connections, then reply.
@@ -69,36 +77,38 @@ impl SaveQueue {
             let receiver = receiver.clone();
             tokio::spawn(async move {
                 loop {
-                    let batch = {
+                    let (saves, starts) = {
                         let mut receiver = receiver.lock().await;
                         let Some(first) = receiver.recv().await else {
                             break;
                         };
-                        let mut batch = Vec::new();
-                        // Only saves come here: direct writes are queued only
-                        // on a SQLite file's writer (see `write_direct`).
-                        match first {
-                            Job::Save(save, reply) => batch.push((save, reply)),
-                            Job::Stop(done) => {
-                                let _ = done.send(());
-                            }
-                            Job::Direct(_) | Job::Alone(_) => {}
-                        }
-                        while batch.len() < MAX_BATCH {
-                            match receiver.try_recv() {
-                                Ok(Job::Save(save, reply)) => batch.push((save, reply)),
+                        let mut saves = Vec::new();
+                        let mut starts = Vec::new();
+                        let mut next = Some(first);
+                        // Only saves and starts come here: direct writes are
+                        // queued only on a SQLite file's writer (see
+                        // `write_direct`).
+                        while let Some(job) = next.take() {
+                            match job {
+                                Job::Save(save, reply) => saves.push((save, reply)),
+                                Job::Start(start, reply) => starts.push((start, reply)),
                                 // Nothing to close here: the pool is sea-orm's.
-                                Ok(Job::Stop(done)) => {
+                                Job::Stop(done) => {
                                     let _ = done.send(());
                                 }
-                                Ok(Job::Direct(_) | Job::Alone(_)) => {}
-                                Err(_) => break,
+                                Job::Direct(_) | Job::Alone(_) => {}
+                            }
+                            if saves.len() + starts.len() < MAX_BATCH {
+                                next = receiver.try_recv().ok();
                             }
                         }
-                        batch
+                        (saves, starts)
                     };
-                    if !batch.is_empty() {
-                        write_batch(&db, batch).await;
+                    if !saves.is_empty() {
+                        write_batch(&db, saves).await;
+                    }
+                    if !starts.is_empty() {
+                        write_starts(&db, starts).await;
                     }
                 }
             });
@@ -177,6 +187,7 @@ impl SaveQueue {
                         match job {
                             Job::Save(save, reply) => batch.push((save, reply)),
                             Job::Direct(write) => others.push(write),
+                            Job::Start(start, reply) => others.push(start_direct(start, reply)),
                             Job::Alone(write) => alone.push(write),
                             Job::Stop(done) => stopped = Some(done),
                         }
@@ -292,6 +303,20 @@ impl SaveQueue {
             .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
     }
 
+    /// Queues a start (see [`pupil::start_responses_postgres`]) and waits
+    /// until it is committed; returns the response started, or `None` when
+    /// the code can no longer be started. Starts that arrive together are
+    /// written together, as saves are.
+    pub async fn start_response(&self, start: NewStart) -> Result<Option<String>, DbErr> {
+        let (reply, done) = oneshot::channel();
+        self.sender
+            .send(Job::Start(start, reply))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+
     /// Queues a save and waits until it is committed.
     pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
         let (reply, done) = oneshot::channel();
@@ -337,6 +362,46 @@ async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Resu
         }
         _ => pupil::save_pages(db, saves).await,
     }
+}
+
+/// A batch of starts: on PostgreSQL one statement, or, if that fails (two
+/// batches that claim the same codes can deadlock, and one gives way), one
+/// statement per start; elsewhere one transaction per start.
+async fn write_starts(db: &DatabaseConnection, starts: Vec<(NewStart, StartReply)>) {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let pool = db.get_postgres_connection_pool();
+        let batch: Vec<NewStart> = starts.iter().map(|(start, _)| start.clone()).collect();
+        if let Ok(started) = pupil::start_responses_postgres(pool, &batch).await {
+            for ((_, reply), started) in starts.into_iter().zip(started) {
+                let _ = reply.send(Ok(started));
+            }
+            return;
+        }
+    }
+    for (start, reply) in starts {
+        let started = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                pupil::start_response_postgres(pool, start.code_id, start.sitting_id, &start.locale)
+                    .await
+            }
+            _ => pupil::start_response(db, start.code_id, start.sitting_id, &start.locale).await,
+        };
+        let _ = reply.send(started);
+    }
+}
+
+/// A start on a SQLite file's writer thread, among the round's other writes.
+fn start_direct(start: NewStart, reply: StartReply) -> DirectWrite {
+    Box::new(move |conn| {
+        let result = direct::start_response(conn, start.code_id, start.sitting_id, &start.locale);
+        Box::new(move |failed: Option<DbErr>| {
+            let _ = reply.send(match failed {
+                Some(error) => Err(error),
+                None => result,
+            });
+        })
+    })
 }
 
 /// A SQLite file writer's batch: one transaction, or, if that fails, one

@@ -70,8 +70,12 @@ async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, 
     Ok(state.store.find_code(hash).await?)
 }
 
-async fn code_by_id(state: &AppState, id: i32) -> Result<Option<store::Code>> {
-    Ok(state.store.code_by_id(id).await?)
+/// The code with this id and its sitting.
+async fn code_with_sitting(
+    state: &AppState,
+    id: i32,
+) -> Result<Option<(store::Code, store::Sitting)>> {
+    Ok(state.store.code_with_sitting(id).await?)
 }
 
 async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
@@ -286,16 +290,13 @@ async fn welcome(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(timed_out(partnership));
     }
-    let Some(code) = code_by_id(&state, code_id).await? else {
+    let Some((code, sitting)) = code_with_sitting(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     if code.state.0 != CodeState::Unused {
         session.clear();
         return Ok(redirect("/"));
     }
-    let sitting = sitting(&state, code.sitting_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let entry = state
         .catalogue
         .get(sitting.questionnaire_version_id)
@@ -360,14 +361,11 @@ async fn welcome_answer(
         }
         return Ok(redirect("/"));
     };
-    let Some(code) = code_by_id(&state, code_id).await? else {
+    let Some((code, sitting)) = code_with_sitting(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     match choice {
         WelcomeChoice::Start => {
-            let sitting = sitting(&state, code.sitting_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
             if store::sitting_window(&sitting, Utc::now()) != Window::Open {
                 session.clear();
                 return Ok(redirect("/"));
