@@ -17,6 +17,7 @@ mod m20261201_000011_fieldwork_in_waves;
 mod m20261202_000001_releases;
 mod m20261202_000010_partnership_languages;
 mod m20261202_000020_sitting_opted_out;
+mod m20261202_000030_progress_version;
 
 /// Every migration, in the order it is applied.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_releases::Migration),
             Box::new(m20261202_000010_partnership_languages::Migration),
             Box::new(m20261202_000020_sitting_opted_out::Migration),
+            Box::new(m20261202_000030_progress_version::Migration),
         ]
     }
 }

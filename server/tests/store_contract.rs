@@ -13,7 +13,7 @@ use server::services::Actor;
 use server::services::sittings;
 use server::state::AppState;
 use server::store::entities::{response, response_held};
-use server::store::journey::Store;
+use server::store::journey::{Planned, PlannedSave, Read, Store};
 use server::store::pupil::{self, Completed, PageSave, Sitting};
 
 /// The stores to hold to the contract: the server's own, and on a SQLite
@@ -71,7 +71,13 @@ async fn contract(state: &AppState, store: &Store, seed: &str) {
         store.code_by_id(first.id).await.unwrap(),
         Some(first.clone())
     );
+    assert_eq!(
+        store.code_with_sitting(first.id).await.unwrap(),
+        Some((first.clone(), found.clone())),
+        "{kind}"
+    );
     assert_eq!(store.sitting(sitting.id).await.unwrap(), Some(found));
+    assert_eq!(store.code_with_sitting(-1).await.unwrap(), None);
     assert_eq!(store.find_code(&"0".repeat(64)).await.unwrap(), None);
     assert_eq!(store.code_by_id(-1).await.unwrap(), None);
     assert_eq!(store.sitting(-1).await.unwrap(), None);
@@ -279,4 +285,93 @@ async fn both_sqlite_stores_read_the_same_codes_and_sittings() {
             .await
             .unwrap();
     }
+}
+
+/// Two servers on one PostgreSQL database: a page save planned from the
+/// progress one server remembers is refused once the other has saved a
+/// page of the same response, and the first then reads the other's save.
+#[tokio::test]
+async fn a_save_planned_from_progress_another_server_changed_is_refused() {
+    let (state, _dir) = common::prepared_state().await;
+    if common::backend() != "postgres" {
+        eprintln!("skipped: only PostgreSQL is shared by servers");
+        return;
+    }
+    let this = state.store.clone();
+    let other = Store::open(state.db.clone(), None, state.store.batch()).unwrap();
+    let (sitting, codes) = common::p6_sitting(&state, "7719200", 1).await;
+    let (code, _) = this
+        .find_code(&state.code_hash(&codes[0]))
+        .await
+        .unwrap()
+        .unwrap();
+    let rid = this
+        .start(code.id, sitting.id, "en")
+        .await
+        .unwrap()
+        .unwrap();
+    this.save(save(&rid, "one", 1, 1)).await.unwrap();
+
+    // Read from the database, then remembered: only the remembered one
+    // asks to find the response unchanged.
+    let (_, _, read) = this
+        .progress_as(&rid, Read::Checked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, Planned::default());
+    let (_, saves, remembered) = this.progress_as(&rid, Read::ToSave).await.unwrap().unwrap();
+    assert_eq!(saves.len(), 1);
+    assert_ne!(remembered, Planned::default());
+
+    // Unchanged: stored, and remembered with the new page.
+    assert_eq!(
+        this.save_planned(save(&rid, "two", 2, 2), remembered)
+            .await
+            .unwrap(),
+        PlannedSave::Stored
+    );
+    let (_, saves, remembered) = this.progress_as(&rid, Read::ToSave).await.unwrap().unwrap();
+    assert_eq!(saves.len(), 2);
+
+    // The other server saves a page; the save this one planned before is
+    // refused, and nothing of it is stored.
+    other.save(save(&rid, "three", 3, 3)).await.unwrap();
+    assert_eq!(
+        this.save_planned(save(&rid, "two", 9, 4), remembered)
+            .await
+            .unwrap(),
+        PlannedSave::Changed
+    );
+    let (_, saves) = this.progress(&rid).await.unwrap().unwrap();
+    let pages: Vec<(&str, &[u8])> = saves
+        .iter()
+        .map(|s| (s.page_key.as_str(), s.answers.as_slice()))
+        .collect();
+    assert_eq!(
+        pages,
+        [
+            ("one", &[1u8][..]),
+            ("two", &[2u8][..]),
+            ("three", &[3u8][..])
+        ]
+    );
+
+    // Ended on the other server: this one's remembered progress is not
+    // used to save, and a checked read finds the response gone.
+    let (_, _, remembered) = this.progress_as(&rid, Read::ToSave).await.unwrap().unwrap();
+    assert!(
+        other
+            .end(&rid, sitting.id, Ending::Withdrawn, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        this.save_planned(save(&rid, "four", 4, 5), remembered)
+            .await
+            .unwrap(),
+        PlannedSave::Changed
+    );
+    assert!(this.save(save(&rid, "four", 4, 6)).await.is_err());
+    assert_eq!(this.progress(&rid).await.unwrap(), None);
 }

@@ -12,7 +12,7 @@ use survey_defs::{AnswerSet, ModuleId, ModuleSwitches, Plan, Questionnaire, Stag
 
 use crate::services::questionnaires::Catalogue;
 use crate::store::Db;
-use crate::store::journey::Store;
+use crate::store::journey::{Planned, Read, Store};
 use crate::store::pupil::{self, Completed, Ending, PageSave, Sitting};
 
 /// Everything needed to show a pupil their pages.
@@ -25,6 +25,10 @@ pub struct Progress {
     /// Keys of pages the pupil has moved past (saved, answered or skipped).
     pub saved_pages: Vec<String>,
     pub locale: String,
+    /// Which state of the response's saves this is: a page save planned
+    /// from it is stored only if nothing changed since (see
+    /// [`Store::save_planned`]).
+    pub planned: Planned,
 }
 
 impl Progress {
@@ -90,16 +94,17 @@ impl SittingCache {
     }
 }
 
-/// Loads a pupil's progress; `None` when the response has ended. Reads the
-/// sitting through `sittings` when given.
+/// Loads a pupil's progress, read as `read` asks; `None` when the response
+/// has ended. Reads the sitting through `sittings` when given.
 pub async fn progress(
     db: &Db,
     store: &Store,
     catalogue: &Catalogue,
     sittings: Option<&SittingCache>,
     response_id: &str,
+    read: Read,
 ) -> Result<Option<Progress>, SurveyError> {
-    let Some((in_progress, saves)) = store.progress(response_id).await? else {
+    let Some((in_progress, saves, planned)) = store.progress_as(response_id, read).await? else {
         return Ok(None);
     };
     let sitting = match sittings {
@@ -123,6 +128,7 @@ pub async fn progress(
         saved_pages: saves.into_iter().map(|s| s.page_key).collect(),
         locale: in_progress.locale,
         sitting,
+        planned,
     }))
 }
 
@@ -188,7 +194,8 @@ pub async fn end(
     response_id: &str,
     ending: Ending,
 ) -> Result<bool, SurveyError> {
-    let Some(progress) = progress(db, store, catalogue, None, response_id).await? else {
+    let Some(progress) = progress(db, store, catalogue, None, response_id, Read::Checked).await?
+    else {
         return Ok(false);
     };
     let completed = ending

@@ -141,6 +141,16 @@ impl DirectSqlite {
         })
     }
 
+    /// [`super::pupil::code_with_sitting`], in one query.
+    pub fn code_with_sitting(&self, id: i32) -> Result<Option<(Code, Sitting)>, DbErr> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(CODE_WITH_SITTING_SQL).map_err(db_err)?;
+            optional(statement.query_row(params![id], |row| {
+                Ok((code_from(row, 0)?, sitting_from(row, CODE_COLUMNS)?))
+            }))
+        })
+    }
+
     /// [`super::pupil::code_by_id`].
     pub fn code_by_id(&self, id: i32) -> Result<Option<Code>, DbErr> {
         self.read(|conn| {
@@ -215,6 +225,13 @@ const FIND_CODE_SQL: &str = concat!(
     ", ",
     sitting_select!(),
     " FROM access_code c JOIN sitting s ON s.id = c.sitting_id WHERE c.code_hash = ?1"
+);
+const CODE_WITH_SITTING_SQL: &str = concat!(
+    "SELECT ",
+    code_select!(),
+    ", ",
+    sitting_select!(),
+    " FROM access_code c JOIN sitting s ON s.id = c.sitting_id WHERE c.id = ?1"
 );
 const CODE_BY_ID_SQL: &str = concat!(
     "SELECT ",

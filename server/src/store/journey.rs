@@ -6,6 +6,15 @@
 //! in memory) goes through sea-orm's pool (see [`super::pupil`]). Nothing
 //! outside the store asks which one it has.
 //!
+//! On PostgreSQL, which several servers may share, each server remembers
+//! the progress of the responses it has served (see [`Remembered`]), under
+//! the response's version, which every page save raises. A page load
+//! checks the version (one small query) and reads the whole progress only
+//! when it changed or was not remembered; a page save is planned from what
+//! is remembered and stored only if the version is still the one it was
+//! planned from (see [`Store::save_planned`]), so another server's saves
+//! are never overwritten unseen.
+//!
 //! Ending a response holds its answers, unlinked from its code; they reach
 //! `response` only when [`Store::release`] moves at least `batch` responses
 //! of the same sitting together, shuffled, in a transaction of their own (or
@@ -13,14 +22,15 @@
 //! written in the same transaction as any code's update, and the order rows
 //! were written in says nothing finer than their batch.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
 use super::Db;
 use super::direct::{self, DirectSqlite};
-use super::pupil::{self, Code, Completed, Ending, InProgress, PageSave, Sitting};
-use super::saves::SaveQueue;
+use super::pupil::{self, Code, Completed, Ending, InProgress, NewStart, PageSave, Sitting};
+use super::saves::{SaveQueue, Saved};
 
 /// The pupil journey's store. Cheap to clone.
 #[derive(Clone)]
@@ -29,6 +39,101 @@ pub struct Store {
     writer: SaveQueue,
     file: Option<Arc<DirectSqlite>>,
     batch: usize,
+    /// On PostgreSQL only.
+    remembered: Option<Arc<Remembered>>,
+}
+
+/// What a page save planned from some progress must find to be stored: on
+/// PostgreSQL, the response's version when the progress was remembered
+/// rather than checked against the database ([`Read::ToSave`]); nothing
+/// when the progress was read from the database (a save then replaces
+/// whatever is there, as the pupil's latest word), and nothing where no
+/// versions are kept (a SQLite file has one server, which writes every
+/// save itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Planned(Option<i64>);
+
+/// How sure a read of progress must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// As the database has it now.
+    Checked,
+    /// As this server last saw it, when it has seen it: for planning a page
+    /// save, which is then stored only if nothing changed since (see
+    /// [`Store::save_planned`]).
+    ToSave,
+}
+
+/// What became of a page save planned from some progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannedSave {
+    Stored,
+    /// Not stored: the response has changed since (another server saved a
+    /// page, or it ended). Read its progress again and plan again.
+    Changed,
+}
+
+/// Progress this server has read or written, by response, each under the
+/// response's version then. Only versions checked against the database's
+/// are trusted, except for planning a save, which the database checks.
+#[derive(Default)]
+pub struct Remembered {
+    entries: Mutex<HashMap<String, Progressed>>,
+}
+
+#[derive(Clone)]
+struct Progressed {
+    version: i64,
+    in_progress: InProgress,
+    saves: Vec<PageSave>,
+}
+
+impl Remembered {
+    /// The most responses remembered; beyond this all are forgotten and
+    /// read again as needed (a response's progress is a few kilobytes).
+    const MAX_ENTRIES: usize = 4096;
+
+    fn get(&self, response_id: &str) -> Option<Progressed> {
+        self.lock().get(response_id).cloned()
+    }
+
+    fn put(&self, progressed: Progressed) {
+        let mut entries = self.lock();
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(progressed.in_progress.id.clone(), progressed);
+    }
+
+    fn forget(&self, response_id: &str) {
+        self.lock().remove(response_id);
+    }
+
+    /// After `save` was stored and the response's version became `version`:
+    /// the save is added to what is remembered if that was the version just
+    /// before, so no other save can have come between; otherwise the
+    /// response is forgotten.
+    fn saved(&self, save: &PageSave, version: i64) {
+        let mut entries = self.lock();
+        match entries.get_mut(&save.response_id) {
+            Some(progressed) if progressed.version + 1 == version => {
+                progressed.saves.retain(|s| s.page_key != save.page_key);
+                progressed.saves.push(save.clone());
+                progressed.saves.sort_by_key(|s| s.seq);
+                progressed.version = version;
+            }
+            Some(_) => {
+                entries.remove(&save.response_id);
+            }
+            None => {}
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Progressed>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl Store {
@@ -46,11 +151,14 @@ impl Store {
                 SaveQueue::start(db.clone(), writers)
             }
         };
+        let remembered = (db.get_database_backend() == DbBackend::Postgres)
+            .then(|| Arc::new(Remembered::default()));
         Ok(Self {
             db,
             writer,
             file: file.map(Arc::new),
             batch: batch.max(1),
+            remembered,
         })
     }
 
@@ -76,6 +184,14 @@ impl Store {
         }
     }
 
+    /// The code with this id, and its sitting.
+    pub async fn code_with_sitting(&self, id: i32) -> Result<Option<(Code, Sitting)>, DbErr> {
+        match &self.file {
+            Some(file) => file.code_with_sitting(id),
+            None => pupil::code_with_sitting(&self.db, id).await,
+        }
+    }
+
     pub async fn code_by_id(&self, id: i32) -> Result<Option<Code>, DbErr> {
         match &self.file {
             Some(file) => file.code_by_id(id),
@@ -98,23 +214,17 @@ impl Store {
         sitting_id: i32,
         locale: &str,
     ) -> Result<Option<String>, DbErr> {
-        match &self.file {
-            Some(_) => {
-                let locale = locale.to_owned();
-                // Written by the file's writer, so SQLite's write lock is
-                // never held across an await (see `write_direct`).
-                self.writer
-                    .write_direct(move |conn| {
-                        direct::start_response(conn, code_id, sitting_id, &locale)
-                    })
-                    .await
-            }
-            None if self.db.get_database_backend() == DbBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                pupil::start_response_postgres(pool, code_id, sitting_id, locale).await
-            }
-            None => pupil::start_response(&self.db, code_id, sitting_id, locale).await,
-        }
+        // Written by the writer, with the other starts under way: on
+        // PostgreSQL one statement and one commit for all of them; on a
+        // SQLite file in the writer thread's transaction, so SQLite's write
+        // lock is never held across an await (see `write_direct`).
+        self.writer
+            .start_response(NewStart {
+                code_id,
+                sitting_id,
+                locale: locale.to_owned(),
+            })
+            .await
     }
 
     /// Records that a pupil chose not to take part; false when the code was
@@ -135,10 +245,58 @@ impl Store {
         &self,
         response_id: &str,
     ) -> Result<Option<(InProgress, Vec<PageSave>)>, DbErr> {
-        match &self.file {
-            Some(file) => file.in_progress_with_saves(response_id),
-            None => pupil::in_progress_with_saves(&self.db, response_id).await,
+        let found = self.progress_as(response_id, Read::Checked).await?;
+        Ok(found.map(|(in_progress, saves, _)| (in_progress, saves)))
+    }
+
+    /// [`Store::progress`], and which state of it this is, read as `read`
+    /// asks.
+    pub async fn progress_as(
+        &self,
+        response_id: &str,
+        read: Read,
+    ) -> Result<Option<(InProgress, Vec<PageSave>, Planned)>, DbErr> {
+        let with_nothing_planned =
+            |found: Option<(InProgress, Vec<PageSave>)>| found.map(|(r, s)| (r, s, Planned(None)));
+        let Some(remembered) = &self.remembered else {
+            return Ok(with_nothing_planned(match &self.file {
+                Some(file) => file.in_progress_with_saves(response_id)?,
+                None => pupil::in_progress_with_saves(&self.db, response_id).await?,
+            }));
+        };
+        let pool = self.db.get_postgres_connection_pool();
+        if let Some(known) = remembered.get(response_id) {
+            let current = match read {
+                Read::ToSave => Some(known.version),
+                Read::Checked => pupil::progress_version_postgres(pool, response_id).await?,
+            };
+            let planned = match read {
+                Read::ToSave => Planned(Some(known.version)),
+                Read::Checked => Planned(None),
+            };
+            match current {
+                Some(version) if version == known.version => {
+                    return Ok(Some((known.in_progress, known.saves, planned)));
+                }
+                None => {
+                    remembered.forget(response_id);
+                    return Ok(None);
+                }
+                Some(_) => {}
+            }
         }
+        let Some((version, in_progress, saves)) =
+            pupil::progress_postgres(pool, response_id).await?
+        else {
+            remembered.forget(response_id);
+            return Ok(None);
+        };
+        remembered.put(Progressed {
+            version,
+            in_progress: in_progress.clone(),
+            saves: saves.clone(),
+        });
+        Ok(Some((in_progress, saves, Planned(None))))
     }
 
     /// An in-progress response, without its saves.
@@ -149,9 +307,38 @@ impl Store {
         }
     }
 
-    /// Stores a page save; answers once it is durably written.
+    /// Stores a page save; answers once it is durably written. Fails if the
+    /// response has ended.
     pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
-        self.writer.save(save).await
+        match self.save_planned(save, Planned(None)).await? {
+            PlannedSave::Stored => Ok(()),
+            PlannedSave::Changed => Err(DbErr::Custom(
+                "the response ended before its page was saved".into(),
+            )),
+        }
+    }
+
+    /// Stores a page save planned from the progress `planned` names, if the
+    /// response is still as it was then; answers once it is durably written.
+    pub async fn save_planned(
+        &self,
+        save: PageSave,
+        planned: Planned,
+    ) -> Result<PlannedSave, DbErr> {
+        let Some(remembered) = &self.remembered else {
+            self.writer.save(save, None).await?;
+            return Ok(PlannedSave::Stored);
+        };
+        let copy = save.clone();
+        let saved = self.writer.save(save, planned.0).await;
+        match saved {
+            Ok(Saved::Stored(Some(version))) => remembered.saved(&copy, version),
+            _ => remembered.forget(&copy.response_id),
+        }
+        match saved? {
+            Saved::Stored(_) => Ok(PlannedSave::Stored),
+            Saved::Refused => Ok(PlannedSave::Changed),
+        }
     }
 
     /// Ends an in-progress response (see [`pupil::end_response`]), then
@@ -175,6 +362,9 @@ impl Store {
             }
             None => pupil::end_response(&self.db, response_id, ending, completed).await?,
         };
+        if let Some(remembered) = &self.remembered {
+            remembered.forget(response_id);
+        }
         if ended && ending.keeps_answers() {
             self.release(sitting_id, self.batch).await?;
         }

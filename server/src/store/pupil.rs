@@ -31,20 +31,40 @@ pub fn random_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// The code with this keyed hash, and its sitting.
+/// The code with this keyed hash, and its sitting, in one query: on
+/// PostgreSQL every query is a round trip to another process, and a pupil
+/// typing a code needs both.
 pub async fn find_code(
     db: &impl ConnectionTrait,
     code_hash: &str,
 ) -> Result<Option<(Code, Sitting)>, DbErr> {
-    let Some(code) = access_code::Entity::find()
-        .filter(access_code::Column::CodeHash.eq(code_hash))
+    with_sitting(access_code::Column::CodeHash.eq(code_hash), db).await
+}
+
+/// The code with this id, and its sitting, in one query (see [`find_code`]).
+pub async fn code_with_sitting(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<(Code, Sitting)>, DbErr> {
+    with_sitting(access_code::Column::Id.eq(id), db).await
+}
+
+/// The code `condition` picks, joined to its sitting.
+async fn with_sitting(
+    condition: sea_orm::sea_query::SimpleExpr,
+    db: &impl ConnectionTrait,
+) -> Result<Option<(Code, Sitting)>, DbErr> {
+    let its_sitting = access_code::Entity::belongs_to(sitting::Entity)
+        .from(access_code::Column::SittingId)
+        .to(sitting::Column::Id)
+        .into();
+    let found = access_code::Entity::find()
+        .filter(condition)
+        .select_also(sitting::Entity)
+        .join(sea_orm::JoinType::InnerJoin, its_sitting)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let sitting = sitting::Entity::find_by_id(code.sitting_id).one(db).await?;
-    Ok(sitting.map(|s| (code, s)))
+        .await?;
+    Ok(found.and_then(|(code, sitting)| Some((code, sitting?))))
 }
 
 pub async fn code_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<Code>, DbErr> {
@@ -230,48 +250,176 @@ pub async fn in_progress_with_saves(
     Ok(Some((in_progress, saves)))
 }
 
-/// [`save_pages`] on PostgreSQL: the batch as four arrays, unpacked by
-/// `UNNEST` into one upsert. The statement's text is the same whatever the
-/// batch's size, so each connection prepares and plans it once, where a
-/// multi-row `VALUES` list is a new statement for every batch size. A page
-/// saved twice in one batch keeps the later save.
+/// [`in_progress_with_saves`] on PostgreSQL, with the response's version
+/// (raised by every page save, see [`save_pages_postgres`]), in one query.
+pub async fn progress_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    response_id: &str,
+) -> Result<Option<(i64, InProgress, Vec<PageSave>)>, DbErr> {
+    const PROGRESS: &str = "SELECT r.version, r.sitting_id, r.locale, s.page_key, s.answers, s.seq \
+         FROM response_in_progress r LEFT JOIN page_save s ON s.response_id = r.id \
+         WHERE r.id = $1";
+    type Row = (
+        i64,
+        i32,
+        String,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = sea_orm::sqlx::query_as(PROGRESS)
+        .bind(response_id)
+        .fetch_all(pool)
+        .await
+        .map_err(|e| DbErr::Custom(format!("PostgreSQL: {e}")))?;
+    let Some((version, sitting_id, locale, ..)) = rows.first().cloned() else {
+        return Ok(None);
+    };
+    let mut saves: Vec<PageSave> = rows
+        .into_iter()
+        .filter_map(|(_, _, _, page_key, answers, seq)| {
+            Some(PageSave {
+                response_id: response_id.to_owned(),
+                page_key: page_key?,
+                answers: answers?,
+                seq: seq?,
+            })
+        })
+        .collect();
+    // Oldest first, sorted here rather than inside the query.
+    saves.sort_by_key(|save| save.seq);
+    let in_progress = InProgress {
+        id: response_id.to_owned(),
+        sitting_id,
+        locale,
+    };
+    Ok(Some((version, in_progress, saves)))
+}
+
+/// The version of an in-progress response on PostgreSQL (see
+/// [`progress_postgres`]); `None` once it has ended.
+pub async fn progress_version_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    response_id: &str,
+) -> Result<Option<i64>, DbErr> {
+    sea_orm::sqlx::query_scalar("SELECT version FROM response_in_progress WHERE id = $1")
+        .bind(response_id)
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| DbErr::Custom(format!("PostgreSQL: {e}")))
+}
+
+/// What became of one page save written on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Stored; the response's version is now this.
+    Stored(i64),
+    /// Not stored: the response had ended, or (for a save made only if the
+    /// response was unchanged) its version was no longer the one expected.
+    Refused,
+}
+
+/// [`save_pages`] on PostgreSQL, with the response's version (see
+/// [`progress_postgres`]): the batch as arrays, unpacked by `UNNEST` into
+/// one statement that raises the version of each response saved to by its
+/// number of saves in the batch, and stores the pages of those it raised.
+/// The statement's text is the same whatever the batch's size, so each
+/// connection prepares and plans it once. A page saved twice in one batch
+/// keeps the later save.
+///
+/// Each save may carry the version it expects; a response any save of
+/// which expects another version is left alone, and its saves are
+/// [`Written::Refused`], as are saves to a response that has ended.
+/// Returns what became of each save, in the order given.
 pub async fn save_pages_postgres(
     pool: &sea_orm::sqlx::PgPool,
-    saves: Vec<PageSave>,
-) -> Result<(), DbErr> {
-    const UPSERT: &str = "INSERT INTO page_save (response_id, page_key, answers, seq) \
-         SELECT * FROM UNNEST($1::varchar[], $2::varchar[], $3::bytea[], $4::int8[]) \
+    saves: &[(PageSave, Option<i64>)],
+) -> Result<Vec<Written>, DbErr> {
+    const SAVE: &str = "WITH input AS ( \
+         SELECT * FROM UNNEST($1::varchar[], $2::varchar[], $3::bytea[], $4::int8[], \
+         $5::int8[], $6::int8[], $7::int8[]) \
+         AS i(response_id, page_key, answers, seq, saves, low, high)), \
+         wanted AS ( \
+         SELECT response_id, max(saves) AS saves, min(low) AS low, max(high) AS high \
+         FROM input GROUP BY response_id), \
+         raised AS ( \
+         UPDATE response_in_progress r SET version = r.version + wanted.saves FROM wanted \
+         WHERE r.id = wanted.response_id \
+         AND (wanted.low IS NULL OR wanted.low = r.version) \
+         AND (wanted.high IS NULL OR wanted.high = r.version) \
+         RETURNING r.id, r.version), \
+         stored AS ( \
+         INSERT INTO page_save (response_id, page_key, answers, seq) \
+         SELECT input.response_id, input.page_key, input.answers, input.seq \
+         FROM input JOIN raised ON raised.id = input.response_id \
          ON CONFLICT (response_id, page_key) \
-         DO UPDATE SET answers = excluded.answers, seq = excluded.seq";
-    let mut seen = std::collections::HashSet::new();
-    let mut rows: Vec<PageSave> = saves
-        .into_iter()
-        .rev()
-        .filter(|s| seen.insert((s.response_id.clone(), s.page_key.clone())))
-        .collect();
-    if rows.is_empty() {
-        return Ok(());
+         DO UPDATE SET answers = excluded.answers, seq = excluded.seq) \
+         SELECT id, version FROM raised";
+    if saves.is_empty() {
+        return Ok(Vec::new());
     }
-    rows.reverse();
+    let mut per_response: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for (save, _) in saves {
+        *per_response.entry(save.response_id.as_str()).or_default() += 1;
+    }
+    // Every save's expectation is checked, the lowest and highest of each
+    // response's (two that differ cannot both hold).
+    let mut expected_of: std::collections::HashMap<&str, (Option<i64>, Option<i64>)> =
+        std::collections::HashMap::new();
+    for (save, expected) in saves {
+        if let Some(expected) = expected {
+            let (low, high) = expected_of.entry(save.response_id.as_str()).or_default();
+            *low = Some(low.map_or(*expected, |l| Ord::min(l, *expected)));
+            *high = Some(high.map_or(*expected, |h| Ord::max(h, *expected)));
+        }
+    }
+    // The later of two saves of the same page: PostgreSQL refuses to update
+    // a row twice in one statement, and the later save is the one the
+    // pupil last sent. Both still count in the version's rise.
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<&PageSave> = saves
+        .iter()
+        .rev()
+        .map(|(save, _)| save)
+        .filter(|s| seen.insert((s.response_id.as_str(), s.page_key.as_str())))
+        .collect();
     let mut ids = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     let mut answers = Vec::with_capacity(rows.len());
     let mut seqs = Vec::with_capacity(rows.len());
-    for save in rows {
-        ids.push(save.response_id);
-        keys.push(save.page_key);
-        answers.push(save.answers);
+    let mut counts = Vec::with_capacity(rows.len());
+    let mut lows = Vec::with_capacity(rows.len());
+    let mut highs = Vec::with_capacity(rows.len());
+    for save in rows.into_iter().rev() {
+        let id = save.response_id.as_str();
+        let (low, high) = expected_of.get(id).copied().unwrap_or_default();
+        ids.push(id);
+        keys.push(save.page_key.as_str());
+        answers.push(save.answers.as_slice());
         seqs.push(save.seq);
+        counts.push(per_response.get(id).copied().unwrap_or(1));
+        lows.push(low);
+        highs.push(high);
     }
-    sea_orm::sqlx::query(UPSERT)
+    let raised: Vec<(String, i64)> = sea_orm::sqlx::query_as(SAVE)
         .bind(ids)
         .bind(keys)
         .bind(answers)
         .bind(seqs)
-        .execute(pool)
+        .bind(counts)
+        .bind(lows)
+        .bind(highs)
+        .fetch_all(pool)
         .await
         .map_err(|e| DbErr::Custom(format!("PostgreSQL: {e}")))?;
-    Ok(())
+    let raised: std::collections::HashMap<String, i64> = raised.into_iter().collect();
+    Ok(saves
+        .iter()
+        .map(|(save, _)| match raised.get(&save.response_id) {
+            Some(version) => Written::Stored(*version),
+            None => Written::Refused,
+        })
+        .collect())
 }
 
 /// [`start_response`] on PostgreSQL in one statement (one round trip, one
@@ -318,6 +466,81 @@ pub async fn start_response_postgres(
             .then_some(response_id)
             .flatten()
     }))
+}
+
+/// A start waiting in the writer's queue (see [`start_responses_postgres`]).
+#[derive(Debug, Clone)]
+pub struct NewStart {
+    pub code_id: i32,
+    pub sitting_id: i32,
+    pub locale: String,
+}
+
+/// Many starts on PostgreSQL in one statement (one round trip, one commit):
+/// each unused code among them is claimed and its in-progress response
+/// created. Returns, in the order given, each start's response: the new one,
+/// the one a concurrent request had already started (read afterwards, in
+/// one query for all of them), or `None` when the code can no longer be
+/// started. A code started twice in one batch is claimed once, by one of
+/// its starts, and the other gets that start's response.
+pub async fn start_responses_postgres(
+    pool: &sea_orm::sqlx::PgPool,
+    starts: &[NewStart],
+) -> Result<Vec<Option<String>>, DbErr> {
+    const START: &str = "WITH input AS ( \
+         SELECT * FROM UNNEST($1::int4[], $2::varchar[], $3::int4[], $4::varchar[]) \
+         AS i(code_id, id, sitting_id, locale)), \
+         claimed AS ( \
+         UPDATE access_code c SET state = $5, response_id = input.id FROM input \
+         WHERE c.id = input.code_id AND c.state = $6 RETURNING c.response_id AS id), \
+         started AS ( \
+         INSERT INTO response_in_progress (id, sitting_id, locale) \
+         SELECT input.id, input.sitting_id, input.locale FROM input JOIN claimed USING (id) \
+         RETURNING id) \
+         SELECT id FROM started";
+    let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("PostgreSQL: {e}"));
+    let ids: Vec<String> = starts.iter().map(|_| random_id()).collect();
+    let started: Vec<String> = sea_orm::sqlx::query_scalar(START)
+        .bind(starts.iter().map(|s| s.code_id).collect::<Vec<_>>())
+        .bind(&ids[..])
+        .bind(starts.iter().map(|s| s.sitting_id).collect::<Vec<_>>())
+        .bind(starts.iter().map(|s| s.locale.as_str()).collect::<Vec<_>>())
+        .bind(CodeState::Started.as_str())
+        .bind(CodeState::Unused.as_str())
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+    let started: std::collections::HashSet<String> = started.into_iter().collect();
+    let others: Vec<i32> = starts
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| !started.contains(*id))
+        .map(|(start, _)| start.code_id)
+        .collect();
+    // Someone else (a double click, another device) started these first.
+    let mut elsewhere = std::collections::HashMap::new();
+    if !others.is_empty() {
+        let found: Vec<(i32, String, Option<String>)> = sea_orm::sqlx::query_as(
+            "SELECT id, state, response_id FROM access_code WHERE id = ANY($1)",
+        )
+        .bind(&others[..])
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+        for (code_id, state, response_id) in found {
+            if state == CodeState::Started.as_str() {
+                elsewhere.insert(code_id, response_id);
+            }
+        }
+    }
+    Ok(starts
+        .iter()
+        .zip(ids)
+        .map(|(start, id)| match started.contains(&id) {
+            true => Some(id),
+            false => elsewhere.get(&start.code_id).cloned().flatten(),
+        })
+        .collect())
 }
 
 /// Many page saves as one multi-row upsert: a group commit's batch in a single

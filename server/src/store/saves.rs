@@ -11,6 +11,11 @@
 //! If a batch fails (for example one save belongs to a response that was just
 //! withdrawn), each save in it is retried in a transaction of its own, so one bad
 //! save never fails the others.
+//!
+//! Starts are queued here too and batched the same way: on PostgreSQL a
+//! round's starts are one statement and one commit (see
+//! [`pupil::start_responses_postgres`]), where each start on its own was a
+//! commit, and a wait for the log's flush, of its own.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +24,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::direct::{self, DirectSqlite};
-use crate::store::pupil::{self, PageSave};
+use crate::store::pupil::{self, NewStart, PageSave};
 
 /// The most saves committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -30,7 +35,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// How often the writer finishes a checkpoint itself (see `start_direct`).
 const FINISH_LOG_EVERY: Duration = Duration::from_millis(250);
 
-type Reply = oneshot::Sender<Result<(), DbErr>>;
+type Reply = oneshot::Sender<Result<Saved, DbErr>>;
+type StartReply = oneshot::Sender<Result<Option<String>, DbErr>>;
 
 /// Other writes run by a SQLite file's writer thread between batches: each
 /// does its work (in a savepoint) and returns how to answer once the
@@ -44,8 +50,22 @@ type Answer = Box<dyn FnOnce(Option<DbErr>) + Send>;
 /// [`direct::truncate_log`]).
 type AloneWrite = Box<dyn FnOnce(&mut rusqlite::Connection) -> bool + Send>;
 
+/// What became of a queued page save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// Durably stored; on PostgreSQL, with the response's version
+    /// afterwards (see [`pupil::save_pages_postgres`]).
+    Stored(Option<i64>),
+    /// Not stored: the response has ended, or it is no longer at the
+    /// version the save expected.
+    Refused,
+}
+
 enum Job {
-    Save(PageSave, Reply),
+    /// A save, and the response's version it expects (PostgreSQL only).
+    Save(PageSave, Option<i64>, Reply),
+    /// Only on a pool's writers (see [`SaveQueue::start_response`]).
+    Start(NewStart, StartReply),
     Direct(DirectWrite),
     Alone(AloneWrite),
     /// Finish what is queued before this, close the connections, then reply.
@@ -69,36 +89,40 @@ impl SaveQueue {
             let receiver = receiver.clone();
             tokio::spawn(async move {
                 loop {
-                    let batch = {
+                    let (saves, starts) = {
                         let mut receiver = receiver.lock().await;
                         let Some(first) = receiver.recv().await else {
                             break;
                         };
-                        let mut batch = Vec::new();
-                        // Only saves come here: direct writes are queued only
-                        // on a SQLite file's writer (see `write_direct`).
-                        match first {
-                            Job::Save(save, reply) => batch.push((save, reply)),
-                            Job::Stop(done) => {
-                                let _ = done.send(());
-                            }
-                            Job::Direct(_) | Job::Alone(_) => {}
-                        }
-                        while batch.len() < MAX_BATCH {
-                            match receiver.try_recv() {
-                                Ok(Job::Save(save, reply)) => batch.push((save, reply)),
+                        let mut saves = Vec::new();
+                        let mut starts = Vec::new();
+                        let mut next = Some(first);
+                        // Only saves and starts come here: direct writes are
+                        // queued only on a SQLite file's writer (see
+                        // `write_direct`).
+                        while let Some(job) = next.take() {
+                            match job {
+                                Job::Save(save, expected, reply) => {
+                                    saves.push((save, expected, reply))
+                                }
+                                Job::Start(start, reply) => starts.push((start, reply)),
                                 // Nothing to close here: the pool is sea-orm's.
-                                Ok(Job::Stop(done)) => {
+                                Job::Stop(done) => {
                                     let _ = done.send(());
                                 }
-                                Ok(Job::Direct(_) | Job::Alone(_)) => {}
-                                Err(_) => break,
+                                Job::Direct(_) | Job::Alone(_) => {}
+                            }
+                            if saves.len() + starts.len() < MAX_BATCH {
+                                next = receiver.try_recv().ok();
                             }
                         }
-                        batch
+                        (saves, starts)
                     };
-                    if !batch.is_empty() {
-                        write_batch(&db, batch).await;
+                    if !saves.is_empty() {
+                        write_batch(&db, saves).await;
+                    }
+                    if !starts.is_empty() {
+                        write_starts(&db, starts).await;
                     }
                 }
             });
@@ -175,8 +199,11 @@ impl SaveQueue {
                     let mut next = Some(first);
                     while let Some(job) = next.take() {
                         match job {
-                            Job::Save(save, reply) => batch.push((save, reply)),
+                            // One server writes a SQLite file, and no
+                            // versions are kept for it: nothing to expect.
+                            Job::Save(save, _, reply) => batch.push((save, reply)),
                             Job::Direct(write) => others.push(write),
+                            Job::Start(start, reply) => others.push(start_direct(start, reply)),
                             Job::Alone(write) => alone.push(write),
                             Job::Stop(done) => stopped = Some(done),
                         }
@@ -292,11 +319,27 @@ impl SaveQueue {
             .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
     }
 
-    /// Queues a save and waits until it is committed.
-    pub async fn save(&self, save: PageSave) -> Result<(), DbErr> {
+    /// Queues a start (see [`pupil::start_responses_postgres`]) and waits
+    /// until it is committed; returns the response started, or `None` when
+    /// the code can no longer be started. Starts that arrive together are
+    /// written together, as saves are.
+    pub async fn start_response(&self, start: NewStart) -> Result<Option<String>, DbErr> {
         let (reply, done) = oneshot::channel();
         self.sender
-            .send(Job::Save(save, reply))
+            .send(Job::Start(start, reply))
+            .await
+            .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
+        done.await
+            .map_err(|_| DbErr::Custom("the page-save writer stopped before replying".into()))?
+    }
+
+    /// Queues a save and waits until it is committed. With `expected`
+    /// (PostgreSQL only), the save is stored only if the response is still
+    /// at that version.
+    pub async fn save(&self, save: PageSave, expected: Option<i64>) -> Result<Saved, DbErr> {
+        let (reply, done) = oneshot::channel();
+        self.sender
+            .send(Job::Save(save, expected, reply))
             .await
             .map_err(|_| DbErr::Custom("the page-save writer has stopped".into()))?;
         done.await
@@ -304,39 +347,113 @@ impl SaveQueue {
     }
 }
 
-/// Answers every save of a batch with the batch's result; a batch of several
-/// that failed is handed back instead, to be retried save by save, so one
-/// bad save never fails the others.
+/// Answers every save of a SQLite file's batch with the batch's result; a
+/// batch of several that failed is handed back instead, to be retried save
+/// by save, so one bad save never fails the others.
 fn settle(result: Result<(), DbErr>, batch: Vec<(PageSave, Reply)>) -> Vec<(PageSave, Reply)> {
     match result {
         Err(_) if batch.len() > 1 => batch,
         result => {
             for (_, reply) in batch {
-                let _ = reply.send(result.clone());
+                let _ = reply.send(result.clone().map(|()| Saved::Stored(None)));
             }
             Vec::new()
         }
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Reply)>) {
-    let result = try_batch(db, &batch).await;
-    for (save, reply) in settle(result, batch) {
-        let result = try_batch(db, &[(save, oneshot::channel().0)]).await;
-        let _ = reply.send(result);
+/// A pool's batch: one statement, or, if that fails, one per save, so one
+/// bad save never fails the others.
+async fn write_batch(db: &DatabaseConnection, batch: Vec<(PageSave, Option<i64>, Reply)>) {
+    let (saves, replies): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|(save, expected, reply)| ((save, expected), reply))
+        .unzip();
+    match try_batch(db, &saves).await {
+        Ok(saved) => {
+            for (reply, saved) in replies.into_iter().zip(saved) {
+                let _ = reply.send(Ok(saved));
+            }
+        }
+        Err(error) if saves.len() == 1 => {
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+        Err(_) => {
+            for (save, reply) in saves.into_iter().zip(replies) {
+                let saved = try_batch(db, std::slice::from_ref(&save)).await;
+                let _ =
+                    reply.send(saved.map(|saved| saved.first().copied().unwrap_or(Saved::Refused)));
+            }
+        }
     }
 }
 
-/// One multi-row upsert: a single statement is its own transaction, so the
-/// batch costs one round trip to the database and one commit (one fsync).
-async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Result<(), DbErr> {
-    let saves = batch.iter().map(|(save, _)| save.clone()).collect();
+/// One statement: a single statement is its own transaction, so the batch
+/// costs one round trip to the database and one commit (one fsync).
+/// Returns what became of each save.
+async fn try_batch(
+    db: &DatabaseConnection,
+    saves: &[(PageSave, Option<i64>)],
+) -> Result<Vec<Saved>, DbErr> {
     match db.get_database_backend() {
         sea_orm::DbBackend::Postgres => {
-            pupil::save_pages_postgres(db.get_postgres_connection_pool(), saves).await
+            let written =
+                pupil::save_pages_postgres(db.get_postgres_connection_pool(), saves).await?;
+            Ok(written
+                .into_iter()
+                .map(|written| match written {
+                    pupil::Written::Stored(version) => Saved::Stored(Some(version)),
+                    pupil::Written::Refused => Saved::Refused,
+                })
+                .collect())
         }
-        _ => pupil::save_pages(db, saves).await,
+        _ => {
+            pupil::save_pages(db, saves.iter().map(|(save, _)| save.clone()).collect()).await?;
+            Ok(vec![Saved::Stored(None); saves.len()])
+        }
     }
+}
+
+/// A batch of starts: on PostgreSQL one statement, or, if that fails (two
+/// batches that claim the same codes can deadlock, and one gives way), one
+/// statement per start; elsewhere one transaction per start.
+async fn write_starts(db: &DatabaseConnection, starts: Vec<(NewStart, StartReply)>) {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let pool = db.get_postgres_connection_pool();
+        let batch: Vec<NewStart> = starts.iter().map(|(start, _)| start.clone()).collect();
+        if let Ok(started) = pupil::start_responses_postgres(pool, &batch).await {
+            for ((_, reply), started) in starts.into_iter().zip(started) {
+                let _ = reply.send(Ok(started));
+            }
+            return;
+        }
+    }
+    for (start, reply) in starts {
+        let started = match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                pupil::start_response_postgres(pool, start.code_id, start.sitting_id, &start.locale)
+                    .await
+            }
+            _ => pupil::start_response(db, start.code_id, start.sitting_id, &start.locale).await,
+        };
+        let _ = reply.send(started);
+    }
+}
+
+/// A start on a SQLite file's writer thread, among the round's other writes.
+fn start_direct(start: NewStart, reply: StartReply) -> DirectWrite {
+    Box::new(move |conn| {
+        let result = direct::start_response(conn, start.code_id, start.sitting_id, &start.locale);
+        Box::new(move |failed: Option<DbErr>| {
+            let _ = reply.send(match failed {
+                Some(error) => Err(error),
+                None => result,
+            });
+        })
+    })
 }
 
 /// A SQLite file writer's batch: one transaction, or, if that fails, one
@@ -344,6 +461,7 @@ async fn try_batch(db: &DatabaseConnection, batch: &[(PageSave, Reply)]) -> Resu
 fn write_direct_batch(conn: &mut rusqlite::Connection, batch: Vec<(PageSave, Reply)>) {
     let result = direct::write_saves(conn, batch.iter().map(|(save, _)| save));
     for (save, reply) in settle(result, batch) {
-        let _ = reply.send(direct::write_saves(conn, [&save]));
+        let saved = direct::write_saves(conn, [&save]).map(|()| Saved::Stored(None));
+        let _ = reply.send(saved);
     }
 }

@@ -25,6 +25,7 @@ use crate::domain::{CodeState, Signpost};
 use crate::services::partnerships;
 use crate::services::survey::{self, Progress};
 use crate::state::AppState;
+use crate::store::journey::{PlannedSave, Read};
 use crate::store::pupil::{self as store, Ending, PageSave, Window};
 use crate::web::client::{budget_key, client_ip};
 use crate::web::error::AppError;
@@ -70,8 +71,12 @@ async fn find_code(state: &AppState, hash: &str) -> Result<Option<(store::Code, 
     Ok(state.store.find_code(hash).await?)
 }
 
-async fn code_by_id(state: &AppState, id: i32) -> Result<Option<store::Code>> {
-    Ok(state.store.code_by_id(id).await?)
+/// The code with this id and its sitting.
+async fn code_with_sitting(
+    state: &AppState,
+    id: i32,
+) -> Result<Option<(store::Code, store::Sitting)>> {
+    Ok(state.store.code_with_sitting(id).await?)
 }
 
 async fn sitting(state: &AppState, id: i32) -> Result<Option<store::Sitting>> {
@@ -286,16 +291,13 @@ async fn welcome(
     if !session.touch(state.settings.pupil_idle_minutes)? {
         return Ok(timed_out(partnership));
     }
-    let Some(code) = code_by_id(&state, code_id).await? else {
+    let Some((code, sitting)) = code_with_sitting(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     if code.state.0 != CodeState::Unused {
         session.clear();
         return Ok(redirect("/"));
     }
-    let sitting = sitting(&state, code.sitting_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let entry = state
         .catalogue
         .get(sitting.questionnaire_version_id)
@@ -360,14 +362,11 @@ async fn welcome_answer(
         }
         return Ok(redirect("/"));
     };
-    let Some(code) = code_by_id(&state, code_id).await? else {
+    let Some((code, sitting)) = code_with_sitting(&state, code_id).await? else {
         return Ok(redirect("/"));
     };
     match choice {
         WelcomeChoice::Start => {
-            let sitting = sitting(&state, code.sitting_id)
-                .await?
-                .ok_or(AppError::NotFound)?;
             if store::sitting_window(&sitting, Utc::now()) != Window::Open {
                 session.clear();
                 return Ok(redirect("/"));
@@ -399,10 +398,12 @@ async fn welcome_answer(
     }
 }
 
-/// Loads the pupil's progress, or says where to send them instead.
+/// Loads the pupil's progress, read as `read` asks, or says where to send
+/// them instead.
 async fn current(
     state: &AppState,
     session: &PupilSession,
+    read: Read,
 ) -> Result<std::result::Result<(String, Progress), HttpResponse>> {
     let Some(rid) = session.response_id() else {
         return Ok(Err(redirect("/")));
@@ -417,6 +418,7 @@ async fn current(
         &state.catalogue,
         Some(&state.sittings),
         &rid,
+        read,
     )
     .await
     .map_err(AppError::internal)?
@@ -474,7 +476,7 @@ async fn show_page(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let session = PupilSession(session);
-    let (_, progress) = match current(&state, &session).await? {
+    let (_, progress) = match current(&state, &session, Read::Checked).await? {
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
@@ -513,116 +515,149 @@ async fn save_page(
             .map(|(_, v)| v.as_str())
     };
     session.check_csrf(field("csrf").unwrap_or(""))?;
-    let (rid, progress) = match current(&state, &session).await? {
-        Ok(found) => found,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
-    let mut known = session.known();
-    let seen = on_this_device(&progress, &known);
-    let plan = progress.plan_from(&seen);
-    let key = field("page").unwrap_or("");
-    let Some(index) = plan.page_index(key) else {
-        // A page that routing has since removed: show where the pupil is now.
-        return Ok(redirect("/survey"));
-    };
-    let page = &plan.pages[index];
-    let q = &progress.questionnaire;
-
-    let mut page_answers = AnswerSet::new();
-    let mut invalid = Vec::new();
-    for &ordinal in &page.questions {
-        let Some(question) = q.question_by_ordinal(ordinal) else {
-            continue;
+    // Planned first from the progress this server last saw, and then stored
+    // only if the response has not changed since (see `Store::save_planned`);
+    // otherwise planned again from the database's progress.
+    let mut read = Read::ToSave;
+    loop {
+        let (rid, progress) = match current(&state, &session, read).await? {
+            Ok(found) => found,
+            Err(elsewhere) => return Ok(elsewhere),
         };
-        let name = format!("q_{}", question.id());
-        let values: Vec<&str> = form
-            .iter()
-            .filter(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        match question.parse_answer(&values) {
-            Ok(Some(answer)) => {
-                page_answers.insert(ordinal, answer);
+        let mut known = session.known();
+        let seen = on_this_device(&progress, &known);
+        let plan = progress.plan_from(&seen);
+        let key = field("page").unwrap_or("");
+        let Some(index) = plan.page_index(key) else {
+            // A page that routing has since removed: show where the pupil is now.
+            return Ok(redirect("/survey"));
+        };
+        let page = &plan.pages[index];
+        let q = &progress.questionnaire;
+
+        let mut page_answers = AnswerSet::new();
+        let mut invalid = Vec::new();
+        for &ordinal in &page.questions {
+            let Some(question) = q.question_by_ordinal(ordinal) else {
+                continue;
+            };
+            let name = format!("q_{}", question.id());
+            let values: Vec<&str> = form
+                .iter()
+                .filter(|(k, _)| *k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            match question.parse_answer(&values) {
+                Ok(Some(answer)) => {
+                    page_answers.insert(ordinal, answer);
+                }
+                Ok(None) => {}
+                Err(_) => invalid.push((ordinal, values.join(","))),
             }
-            Ok(None) => {}
-            Err(_) => invalid.push((ordinal, values.join(","))),
         }
-    }
-    // A question answered before but not on this device, left blank now,
-    // keeps its earlier answer: the save (which replaces the page's earlier
-    // save) carries it over, and this device still does not know it.
-    let hidden = hidden_on(&page.questions, &progress, &known);
-    let replaced: Vec<u16> = page
-        .questions
-        .iter()
-        .copied()
-        .filter(|o| !hidden.contains(o) || page_answers.get(*o).is_some())
-        .collect();
-    let mut stored = page_answers.clone();
-    for &ordinal in &hidden {
-        if let (None, Some(earlier)) = (page_answers.get(ordinal), progress.answers.get(ordinal)) {
-            stored.insert(ordinal, *earlier);
+        // A question answered before but not on this device, left blank now,
+        // keeps its earlier answer: the save (which replaces the page's earlier
+        // save) carries it over, and this device still does not know it.
+        let hidden = hidden_on(&page.questions, &progress, &known);
+        let replaced: Vec<u16> = page
+            .questions
+            .iter()
+            .copied()
+            .filter(|o| !hidden.contains(o) || page_answers.get(*o).is_some())
+            .collect();
+        let mut stored = page_answers.clone();
+        for &ordinal in &hidden {
+            if let (None, Some(earlier)) =
+                (page_answers.get(ordinal), progress.answers.get(ordinal))
+            {
+                stored.insert(ordinal, *earlier);
+            }
         }
-    }
-    if !invalid.is_empty() {
-        // Show the page again with the problem named; nothing typed is lost.
-        let mut shown = seen.clone();
-        survey::apply_page(&mut shown, &page.questions, &page_answers);
-        let chrome = Chrome::new(&state, &session, Some(q), "/survey")?;
-        let html = views::page(
-            &state, chrome, &progress, &plan, index, &shown, &invalid, &hidden,
-        )?;
-        return Ok(views::html(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            html,
-        ));
-    }
+        if !invalid.is_empty() && read == Read::ToSave {
+            // Shown from the database's progress, as a page load is.
+            read = Read::Checked;
+            continue;
+        }
+        if !invalid.is_empty() {
+            // Show the page again with the problem named; nothing typed is lost.
+            let mut shown = seen.clone();
+            survey::apply_page(&mut shown, &page.questions, &page_answers);
+            let chrome = Chrome::new(&state, &session, Some(q), "/survey")?;
+            let html = views::page(
+                &state, chrome, &progress, &plan, index, &shown, &invalid, &hidden,
+            )?;
+            return Ok(views::html(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                html,
+            ));
+        }
 
-    let saved = state
-        .store
-        .save(PageSave {
-            response_id: rid.clone(),
-            page_key: page.key.clone(),
-            answers: survey::encode_page(&page.questions, &stored),
-            seq: Utc::now().timestamp_micros(),
-        })
-        .await;
-    if let Err(error) = saved {
-        // The response ended while this page was on its way (finished on
-        // another device, withdrawn, or its sitting closed): send the pupil to
-        // the start rather than show an error.
-        if state.store.in_progress(&rid).await?.is_none() {
-            session.clear();
-            return Ok(redirect("/"));
+        let saved = state
+            .store
+            .save_planned(
+                PageSave {
+                    response_id: rid.clone(),
+                    page_key: page.key.clone(),
+                    answers: survey::encode_page(&page.questions, &stored),
+                    seq: Utc::now().timestamp_micros(),
+                },
+                progress.planned,
+            )
+            .await;
+        match saved {
+            Ok(PlannedSave::Stored) => {}
+            // Changed since it was planned (another server saved a page of
+            // this response, or it ended): plan it again from the database's
+            // progress, which sends the pupil to the start if it has ended.
+            Ok(PlannedSave::Changed) if read == Read::ToSave => {
+                read = Read::Checked;
+                continue;
+            }
+            // Planned from the database's progress and still not stored: the
+            // response has ended since (finished on another device,
+            // withdrawn, or its sitting closed).
+            Ok(PlannedSave::Changed) => {
+                session.clear();
+                return Ok(redirect("/"));
+            }
+            Err(error) => {
+                // The response ended while this page was on its way (finished on
+                // another device, withdrawn, or its sitting closed): send the pupil to
+                // the start rather than show an error.
+                if state.store.in_progress(&rid).await?.is_none() {
+                    session.clear();
+                    return Ok(redirect("/"));
+                }
+                return Err(AppError::internal(error));
+            }
         }
-        return Err(AppError::internal(error));
-    }
 
-    for &ordinal in &replaced {
-        known.insert(ordinal);
-    }
-    session.set_known(&known)?;
-
-    // Plan again with the new answers: routing applies as answers come in.
-    let mut answers = seen;
-    survey::apply_page(&mut answers, &replaced, &page_answers);
-    let plan = progress.plan_from(&answers);
-    let here = plan.page_index(&page.key).unwrap_or(index);
-    match field("nav").unwrap_or("next") {
-        "back" => match here.checked_sub(1).and_then(|i| plan.pages.get(i)) {
-            Some(previous) => Ok(redirect(&format!("/survey?p={}", previous.key))),
-            None => Ok(redirect(&format!("/survey?p={}", page.key))),
-        },
-        "stop" => {
-            let help = partnerships::signposting_or_default(&progress.sitting.signposting.0);
-            let chrome = Chrome::new(&state, &session, Some(q), "/")?;
-            session.clear();
-            ended_page(chrome, "stopped", &help)
+        for &ordinal in &replaced {
+            known.insert(ordinal);
         }
-        _ => match plan.pages.get(here + 1) {
-            Some(next) => Ok(redirect(&format!("/survey?p={}", next.key))),
-            None => Ok(redirect("/review")),
-        },
+        session.set_known(&known)?;
+
+        // Plan again with the new answers: routing applies as answers come in.
+        let mut answers = seen;
+        survey::apply_page(&mut answers, &replaced, &page_answers);
+        let plan = progress.plan_from(&answers);
+        let here = plan.page_index(&page.key).unwrap_or(index);
+        return match field("nav").unwrap_or("next") {
+            "back" => match here.checked_sub(1).and_then(|i| plan.pages.get(i)) {
+                Some(previous) => Ok(redirect(&format!("/survey?p={}", previous.key))),
+                None => Ok(redirect(&format!("/survey?p={}", page.key))),
+            },
+            "stop" => {
+                let help = partnerships::signposting_or_default(&progress.sitting.signposting.0);
+                let chrome = Chrome::new(&state, &session, Some(q), "/")?;
+                session.clear();
+                ended_page(chrome, "stopped", &help)
+            }
+            _ => match plan.pages.get(here + 1) {
+                Some(next) => Ok(redirect(&format!("/survey?p={}", next.key))),
+                None => Ok(redirect("/review")),
+            },
+        };
     }
 }
 
@@ -630,7 +665,7 @@ async fn save_page(
 #[get("/review")]
 async fn review(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
     let session = PupilSession(session);
-    let (_, progress) = match current(&state, &session).await? {
+    let (_, progress) = match current(&state, &session, Read::Checked).await? {
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
@@ -683,7 +718,7 @@ async fn end_response(state: &AppState, rid: &str, ending: Ending) -> Result<boo
 #[get("/withdraw")]
 async fn withdraw_confirm(state: web::Data<AppState>, session: Session) -> Result<HttpResponse> {
     let session = PupilSession(session);
-    let (_, progress) = match current(&state, &session).await? {
+    let (_, progress) = match current(&state, &session, Read::Checked).await? {
         Ok(found) => found,
         Err(elsewhere) => return Ok(elsewhere),
     };
