@@ -292,6 +292,32 @@ fn partnership_survey_with_schools_passes_the_audit() {
     );
 }
 
+/// A small cell whose range excludes 0 passes exactly when that range is
+/// as wide as the rule asks. A hidden 3 and its partner add up to a
+/// published total, and a published inequality (20 at most the 3 plus a
+/// published 17) tells a reader the 3 is at least 3: with a total of 13 its
+/// range is 3 to 13, wide enough; with 12 it is 3 to 12, one short.
+#[test]
+fn a_range_that_excludes_zero_must_be_as_wide_as_the_rule_asks() {
+    let rule = Rule::default();
+    for (partner, verdict) in [(10, Ok(())), (9, Err((3, 12)))] {
+        let mut p = Problem::new();
+        let small = p.add_cell(3);
+        let other = p.add_cell(partner);
+        let total = p.add_cell(3 + partner);
+        p.add_relation(total, &[small, other]).unwrap();
+        let (at_least, beside) = (p.add_cell(20), p.add_cell(17));
+        p.add_at_most(&[at_least], &[small, beside]).unwrap();
+        let pattern = Suppression::from_suppressed(&p, &rule, &[small, other]);
+        let expected = verdict.map_err(|(lo, hi)| Exposure::Narrow {
+            cell: small,
+            lo,
+            hi,
+        });
+        assert_eq!(audit(&p, &pattern), expected, "partner {partner}");
+    }
+}
+
 /// A routed follow-up that sums alone cannot protect. Two groups of pupils
 /// (say, S1 boys and S1 girls) answer "Have you been bullied?": yes 1 and
 /// 12, no 12 and 3. Only those who said yes are asked the follow-up, which

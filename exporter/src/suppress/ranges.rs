@@ -24,7 +24,9 @@
 //! cost) to the cell or sum of cells of interest. Programs over sums of
 //! many cells come first: a point where many small cells are 0 at once
 //! settles all of them, and every feasible point seen widens the seen range
-//! of every cell of the component.
+//! of every cell of the component. A seen range lies within the cell's true
+//! range, so a cell whose seen range already holds 0, or is already wide
+//! enough, needs no optimum of its own.
 //!
 //! **Neighbourhoods, on the safe side.** When only a few cells of a large
 //! component need checking again ([`check_only`] with `near`), each is
@@ -179,9 +181,13 @@ pub fn check_only(
         // neighbourhood, with every other hidden cell held at its true
         // value, as if it were published. That can only narrow a range, so
         // a cell that passes there passes on the whole release; one that
-        // fails is reported, though it might pass on the whole.
+        // fails is reported, though it might pass on the whole. A cell a
+        // point seen earlier already settles needs no program of its own.
         if near && component.cells.len() > LOCAL_FROM {
             for c in todo {
+                if checks.settled(c, &low, &high) {
+                    continue;
+                }
                 let local = Component::around(c, &rows, &rows_of, values);
                 findings.extend(checks.settle(&local, &[c], (&mut low, &mut high))?);
             }
@@ -242,7 +248,10 @@ impl Checks<'_> {
             let zero: Vec<usize> = open
                 .iter()
                 .copied()
-                .filter(|&j| needs_zero(cells[j]) && low[cells[j]] > EPS)
+                .filter(|&j| {
+                    let c = cells[j];
+                    needs_zero(c) && low[c] > EPS && !self.wide(low[c], high[c])
+                })
                 .collect();
             let pin: Vec<usize> = open
                 .iter()
@@ -269,12 +278,18 @@ impl Checks<'_> {
         for &j in &open {
             let c = cells[j];
             let is_primary = needs_zero(c);
-            if is_primary && low[c] > EPS {
+            // Seen to exclude 0 and not yet seen to be wide enough. Every
+            // range seen lies within the cell's true range, so a cell seen
+            // wide enough needs neither optimum.
+            let narrow = |low: &[f64], high: &[f64]| {
+                is_primary && low[c] > EPS && !self.wide(low[c], high[c])
+            };
+            if narrow(low, high) {
                 let (min, x) = lp.optimum(&[j], false)?;
                 see(cells, &x, (low, high));
                 low[c] = low[c].min(min);
             }
-            if pinned(c, low, high) || (is_primary && low[c] > EPS) {
+            if pinned(c, low, high) || narrow(low, high) {
                 let (max, x) = lp.optimum(&[j], true)?;
                 see(cells, &x, (low, high));
                 high[c] = high[c].max(max);
@@ -290,21 +305,35 @@ impl Checks<'_> {
                     value: values[c],
                     exact: high[c] - low[c] < EPS,
                 })
-            } else if is_primary && low[c] > EPS {
+            } else if narrow(low, high) {
                 let (lo, hi) = whole(low[c], high[c]);
-                (high[c] < CEILING - 1.0 && hi - lo < self.rule.range_min()).then_some(
-                    Finding::Narrow {
-                        cell: CellId::from_index(c),
-                        lo,
-                        hi,
-                    },
-                )
+                Some(Finding::Narrow {
+                    cell: CellId::from_index(c),
+                    lo,
+                    hi,
+                })
             } else {
                 None
             };
             findings.extend(finding);
         }
         Ok(findings)
+    }
+
+    /// Whether cell `c` is seen to pass: its seen range holds two whole
+    /// numbers, and if it needs protecting as small, holds 0 or is wide
+    /// enough. Every seen range lies within the cell's true range.
+    fn settled(&self, c: usize, low: &[f64], high: &[f64]) -> bool {
+        let small = self.primary[c] && self.values[c] > 0;
+        high[c] - low[c] >= 1.0 - EPS && !(small && low[c] > EPS && !self.wide(low[c], high[c]))
+    }
+
+    /// Whether a range `low..=high` of a small cell is wide enough: open
+    /// (it reaches [`CEILING`]) or holding whole numbers at least
+    /// [`Rule::range_min`] apart.
+    fn wide(&self, low: f64, high: f64) -> bool {
+        let (lo, hi) = whole(low, high);
+        high >= CEILING - 1.0 || hi - lo >= self.rule.range_min()
     }
 }
 
