@@ -318,6 +318,35 @@ fn a_range_that_excludes_zero_must_be_as_wide_as_the_rule_asks() {
     }
 }
 
+/// The same through a chain of hidden sums: a hidden 3 and a published 20
+/// make a hidden total, which with another hidden cell makes a published
+/// grand total. What the 3 can be is bounded by the other hidden cell not
+/// going below 0, two sums away: with that cell at 12 the 3 lies in 3 to
+/// 15, wide enough; at 9, in 3 to 12, one short.
+#[test]
+fn a_bound_two_sums_away_narrows_a_small_cell() {
+    let rule = Rule::default();
+    for (far, verdict) in [(12, Ok(())), (9, Err((3, 12)))] {
+        let mut p = Problem::new();
+        let small = p.add_cell(3);
+        let beside = p.add_cell(20);
+        let total = p.add_cell(23);
+        p.add_relation(total, &[small, beside]).unwrap();
+        let other = p.add_cell(far);
+        let grand = p.add_cell(23 + far);
+        p.add_relation(grand, &[total, other]).unwrap();
+        let (at_least, also) = (p.add_cell(20), p.add_cell(17));
+        p.add_at_most(&[at_least], &[small, also]).unwrap();
+        let pattern = Suppression::from_suppressed(&p, &rule, &[small, total, other]);
+        let expected = verdict.map_err(|(lo, hi)| Exposure::Narrow {
+            cell: small,
+            lo,
+            hi,
+        });
+        assert_eq!(audit(&p, &pattern), expected, "far cell {far}");
+    }
+}
+
 /// A routed follow-up that sums alone cannot protect. Two groups of pupils
 /// (say, S1 boys and S1 girls) answer "Have you been bullied?": yes 1 and
 /// 12, no 12 and 3. Only those who said yes are asked the follow-up, which

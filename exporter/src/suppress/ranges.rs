@@ -471,29 +471,155 @@ impl Component {
 
     /// The component's program, solved once; each later optimum starts
     /// from its solution.
-    fn program(&self) -> Result<Program<'_>, SolverError> {
+    fn program(&self) -> Result<Program, SolverError> {
+        let reduced = Reduced::of(self)?;
         // One extra unknown, the probe `p`, is the only one with a cost:
         // minimised and otherwise free, it rests at 0. Tying it to a cell
         // (`p = x`, or `p = CEILING - x`) and minimising again gives that
         // cell's smallest (or largest) value, from the solution at hand (a
         // few steps of the dual simplex method, not a new solve).
         let (vars, probe, base) = guarded(|| {
-            let (lp, mut vars) = self.build(OptimizationDirection::Minimize, &[], true);
+            let (lp, mut vars) = reduced.build(OptimizationDirection::Minimize, &[], true);
             let probe = vars.pop().expect("the probe is the last unknown");
             Ok((vars, probe, solved(&lp)?))
         })?;
-        let point = vars.iter().map(|v| base.var_value(*v)).collect();
+        let point = reduced.point(&vars, &base);
         Ok(Program {
-            component: self,
+            reduced,
             vars,
             probe,
             base,
             point,
         })
     }
+}
 
-    /// The component's constraints, with a cost of 1 on each of cells `js`
-    /// and, if `probe`, one more unknown (last) with a cost of 1.
+/// A component's program with every equation between exactly two unknowns
+/// used to write one of them in terms of the other: `x = ±y + k`. Such
+/// equations are common (a small cell and the one cell hidden to protect
+/// it, in a sum whose other cells are published), and each one taken out
+/// removes an unknown and a constraint from the program, making every
+/// step of the solver cheaper. The program is the same one, written
+/// differently: the bounds `0 ≤ x ≤ CEILING` of an unknown written away
+/// become bounds on the one it is written in terms of, and every other
+/// constraint is kept, with the unknown replaced. Coefficients are ±1 and
+/// the constants whole numbers, so the rewriting is exact.
+struct Reduced {
+    /// For each cell of the component (by position): the unknown it is
+    /// written in terms of (by position among `bounds`), with sign and
+    /// constant.
+    cells: Vec<(usize, f64, f64)>,
+    /// Each unknown's bounds.
+    bounds: Vec<(f64, f64)>,
+    /// The constraints over the unknowns.
+    rows: Vec<LocalRow>,
+}
+
+impl Reduced {
+    fn of(component: &Component) -> Result<Self, SolverError> {
+        let n = component.cells.len();
+        // Each cell as sign·x[root] + shift, and the cells written in terms
+        // of each root.
+        let mut of: Vec<(usize, f64, f64)> = (0..n).map(|j| (j, 1.0, 0.0)).collect();
+        let mut members: Vec<Vec<usize>> = (0..n).map(|j| vec![j]).collect();
+        let mut used = vec![false; component.rows.len()];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (r, (terms, op, rhs)) in component.rows.iter().enumerate() {
+                if used[r] || !matches!(op, ComparisonOp::Eq) {
+                    continue;
+                }
+                let (sub, rhs) = substitute(terms, *rhs, &of);
+                let [(keep, a), (gone, b)] = sub[..] else {
+                    continue;
+                };
+                if a.abs() != 1.0 || b.abs() != 1.0 {
+                    continue;
+                }
+                // a·x[keep] + b·x[gone] = rhs, so x[gone] = s·x[keep] + k.
+                let (s, k) = (-a / b, rhs / b);
+                for m in std::mem::take(&mut members[gone]) {
+                    let (_, sm, km) = of[m];
+                    of[m] = (keep, sm * s, sm * k + km);
+                    members[keep].push(m);
+                }
+                used[r] = true;
+                changed = true;
+            }
+        }
+        let mut index = vec![usize::MAX; n];
+        let mut bounds = Vec::new();
+        for (j, slot) in index.iter_mut().enumerate() {
+            if of[j].0 == j {
+                *slot = bounds.len();
+                bounds.push((0.0, CEILING));
+            }
+        }
+        // 0 ≤ s·x + k ≤ CEILING for every cell written as s·x + k.
+        for &(root, s, k) in &of {
+            let (lo, hi): &mut (f64, f64) = &mut bounds[index[root]];
+            let (a, b) = if s > 0.0 {
+                (-k, CEILING - k)
+            } else {
+                (k - CEILING, k)
+            };
+            *lo = lo.max(a);
+            *hi = hi.min(b);
+        }
+        let mut rows = Vec::new();
+        for (r, (terms, op, rhs)) in component.rows.iter().enumerate() {
+            if used[r] {
+                continue;
+            }
+            let (sub, rhs) = substitute(terms, *rhs, &of);
+            if sub.is_empty() {
+                // Nothing left but a comparison of whole numbers, which the
+                // true values meet; one they do not means a bug upstream.
+                let holds = match op {
+                    ComparisonOp::Eq => rhs.abs() < 0.5,
+                    _ => rhs > -0.5,
+                };
+                if !holds {
+                    return Err(SolverError(
+                        "a constraint contradicts the true values".into(),
+                    ));
+                }
+                continue;
+            }
+            let terms = sub.into_iter().map(|(root, a)| (index[root], a)).collect();
+            rows.push((terms, *op, rhs));
+        }
+        let cells = of
+            .into_iter()
+            .map(|(root, s, k)| (index[root], s, k))
+            .collect();
+        Ok(Self {
+            cells,
+            bounds,
+            rows,
+        })
+    }
+
+    /// `Σ sign·x[j]` over cells `js`, as terms over the unknowns and a
+    /// constant.
+    fn sum(&self, js: &[usize], sign: f64) -> (Vec<(usize, f64)>, f64) {
+        let mut terms: Vec<(usize, f64)> = Vec::new();
+        let mut constant = 0.0;
+        for &j in js {
+            let (v, s, k) = self.cells[j];
+            match terms.iter_mut().find(|t| t.0 == v) {
+                Some(t) => t.1 += sign * s,
+                None => terms.push((v, sign * s)),
+            }
+            constant += sign * k;
+        }
+        terms.retain(|t| t.1 != 0.0);
+        (terms, constant)
+    }
+
+    /// The program, with a cost of 1 on the sum of cells `js` and, if
+    /// `probe`, one more unknown (last) with a cost of 1.
     fn build(
         &self,
         direction: OptimizationDirection,
@@ -501,17 +627,18 @@ impl Component {
         probe: bool,
     ) -> (microlp::Problem, Vec<Variable>) {
         let mut lp = microlp::Problem::new(direction);
-        let mut weights = vec![0.0; self.cells.len()];
-        for &j in js {
-            weights[j] = 1.0;
+        let mut weights = vec![0.0; self.bounds.len()];
+        for (v, a) in self.sum(js, 1.0).0 {
+            weights[v] = a;
         }
-        if probe {
-            weights.push(1.0);
-        }
-        let vars: Vec<Variable> = weights
+        let mut vars: Vec<Variable> = weights
             .iter()
-            .map(|&w| lp.add_var(w, (0.0, CEILING)))
+            .zip(&self.bounds)
+            .map(|(&w, &b)| lp.add_var(w, b))
             .collect();
+        if probe {
+            vars.push(lp.add_var(1.0, (0.0, CEILING)));
+        }
         for (terms, op, rhs) in &self.rows {
             let mut expr = LinearExpr::empty();
             for &(k, a) in terms {
@@ -521,6 +648,37 @@ impl Component {
         }
         (lp, vars)
     }
+
+    /// The cells' values at a solution.
+    fn point(&self, vars: &[Variable], solution: &microlp::Solution) -> Vec<f64> {
+        let values: Vec<f64> = vars.iter().map(|v| solution.var_value(*v)).collect();
+        self.cells
+            .iter()
+            .map(|&(v, s, k)| s * values[v] + k)
+            .collect()
+    }
+}
+
+/// `terms` (over cells) and `rhs` with each cell written as in `of`: terms
+/// over roots, merged, without zeros, in root order.
+fn substitute(
+    terms: &[(usize, f64)],
+    rhs: f64,
+    of: &[(usize, f64, f64)],
+) -> (Vec<(usize, f64)>, f64) {
+    let mut sub: Vec<(usize, f64)> = Vec::with_capacity(terms.len());
+    let mut rhs = rhs;
+    for &(j, a) in terms {
+        let (root, s, k) = of[j];
+        rhs -= a * k;
+        match sub.iter_mut().find(|t| t.0 == root) {
+            Some(t) => t.1 += a * s,
+            None => sub.push((root, a * s)),
+        }
+    }
+    sub.retain(|t| t.1 != 0.0);
+    sub.sort_unstable_by_key(|t| t.0);
+    (sub, rhs)
 }
 
 /// Solves `lp` to the end.
@@ -531,8 +689,8 @@ fn solved(lp: &microlp::Problem) -> Result<microlp::Solution, microlp::Error> {
 }
 
 /// A component's program and its solution.
-struct Program<'a> {
-    component: &'a Component,
+struct Program {
+    reduced: Reduced,
     vars: Vec<Variable>,
     probe: Variable,
     base: microlp::Solution,
@@ -540,24 +698,25 @@ struct Program<'a> {
     point: Vec<f64>,
 }
 
-impl Program<'_> {
+impl Program {
     /// The smallest or largest sum of cells `js`, with a point attaining it.
     fn optimum(&mut self, js: &[usize], maximise: bool) -> Result<(f64, Vec<f64>), SolverError> {
         let warm = guarded(|| {
             let mut expr = LinearExpr::empty();
             expr.add(self.probe, 1.0);
             let sign = if maximise { 1.0 } else { -1.0 };
-            for &j in js {
-                expr.add(self.vars[j], sign);
+            let (terms, constant) = self.reduced.sum(js, sign);
+            for (v, a) in terms {
+                expr.add(self.vars[v], a);
             }
-            let rhs = if maximise { CEILING } else { 0.0 };
+            let rhs = if maximise { CEILING } else { 0.0 } - constant;
             let solution = self
                 .base
                 .clone()
                 .add_constraint(expr, ComparisonOp::Eq, rhs)?
                 .into_solution()
                 .map_err(|_| microlp::Error::InternalError("the solve was interrupted".into()))?;
-            Ok(self.vars.iter().map(|v| solution.var_value(*v)).collect())
+            Ok(self.reduced.point(&self.vars, &solution))
         });
         // The warm start is only a shortcut: if it fails, solve anew.
         let x = match warm {
@@ -576,9 +735,9 @@ impl Program<'_> {
             OptimizationDirection::Minimize
         };
         guarded(|| {
-            let (lp, vars) = self.component.build(direction, js, false);
+            let (lp, vars) = self.reduced.build(direction, js, false);
             let solution = solved(&lp)?;
-            Ok(vars.iter().map(|v| solution.var_value(*v)).collect())
+            Ok(self.reduced.point(&vars, &solution))
         })
     }
 }
