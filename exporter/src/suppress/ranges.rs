@@ -502,8 +502,10 @@ impl Component {
 /// step of the solver cheaper. The program is the same one, written
 /// differently: the bounds `0 ≤ x ≤ CEILING` of an unknown written away
 /// become bounds on the one it is written in terms of, and every other
-/// constraint is kept, with the unknown replaced. Coefficients are ±1 and
-/// the constants whole numbers, so the rewriting is exact.
+/// constraint is kept, with the unknown replaced, except one left on a
+/// single unknown, which becomes a bound on it (an option hidden below its
+/// published base). Coefficients are ±1 and the constants whole numbers,
+/// so the rewriting is exact.
 struct Reduced {
     /// For each cell of the component (by position): the unknown it is
     /// written in terms of (by position among `bounds`), with sign and
@@ -578,12 +580,33 @@ impl Reduced {
                 // true values meet; one they do not means a bug upstream.
                 let holds = match op {
                     ComparisonOp::Eq => rhs.abs() < 0.5,
-                    _ => rhs > -0.5,
+                    ComparisonOp::Le => rhs > -0.5,
+                    ComparisonOp::Ge => rhs < 0.5,
                 };
                 if !holds {
                     return Err(SolverError(
                         "a constraint contradicts the true values".into(),
                     ));
+                }
+                continue;
+            }
+            // A constraint on one unknown alone is a bound on it.
+            if let [(root, a)] = sub[..]
+                && a.abs() == 1.0
+            {
+                let (lo, hi): &mut (f64, f64) = &mut bounds[index[root]];
+                let at = rhs / a;
+                let (below, above) = match op {
+                    ComparisonOp::Eq => (true, true),
+                    ComparisonOp::Le => (a > 0.0, a < 0.0),
+                    ComparisonOp::Ge => (a < 0.0, a > 0.0),
+                };
+                // `below`: the unknown is at most `at`; `above`: at least.
+                if below {
+                    *hi = hi.min(at);
+                }
+                if above {
+                    *lo = lo.max(at);
                 }
                 continue;
             }
