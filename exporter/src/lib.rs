@@ -28,6 +28,7 @@ pub mod spreadsheet;
 pub mod suppress;
 pub mod trends;
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -383,6 +384,18 @@ fn publish_all(
         .map(|n| n.get())
         .unwrap_or(1)
         .min(total.max(1));
+    // The largest tables first (widest, over the most stages), so that no
+    // long job starts last while the other cores have nothing left to do.
+    // Results are put back in job order, so the order of work changes
+    // nothing else.
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&job| {
+        let size = layout
+            .tables
+            .get(job % per_unit)
+            .map_or(0, |t| t.width() * t.stages.len());
+        (Reverse(size), job)
+    });
     type Done = (usize, Result<Job, DiscloseError>);
     enum Job {
         Table(PublishedTable),
@@ -394,10 +407,11 @@ fn publish_all(
                 scope.spawn(|| {
                     let mut out: Vec<Done> = Vec::new();
                     loop {
-                        let job = next.fetch_add(1, Ordering::Relaxed);
-                        if job >= total || failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                        let slot = next.fetch_add(1, Ordering::Relaxed);
+                        if slot >= total || failed.lock().map(|f| f.is_some()).unwrap_or(true) {
                             break;
                         }
+                        let job = order[slot];
                         let plan = &plans[job / per_unit];
                         let table = job % per_unit;
                         let result = if table < layout.tables.len() {

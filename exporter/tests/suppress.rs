@@ -292,6 +292,61 @@ fn partnership_survey_with_schools_passes_the_audit() {
     );
 }
 
+/// A small cell whose range excludes 0 passes exactly when that range is
+/// as wide as the rule asks. A hidden 3 and its partner add up to a
+/// published total, and a published inequality (20 at most the 3 plus a
+/// published 17) tells a reader the 3 is at least 3: with a total of 13 its
+/// range is 3 to 13, wide enough; with 12 it is 3 to 12, one short.
+#[test]
+fn a_range_that_excludes_zero_must_be_as_wide_as_the_rule_asks() {
+    let rule = Rule::default();
+    for (partner, verdict) in [(10, Ok(())), (9, Err((3, 12)))] {
+        let mut p = Problem::new();
+        let small = p.add_cell(3);
+        let other = p.add_cell(partner);
+        let total = p.add_cell(3 + partner);
+        p.add_relation(total, &[small, other]).unwrap();
+        let (at_least, beside) = (p.add_cell(20), p.add_cell(17));
+        p.add_at_most(&[at_least], &[small, beside]).unwrap();
+        let pattern = Suppression::from_suppressed(&p, &rule, &[small, other]);
+        let expected = verdict.map_err(|(lo, hi)| Exposure::Narrow {
+            cell: small,
+            lo,
+            hi,
+        });
+        assert_eq!(audit(&p, &pattern), expected, "partner {partner}");
+    }
+}
+
+/// The same through a chain of hidden sums: a hidden 3 and a published 20
+/// make a hidden total, which with another hidden cell makes a published
+/// grand total. What the 3 can be is bounded by the other hidden cell not
+/// going below 0, two sums away: with that cell at 12 the 3 lies in 3 to
+/// 15, wide enough; at 9, in 3 to 12, one short.
+#[test]
+fn a_bound_two_sums_away_narrows_a_small_cell() {
+    let rule = Rule::default();
+    for (far, verdict) in [(12, Ok(())), (9, Err((3, 12)))] {
+        let mut p = Problem::new();
+        let small = p.add_cell(3);
+        let beside = p.add_cell(20);
+        let total = p.add_cell(23);
+        p.add_relation(total, &[small, beside]).unwrap();
+        let other = p.add_cell(far);
+        let grand = p.add_cell(23 + far);
+        p.add_relation(grand, &[total, other]).unwrap();
+        let (at_least, also) = (p.add_cell(20), p.add_cell(17));
+        p.add_at_most(&[at_least], &[small, also]).unwrap();
+        let pattern = Suppression::from_suppressed(&p, &rule, &[small, total, other]);
+        let expected = verdict.map_err(|(lo, hi)| Exposure::Narrow {
+            cell: small,
+            lo,
+            hi,
+        });
+        assert_eq!(audit(&p, &pattern), expected, "far cell {far}");
+    }
+}
+
 /// A routed follow-up that sums alone cannot protect. Two groups of pupils
 /// (say, S1 boys and S1 girls) answer "Have you been bullied?": yes 1 and
 /// 12, no 12 and 3. Only those who said yes are asked the follow-up, which

@@ -24,7 +24,9 @@
 //! cost) to the cell or sum of cells of interest. Programs over sums of
 //! many cells come first: a point where many small cells are 0 at once
 //! settles all of them, and every feasible point seen widens the seen range
-//! of every cell of the component.
+//! of every cell of the component. A seen range lies within the cell's true
+//! range, so a cell whose seen range already holds 0, or is already wide
+//! enough, needs no optimum of its own.
 //!
 //! **Neighbourhoods, on the safe side.** When only a few cells of a large
 //! component need checking again ([`check_only`] with `near`), each is
@@ -179,9 +181,13 @@ pub fn check_only(
         // neighbourhood, with every other hidden cell held at its true
         // value, as if it were published. That can only narrow a range, so
         // a cell that passes there passes on the whole release; one that
-        // fails is reported, though it might pass on the whole.
+        // fails is reported, though it might pass on the whole. A cell a
+        // point seen earlier already settles needs no program of its own.
         if near && component.cells.len() > LOCAL_FROM {
             for c in todo {
+                if checks.settled(c, &low, &high) {
+                    continue;
+                }
                 let local = Component::around(c, &rows, &rows_of, values);
                 findings.extend(checks.settle(&local, &[c], (&mut low, &mut high))?);
             }
@@ -242,7 +248,10 @@ impl Checks<'_> {
             let zero: Vec<usize> = open
                 .iter()
                 .copied()
-                .filter(|&j| needs_zero(cells[j]) && low[cells[j]] > EPS)
+                .filter(|&j| {
+                    let c = cells[j];
+                    needs_zero(c) && low[c] > EPS && !self.wide(low[c], high[c])
+                })
                 .collect();
             let pin: Vec<usize> = open
                 .iter()
@@ -269,12 +278,18 @@ impl Checks<'_> {
         for &j in &open {
             let c = cells[j];
             let is_primary = needs_zero(c);
-            if is_primary && low[c] > EPS {
+            // Seen to exclude 0 and not yet seen to be wide enough. Every
+            // range seen lies within the cell's true range, so a cell seen
+            // wide enough needs neither optimum.
+            let narrow = |low: &[f64], high: &[f64]| {
+                is_primary && low[c] > EPS && !self.wide(low[c], high[c])
+            };
+            if narrow(low, high) {
                 let (min, x) = lp.optimum(&[j], false)?;
                 see(cells, &x, (low, high));
                 low[c] = low[c].min(min);
             }
-            if pinned(c, low, high) || (is_primary && low[c] > EPS) {
+            if pinned(c, low, high) || narrow(low, high) {
                 let (max, x) = lp.optimum(&[j], true)?;
                 see(cells, &x, (low, high));
                 high[c] = high[c].max(max);
@@ -290,21 +305,35 @@ impl Checks<'_> {
                     value: values[c],
                     exact: high[c] - low[c] < EPS,
                 })
-            } else if is_primary && low[c] > EPS {
+            } else if narrow(low, high) {
                 let (lo, hi) = whole(low[c], high[c]);
-                (high[c] < CEILING - 1.0 && hi - lo < self.rule.range_min()).then_some(
-                    Finding::Narrow {
-                        cell: CellId::from_index(c),
-                        lo,
-                        hi,
-                    },
-                )
+                Some(Finding::Narrow {
+                    cell: CellId::from_index(c),
+                    lo,
+                    hi,
+                })
             } else {
                 None
             };
             findings.extend(finding);
         }
         Ok(findings)
+    }
+
+    /// Whether cell `c` is seen to pass: its seen range holds two whole
+    /// numbers, and if it needs protecting as small, holds 0 or is wide
+    /// enough. Every seen range lies within the cell's true range.
+    fn settled(&self, c: usize, low: &[f64], high: &[f64]) -> bool {
+        let small = self.primary[c] && self.values[c] > 0;
+        high[c] - low[c] >= 1.0 - EPS && !(small && low[c] > EPS && !self.wide(low[c], high[c]))
+    }
+
+    /// Whether a range `low..=high` of a small cell is wide enough: open
+    /// (it reaches [`CEILING`]) or holding whole numbers at least
+    /// [`Rule::range_min`] apart.
+    fn wide(&self, low: f64, high: f64) -> bool {
+        let (lo, hi) = whole(low, high);
+        high >= CEILING - 1.0 || hi - lo >= self.rule.range_min()
     }
 }
 
@@ -442,29 +471,178 @@ impl Component {
 
     /// The component's program, solved once; each later optimum starts
     /// from its solution.
-    fn program(&self) -> Result<Program<'_>, SolverError> {
+    fn program(&self) -> Result<Program, SolverError> {
+        let reduced = Reduced::of(self)?;
         // One extra unknown, the probe `p`, is the only one with a cost:
         // minimised and otherwise free, it rests at 0. Tying it to a cell
         // (`p = x`, or `p = CEILING - x`) and minimising again gives that
         // cell's smallest (or largest) value, from the solution at hand (a
         // few steps of the dual simplex method, not a new solve).
         let (vars, probe, base) = guarded(|| {
-            let (lp, mut vars) = self.build(OptimizationDirection::Minimize, &[], true);
+            let (lp, mut vars) = reduced.build(OptimizationDirection::Minimize, &[], true);
             let probe = vars.pop().expect("the probe is the last unknown");
             Ok((vars, probe, solved(&lp)?))
         })?;
-        let point = vars.iter().map(|v| base.var_value(*v)).collect();
+        let point = reduced.point(&vars, &base);
         Ok(Program {
-            component: self,
+            reduced,
             vars,
             probe,
             base,
             point,
         })
     }
+}
 
-    /// The component's constraints, with a cost of 1 on each of cells `js`
-    /// and, if `probe`, one more unknown (last) with a cost of 1.
+/// A component's program with every equation between exactly two unknowns
+/// used to write one of them in terms of the other: `x = ±y + k`. Such
+/// equations are common (a small cell and the one cell hidden to protect
+/// it, in a sum whose other cells are published), and each one taken out
+/// removes an unknown and a constraint from the program, making every
+/// step of the solver cheaper. The program is the same one, written
+/// differently: the bounds `0 ≤ x ≤ CEILING` of an unknown written away
+/// become bounds on the one it is written in terms of, and every other
+/// constraint is kept, with the unknown replaced, except one left on a
+/// single unknown, which becomes a bound on it (an option hidden below its
+/// published base). Coefficients are ±1 and the constants whole numbers,
+/// so the rewriting is exact.
+struct Reduced {
+    /// For each cell of the component (by position): the unknown it is
+    /// written in terms of (by position among `bounds`), with sign and
+    /// constant.
+    cells: Vec<(usize, f64, f64)>,
+    /// Each unknown's bounds.
+    bounds: Vec<(f64, f64)>,
+    /// The constraints over the unknowns.
+    rows: Vec<LocalRow>,
+}
+
+impl Reduced {
+    fn of(component: &Component) -> Result<Self, SolverError> {
+        let n = component.cells.len();
+        // Each cell as sign·x[root] + shift, and the cells written in terms
+        // of each root.
+        let mut of: Vec<(usize, f64, f64)> = (0..n).map(|j| (j, 1.0, 0.0)).collect();
+        let mut members: Vec<Vec<usize>> = (0..n).map(|j| vec![j]).collect();
+        let mut used = vec![false; component.rows.len()];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (r, (terms, op, rhs)) in component.rows.iter().enumerate() {
+                if used[r] || !matches!(op, ComparisonOp::Eq) {
+                    continue;
+                }
+                let (sub, rhs) = substitute(terms, *rhs, &of);
+                let [(keep, a), (gone, b)] = sub[..] else {
+                    continue;
+                };
+                if a.abs() != 1.0 || b.abs() != 1.0 {
+                    continue;
+                }
+                // a·x[keep] + b·x[gone] = rhs, so x[gone] = s·x[keep] + k.
+                let (s, k) = (-a / b, rhs / b);
+                for m in std::mem::take(&mut members[gone]) {
+                    let (_, sm, km) = of[m];
+                    of[m] = (keep, sm * s, sm * k + km);
+                    members[keep].push(m);
+                }
+                used[r] = true;
+                changed = true;
+            }
+        }
+        let mut index = vec![usize::MAX; n];
+        let mut bounds = Vec::new();
+        for (j, slot) in index.iter_mut().enumerate() {
+            if of[j].0 == j {
+                *slot = bounds.len();
+                bounds.push((0.0, CEILING));
+            }
+        }
+        // 0 ≤ s·x + k ≤ CEILING for every cell written as s·x + k.
+        for &(root, s, k) in &of {
+            let (lo, hi): &mut (f64, f64) = &mut bounds[index[root]];
+            let (a, b) = if s > 0.0 {
+                (-k, CEILING - k)
+            } else {
+                (k - CEILING, k)
+            };
+            *lo = lo.max(a);
+            *hi = hi.min(b);
+        }
+        let mut rows = Vec::new();
+        for (r, (terms, op, rhs)) in component.rows.iter().enumerate() {
+            if used[r] {
+                continue;
+            }
+            let (sub, rhs) = substitute(terms, *rhs, &of);
+            if sub.is_empty() {
+                // Nothing left but a comparison of whole numbers, which the
+                // true values meet; one they do not means a bug upstream.
+                let holds = match op {
+                    ComparisonOp::Eq => rhs.abs() < 0.5,
+                    ComparisonOp::Le => rhs > -0.5,
+                    ComparisonOp::Ge => rhs < 0.5,
+                };
+                if !holds {
+                    return Err(SolverError(
+                        "a constraint contradicts the true values".into(),
+                    ));
+                }
+                continue;
+            }
+            // A constraint on one unknown alone is a bound on it.
+            if let [(root, a)] = sub[..]
+                && a.abs() == 1.0
+            {
+                let (lo, hi): &mut (f64, f64) = &mut bounds[index[root]];
+                let at = rhs / a;
+                let (below, above) = match op {
+                    ComparisonOp::Eq => (true, true),
+                    ComparisonOp::Le => (a > 0.0, a < 0.0),
+                    ComparisonOp::Ge => (a < 0.0, a > 0.0),
+                };
+                // `below`: the unknown is at most `at`; `above`: at least.
+                if below {
+                    *hi = hi.min(at);
+                }
+                if above {
+                    *lo = lo.max(at);
+                }
+                continue;
+            }
+            let terms = sub.into_iter().map(|(root, a)| (index[root], a)).collect();
+            rows.push((terms, *op, rhs));
+        }
+        let cells = of
+            .into_iter()
+            .map(|(root, s, k)| (index[root], s, k))
+            .collect();
+        Ok(Self {
+            cells,
+            bounds,
+            rows,
+        })
+    }
+
+    /// `Σ sign·x[j]` over cells `js`, as terms over the unknowns and a
+    /// constant.
+    fn sum(&self, js: &[usize], sign: f64) -> (Vec<(usize, f64)>, f64) {
+        let mut terms: Vec<(usize, f64)> = Vec::new();
+        let mut constant = 0.0;
+        for &j in js {
+            let (v, s, k) = self.cells[j];
+            match terms.iter_mut().find(|t| t.0 == v) {
+                Some(t) => t.1 += sign * s,
+                None => terms.push((v, sign * s)),
+            }
+            constant += sign * k;
+        }
+        terms.retain(|t| t.1 != 0.0);
+        (terms, constant)
+    }
+
+    /// The program, with a cost of 1 on the sum of cells `js` and, if
+    /// `probe`, one more unknown (last) with a cost of 1.
     fn build(
         &self,
         direction: OptimizationDirection,
@@ -472,17 +650,18 @@ impl Component {
         probe: bool,
     ) -> (microlp::Problem, Vec<Variable>) {
         let mut lp = microlp::Problem::new(direction);
-        let mut weights = vec![0.0; self.cells.len()];
-        for &j in js {
-            weights[j] = 1.0;
+        let mut weights = vec![0.0; self.bounds.len()];
+        for (v, a) in self.sum(js, 1.0).0 {
+            weights[v] = a;
         }
-        if probe {
-            weights.push(1.0);
-        }
-        let vars: Vec<Variable> = weights
+        let mut vars: Vec<Variable> = weights
             .iter()
-            .map(|&w| lp.add_var(w, (0.0, CEILING)))
+            .zip(&self.bounds)
+            .map(|(&w, &b)| lp.add_var(w, b))
             .collect();
+        if probe {
+            vars.push(lp.add_var(1.0, (0.0, CEILING)));
+        }
         for (terms, op, rhs) in &self.rows {
             let mut expr = LinearExpr::empty();
             for &(k, a) in terms {
@@ -492,6 +671,37 @@ impl Component {
         }
         (lp, vars)
     }
+
+    /// The cells' values at a solution.
+    fn point(&self, vars: &[Variable], solution: &microlp::Solution) -> Vec<f64> {
+        let values: Vec<f64> = vars.iter().map(|v| solution.var_value(*v)).collect();
+        self.cells
+            .iter()
+            .map(|&(v, s, k)| s * values[v] + k)
+            .collect()
+    }
+}
+
+/// `terms` (over cells) and `rhs` with each cell written as in `of`: terms
+/// over roots, merged, without zeros, in root order.
+fn substitute(
+    terms: &[(usize, f64)],
+    rhs: f64,
+    of: &[(usize, f64, f64)],
+) -> (Vec<(usize, f64)>, f64) {
+    let mut sub: Vec<(usize, f64)> = Vec::with_capacity(terms.len());
+    let mut rhs = rhs;
+    for &(j, a) in terms {
+        let (root, s, k) = of[j];
+        rhs -= a * k;
+        match sub.iter_mut().find(|t| t.0 == root) {
+            Some(t) => t.1 += a * s,
+            None => sub.push((root, a * s)),
+        }
+    }
+    sub.retain(|t| t.1 != 0.0);
+    sub.sort_unstable_by_key(|t| t.0);
+    (sub, rhs)
 }
 
 /// Solves `lp` to the end.
@@ -502,8 +712,8 @@ fn solved(lp: &microlp::Problem) -> Result<microlp::Solution, microlp::Error> {
 }
 
 /// A component's program and its solution.
-struct Program<'a> {
-    component: &'a Component,
+struct Program {
+    reduced: Reduced,
     vars: Vec<Variable>,
     probe: Variable,
     base: microlp::Solution,
@@ -511,24 +721,25 @@ struct Program<'a> {
     point: Vec<f64>,
 }
 
-impl Program<'_> {
+impl Program {
     /// The smallest or largest sum of cells `js`, with a point attaining it.
     fn optimum(&mut self, js: &[usize], maximise: bool) -> Result<(f64, Vec<f64>), SolverError> {
         let warm = guarded(|| {
             let mut expr = LinearExpr::empty();
             expr.add(self.probe, 1.0);
             let sign = if maximise { 1.0 } else { -1.0 };
-            for &j in js {
-                expr.add(self.vars[j], sign);
+            let (terms, constant) = self.reduced.sum(js, sign);
+            for (v, a) in terms {
+                expr.add(self.vars[v], a);
             }
-            let rhs = if maximise { CEILING } else { 0.0 };
+            let rhs = if maximise { CEILING } else { 0.0 } - constant;
             let solution = self
                 .base
                 .clone()
                 .add_constraint(expr, ComparisonOp::Eq, rhs)?
                 .into_solution()
                 .map_err(|_| microlp::Error::InternalError("the solve was interrupted".into()))?;
-            Ok(self.vars.iter().map(|v| solution.var_value(*v)).collect())
+            Ok(self.reduced.point(&self.vars, &solution))
         });
         // The warm start is only a shortcut: if it fails, solve anew.
         let x = match warm {
@@ -547,9 +758,9 @@ impl Program<'_> {
             OptimizationDirection::Minimize
         };
         guarded(|| {
-            let (lp, vars) = self.component.build(direction, js, false);
+            let (lp, vars) = self.reduced.build(direction, js, false);
             let solution = solved(&lp)?;
-            Ok(vars.iter().map(|v| solution.var_value(*v)).collect())
+            Ok(self.reduced.point(&vars, &solution))
         })
     }
 }
