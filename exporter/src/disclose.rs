@@ -26,7 +26,6 @@
 //! then the range check by linear programming, then the exact audit.
 
 use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
 
 use survey_defs::Stage;
 
@@ -168,9 +167,9 @@ impl Builder {
         self.problem.add_relation(total_id, &part_ids)
     }
 
-    /// base = sum of categories, on each of `lines`.
-    fn additive(&mut self, lines: Range<usize>) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines[lines] {
+    /// base = sum of categories, on every line.
+    fn additive(&mut self) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines {
             if let Some((&base, parts)) = ids.split_last()
                 && !parts.is_empty()
             {
@@ -180,10 +179,10 @@ impl Builder {
         Ok(())
     }
 
-    /// Each category at most the base, on each of `lines` (multiple choice:
-    /// a pupil may tick several, but each counts once in the base).
-    fn at_most_base(&mut self, lines: Range<usize>) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines[lines] {
+    /// Each category at most the base, on every line (multiple choice: a
+    /// pupil may tick several, but each counts once in the base).
+    fn at_most_base(&mut self) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines {
             if let Some((&base, parts)) = ids.split_last() {
                 for &part in parts {
                     self.problem.add_at_most(&[part], &[base])?;
@@ -193,24 +192,21 @@ impl Builder {
         Ok(())
     }
 
-    /// Which cells earlier releases force hidden: `key` names the cell `k`
-    /// of line `i`.
+    /// Which cells earlier releases force hidden: `key` names a line's cell.
     fn forced(
         &self,
         earlier: Option<Earlier<'_>>,
         rule: &Rule,
-        key: impl Fn(usize, &Line, usize) -> CellKey,
+        key: impl Fn(&Line, usize) -> CellKey,
     ) -> Vec<bool> {
         let mut forced = vec![false; self.problem.len()];
         let Some(earlier) = earlier else {
             return forced;
         };
-        for (i, (line, ids)) in self.lines.iter().enumerate() {
+        for (line, ids) in &self.lines {
             for (k, id) in ids.iter().enumerate() {
                 let value = u64::from(line.counts[k]);
-                forced[id.index()] = earlier
-                    .prior
-                    .forces(&key(i, line, k), value, rule.threshold);
+                forced[id.index()] = earlier.prior.forces(&key(line, k), value, rule.threshold);
             }
         }
         forced
@@ -350,7 +346,6 @@ fn add_table(
     table: usize,
 ) -> Result<Part, ProblemError> {
     let t = &layout.tables[table];
-    let first = b.lines.len();
     let mut finest = BTreeMap::new();
     let levels = StageLevel::published_for(t.stages);
     let at = grid(b, tally, layout, t, &levels)?;
@@ -418,11 +413,10 @@ fn add_table(
             }
         }
     }
-    let lines = first..b.lines.len();
     if t.additive {
-        b.additive(lines)?;
+        b.additive()?;
     } else {
-        b.at_most_base(lines)?;
+        b.at_most_base()?;
     }
     Ok(Part { table, finest })
 }
@@ -531,7 +525,7 @@ pub fn publish_table(
     let mut b = Builder::new();
     let part = add_table(&mut b, tally, schools, layout, table).map_err(inconsistent)?;
     routing_bounds(&mut b, tally, schools, layout, &part).map_err(inconsistent)?;
-    let forced = b.forced(earlier, rule, |_, line, k| CellKey {
+    let forced = b.forced(earlier, rule, |line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
         sex: line
@@ -645,7 +639,7 @@ pub fn publish_rates(
         }
         .map_err(inconsistent)?;
     }
-    let forced = b.forced(earlier, rule, |_, line, _| CellKey {
+    let forced = b.forced(earlier, rule, |line, _| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
         sex: ALL.to_owned(),
