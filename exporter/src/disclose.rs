@@ -34,7 +34,7 @@ use crate::layout::ALL;
 use crate::layout::{Layout, StageLevel, TableDef};
 use crate::prior::{CellKey, RATES, UnitPrior};
 use crate::suppress::{
-    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, protect_forcing,
+    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, largest_sum_point, protect_forcing,
 };
 
 /// Earlier releases of the same unit, which force cells hidden in a new one
@@ -457,20 +457,25 @@ fn finest_count(
 /// tables publish (a stage and sex, a school at a stage), which every
 /// coarser line adds up from.
 ///
-/// The linked table's counts enter as known numbers, as if the reader knew
-/// them exactly, even where that table hides them: for a routed table, an
-/// upper bound on its base at each position (the answers that route to it);
-/// for a table routed on, a lower bound on its routing answers (the base of
-/// each question routed on them). A reader who knows less can only find
-/// wider ranges, so a table that passes its range check with these bounds
-/// passes against the real reader too, and each table stays a problem of
-/// its own.
+/// Each relation enters with the linked table's side as a known number at
+/// every position, so that each table stays a problem of its own. A reader
+/// who knows less can only find wider ranges, so a table that passes its
+/// range check with these bounds passes against the real reader too:
+/// - for a table routed on, a lower bound on its routing answers: the true
+///   base of each question routed on them, as if the reader knew it
+///   exactly, even where that question's table hides it;
+/// - for a routed table, an upper bound on its base: the answers that
+///   route to it at one point that the published table routed on allows
+///   (`room`, see [`routing_room`]), or without it their true counts.
+///   Any point a reader cannot rule out will do, since the reader can take
+///   the answers that route to be those.
 fn routing_bounds(
     b: &mut Builder,
     tally: &UnitTally,
     schools: &[Option<usize>],
     layout: &Layout,
     part: &Part,
+    room: Option<&BTreeMap<Finest, u64>>,
 ) -> Result<(), ProblemError> {
     let t = &layout.tables[part.table];
     if let Some(route) = &t.route {
@@ -479,7 +484,10 @@ fn routing_bounds(
             let Some(&base) = b.lines[line].1.last() else {
                 continue;
             };
-            let routed = finest_count(tally, schools, parent, position, &route.categories);
+            let routed = match room.and_then(|r| r.get(&position)) {
+                Some(&room) => room,
+                None => finest_count(tally, schools, parent, position, &route.categories),
+            };
             b.problem.add_upper_bound(&[base], routed)?;
         }
     }
@@ -504,10 +512,84 @@ fn routing_bounds(
     Ok(())
 }
 
+/// For routed table `table`, the answers that route to it at every finest
+/// position, at a point that a reader of the table routed on (`parent`, as
+/// published) cannot rule out: the point that makes their sum largest.
+///
+/// That point satisfies everything the table routed on tells, so a reader
+/// can take the answers to be these: a routed table protected against them
+/// is protected against the reader. The parent's program holds the true
+/// base of every question routed on it as a lower bound, so the point
+/// leaves room for each true base. Where the parent publishes an answer,
+/// the point has its true value; where it hides one, the room is usually
+/// wider than the true count, which a reader cannot know either.
+fn routing_room(
+    tally: &UnitTally,
+    schools: &[Option<usize>],
+    layout: &Layout,
+    table: usize,
+    parent: &PublishedTable,
+) -> Result<BTreeMap<Finest, u64>, DiscloseError> {
+    let inconsistent = |source| DiscloseError::Inconsistent {
+        table: layout.tables[parent.table].id.as_str().to_owned(),
+        source,
+    };
+    let Some(route) = &layout.tables[table].route else {
+        return Ok(BTreeMap::new());
+    };
+    let mut b = Builder::new();
+    let part = add_table(&mut b, tally, schools, layout, parent.table).map_err(inconsistent)?;
+    routing_bounds(&mut b, tally, schools, layout, &part, None).map_err(inconsistent)?;
+    if b.lines.len() != parent.lines.len() {
+        return Ok(BTreeMap::new());
+    }
+    let mut hidden = vec![false; b.problem.len()];
+    for ((_, ids), line) in b.lines.iter().zip(&parent.lines) {
+        for (id, h) in ids.iter().zip(&line.hidden) {
+            hidden[id.index()] = *h;
+        }
+    }
+    let positions: Vec<(Finest, usize)> = part.finest.iter().map(|(&p, &l)| (p, l)).collect();
+    let cells: Vec<CellId> = positions
+        .iter()
+        .flat_map(|&(_, line)| route.categories.iter().map(move |&k| (line, k)))
+        .map(|(line, k)| b.lines[line].1[k])
+        .collect();
+    let point =
+        largest_sum_point(&b.problem, &hidden, &cells).map_err(|e| DiscloseError::Audit {
+            table: layout.tables[table].id.as_str().to_owned(),
+            exposure: e.into(),
+        })?;
+    let width = route.categories.len();
+    let child = &layout.tables[table];
+    let answered = [child.categories.len()];
+    Ok(positions
+        .iter()
+        .zip(point.chunks(width))
+        .map(|(&(position, _), values)| {
+            let sum: f64 = values.iter().sum();
+            // Whole numbers, as every vertex of these programs is up to
+            // the solver's tolerance; never below the true base, which the
+            // point respects exactly.
+            let near = sum.round();
+            let whole = if (sum - near).abs() < 1e-6 {
+                near
+            } else {
+                sum.floor()
+            };
+            let floor = finest_count(tally, schools, child, position, &answered);
+            (position, (whole.max(0.0) as u64).max(floor))
+        })
+        .collect())
+}
+
 /// One table for one partnership: the grid and the school rows, suppressed
 /// and audited together, with what routing tells about it. `schools[i]` is
 /// the tally row (if any) of the unit's school `i`; lines name schools by
-/// `i`.
+/// `i`. For a routed table, `parent` is the table it routes on as published
+/// (see [`routing_room`]); without it the true answers that route to it
+/// bound its base, which is safe and hides more.
+#[allow(clippy::too_many_arguments)]
 pub fn publish_table(
     tally: &UnitTally,
     schools: &[Option<usize>],
@@ -516,15 +598,22 @@ pub fn publish_table(
     rule: &Rule,
     name: &str,
     earlier: Option<Earlier<'_>>,
+    parent: Option<&PublishedTable>,
 ) -> Result<PublishedTable, DiscloseError> {
     let inconsistent = |source| DiscloseError::Inconsistent {
         table: name.to_owned(),
         source,
     };
     let t = &layout.tables[table];
+    let room = match parent {
+        Some(parent) if t.route.as_ref().is_some_and(|r| r.parent == parent.table) => {
+            Some(routing_room(tally, schools, layout, table, parent)?)
+        }
+        _ => None,
+    };
     let mut b = Builder::new();
     let part = add_table(&mut b, tally, schools, layout, table).map_err(inconsistent)?;
-    routing_bounds(&mut b, tally, schools, layout, &part).map_err(inconsistent)?;
+    routing_bounds(&mut b, tally, schools, layout, &part, room.as_ref()).map_err(inconsistent)?;
     let forced = b.forced(earlier, rule, |line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
@@ -546,7 +635,8 @@ pub fn publish_table(
 }
 
 /// Every table of one partnership, in layout order, one problem after
-/// another on one thread (the export runs them on every core).
+/// another on one thread (the export runs them on every core); each routed
+/// table after the table it routes on, which bounds it as published.
 pub fn publish_every_table(
     tally: &UnitTally,
     schools: &[Option<usize>],
@@ -555,9 +645,19 @@ pub fn publish_every_table(
     name: &str,
     earlier: Option<Earlier<'_>>,
 ) -> Result<Vec<PublishedTable>, DiscloseError> {
-    (0..layout.tables.len())
-        .map(|t| publish_table(tally, schools, layout, t, rule, name, earlier))
-        .collect()
+    // A question routes only on an earlier one, so layout order has every
+    // table routed on before the tables routed on it.
+    let mut done: Vec<Option<PublishedTable>> = vec![None; layout.tables.len()];
+    for t in 0..layout.tables.len() {
+        let parent = layout.tables[t]
+            .route
+            .as_ref()
+            .and_then(|r| done[r.parent].as_ref());
+        done[t] = Some(publish_table(
+            tally, schools, layout, t, rule, name, earlier, parent,
+        )?);
+    }
+    Ok(done.into_iter().flatten().collect())
 }
 
 /// Response counts per school and stage against the roll, suppressed and
@@ -721,6 +821,7 @@ mod tests {
             &Rule::default(),
             "q_sex",
             None,
+            None,
         )
         .unwrap();
         let all = lines_for(&p, StageLevel::All, None);
@@ -770,6 +871,7 @@ mod tests {
             &Rule::default(),
             "q_sex",
             None,
+            None,
         )
         .unwrap();
         for l in &p.lines {
@@ -796,6 +898,7 @@ mod tests {
                 table,
                 &Rule::default(),
                 "small",
+                None,
                 None,
             )
             .unwrap();

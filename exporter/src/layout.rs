@@ -247,8 +247,9 @@ impl Layout {
     /// The tables grouped so that a routed question is in the group of the
     /// question it routes on (and so on down a chain of follow-ups); every
     /// other table is a group of its own. Groups are in the order of their
-    /// first table, and tables within a group in layout order. A group is
-    /// protected as one problem, since its tables share what routing tells.
+    /// first table, and tables within a group in layout order. A question
+    /// routes only on an earlier one, so a group's first table is the one
+    /// the others route on, directly or down the chain.
     pub fn families(&self) -> Vec<Vec<usize>> {
         let root = |mut t: usize| {
             while let Some(route) = &self.tables[t].route {

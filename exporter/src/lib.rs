@@ -369,6 +369,10 @@ type UnitTables = (Vec<PublishedTable>, Vec<RateLine>);
 /// Suppresses and audits every table of every partnership, on every core.
 /// Problems are independent, so the work is a shared queue of (unit, table)
 /// jobs; results are put back in order, so the output never depends on timing.
+/// A routed table needs the table it routes on as published (see
+/// [`disclose::publish_table`]), so the jobs run in rounds: the tables
+/// routed on nothing (and the response rates) first, then the tables routed
+/// on those, and so on down the longest chain of follow-ups.
 fn publish_all(
     plans: &[UnitPlan],
     layout: &Layout,
@@ -377,18 +381,93 @@ fn publish_all(
 ) -> Result<Vec<UnitTables>, ExportError> {
     let per_unit = layout.tables.len() + 1;
     let total = plans.len() * per_unit;
-    let next = AtomicUsize::new(0);
+    let depth = |table: usize| {
+        let mut hops = 0;
+        let mut t = table;
+        while let Some(route) = layout.tables.get(t).and_then(|t| t.route.as_ref()) {
+            t = route.parent;
+            hops += 1;
+        }
+        hops
+    };
     let finished = AtomicUsize::new(0);
+    let mut ordered: BTreeMap<usize, Job> = BTreeMap::new();
+    let deepest = (0..layout.tables.len()).map(depth).max().unwrap_or(0);
+    for round in 0..=deepest {
+        let jobs: Vec<usize> = (0..total)
+            .filter(|&job| depth(job % per_unit) == round)
+            .collect();
+        let done = &ordered;
+        let results = run_jobs(&jobs, layout, &finished, total, progress, |job| {
+            let plan = &plans[job / per_unit];
+            let table = job % per_unit;
+            if table < layout.tables.len() {
+                let name = format!("{} {}", plan.name, layout.tables[table].id);
+                let parent = layout.tables[table].route.as_ref().and_then(|r| {
+                    match done.get(&(job - table + r.parent)) {
+                        Some(Job::Table(t)) => Some(t),
+                        _ => None,
+                    }
+                });
+                disclose::publish_table(
+                    &plan.tally,
+                    &plan.rows,
+                    layout,
+                    table,
+                    rule,
+                    &name,
+                    plan.earlier(),
+                    parent,
+                )
+                .map(Job::Table)
+            } else {
+                let name = format!("{} response rates", plan.name);
+                disclose::publish_rates(&plan.tally, &plan.rolls, rule, &name, plan.earlier())
+                    .map(Job::Rates)
+            }
+        })?;
+        ordered.extend(results);
+    }
+    if ordered.len() != total {
+        // A worker thread panicked: treat it as a failed audit, never publish.
+        return Err(ExportError::Disclosure(DiscloseError::Incomplete));
+    }
+    let mut out: Vec<UnitTables> = (0..plans.len()).map(|_| (Vec::new(), Vec::new())).collect();
+    for (job, result) in ordered {
+        let unit = &mut out[job / per_unit];
+        match result {
+            Job::Table(t) => unit.0.push(t),
+            Job::Rates(r) => unit.1 = r,
+        }
+    }
+    Ok(out)
+}
+
+/// The result of one job of [`publish_all`].
+enum Job {
+    Table(PublishedTable),
+    Rates(Vec<RateLine>),
+}
+
+/// Runs `work` on each of `jobs` (numbered as in [`publish_all`]) on every
+/// core, the largest tables first, so that no long job starts last while
+/// the other cores have nothing left to do. Stops at the first failure.
+fn run_jobs(
+    jobs: &[usize],
+    layout: &Layout,
+    finished: &AtomicUsize,
+    total: usize,
+    progress: &(dyn Fn(Progress) + Sync),
+    work: impl Fn(usize) -> Result<Job, DiscloseError> + Sync,
+) -> Result<BTreeMap<usize, Job>, ExportError> {
+    let per_unit = layout.tables.len() + 1;
+    let next = AtomicUsize::new(0);
     let failed: Mutex<Option<DiscloseError>> = Mutex::new(None);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .min(total.max(1));
-    // The largest tables first (widest, over the most stages), so that no
-    // long job starts last while the other cores have nothing left to do.
-    // Results are put back in job order, so the order of work changes
-    // nothing else.
-    let mut order: Vec<usize> = (0..total).collect();
+        .min(jobs.len().max(1));
+    let mut order: Vec<usize> = jobs.to_vec();
     order.sort_by_key(|&job| {
         let size = layout
             .tables
@@ -397,10 +476,6 @@ fn publish_all(
         (Reverse(size), job)
     });
     type Done = (usize, Result<Job, DiscloseError>);
-    enum Job {
-        Table(PublishedTable),
-        Rates(Vec<RateLine>),
-    }
     let results: Vec<Done> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -408,35 +483,12 @@ fn publish_all(
                     let mut out: Vec<Done> = Vec::new();
                     loop {
                         let slot = next.fetch_add(1, Ordering::Relaxed);
-                        if slot >= total || failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                        if slot >= order.len() || failed.lock().map(|f| f.is_some()).unwrap_or(true)
+                        {
                             break;
                         }
                         let job = order[slot];
-                        let plan = &plans[job / per_unit];
-                        let table = job % per_unit;
-                        let result = if table < layout.tables.len() {
-                            let name = format!("{} {}", plan.name, layout.tables[table].id);
-                            disclose::publish_table(
-                                &plan.tally,
-                                &plan.rows,
-                                layout,
-                                table,
-                                rule,
-                                &name,
-                                plan.earlier(),
-                            )
-                            .map(Job::Table)
-                        } else {
-                            let name = format!("{} response rates", plan.name);
-                            disclose::publish_rates(
-                                &plan.tally,
-                                &plan.rolls,
-                                rule,
-                                &name,
-                                plan.earlier(),
-                            )
-                            .map(Job::Rates)
-                        };
+                        let result = work(job);
                         if let Err(e) = &result
                             && let Ok(mut f) = failed.lock()
                         {
@@ -460,21 +512,13 @@ fn publish_all(
     if let Some(e) = failed.into_inner().ok().flatten() {
         return Err(e.into());
     }
-    let mut ordered: BTreeMap<usize, Job> = BTreeMap::new();
+    let mut done = BTreeMap::new();
     for (job, result) in results {
-        ordered.insert(job, result?);
+        done.insert(job, result?);
     }
-    if ordered.len() != total {
+    if done.len() != jobs.len() {
         // A worker thread panicked: treat it as a failed audit, never publish.
         return Err(ExportError::Disclosure(DiscloseError::Incomplete));
     }
-    let mut out: Vec<UnitTables> = (0..plans.len()).map(|_| (Vec::new(), Vec::new())).collect();
-    for (job, result) in ordered {
-        let unit = &mut out[job / per_unit];
-        match result {
-            Job::Table(t) => unit.0.push(t),
-            Job::Rates(r) => unit.1 = r,
-        }
-    }
-    Ok(out)
+    Ok(done)
 }

@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{Exposure, audit, audit_exact};
 pub use interval::{FeasibilityInterval, IntervalError, Rational, feasibility_interval};
 pub use problem::{AtMost, CellId, Problem, ProblemError, Relation};
-pub use ranges::{Finding, SolverError};
+pub use ranges::{Finding, SolverError, largest_sum_point};
 
 /// The disclosure rule. Written into export metadata, so it is serialisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -108,51 +108,7 @@ pub fn check_only(
 ) -> Result<Vec<Finding>, SolverError> {
     let n = problem.len();
     let values = problem.values();
-    // Constraints over hidden cells, published cells moved to the right.
-    let mut rows: Vec<Row> = Vec::new();
-    let mut push = |terms: Vec<(usize, i64)>, op: ComparisonOp, offset: i64| {
-        let mut rhs = offset as f64;
-        let mut hidden_terms: Vec<(usize, f64)> = Vec::new();
-        for (c, coef) in terms {
-            if hidden[c] {
-                match hidden_terms.iter_mut().find(|t| t.0 == c) {
-                    Some(t) => t.1 += coef as f64,
-                    None => hidden_terms.push((c, coef as f64)),
-                }
-            } else {
-                rhs -= coef as f64 * values[c] as f64;
-            }
-        }
-        hidden_terms.retain(|t| t.1 != 0.0);
-        if !hidden_terms.is_empty() {
-            rows.push(Row {
-                terms: hidden_terms,
-                op,
-                rhs,
-            });
-        }
-    };
-    for rel in problem.relations() {
-        let terms = std::iter::once((rel.total.index(), 1))
-            .chain(rel.parts.iter().map(|p| (p.index(), -1)))
-            .collect();
-        push(terms, ComparisonOp::Eq, 0);
-    }
-    for ineq in problem.at_most() {
-        let terms = ineq
-            .smaller
-            .iter()
-            .map(|c| (c.index(), 1))
-            .chain(ineq.larger.iter().map(|c| (c.index(), -1)))
-            .collect();
-        push(terms, ComparisonOp::Le, ineq.offset);
-    }
-    let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for (r, row) in rows.iter().enumerate() {
-        for &(c, _) in &row.terms {
-            rows_of[c].push(r as u32);
-        }
-    }
+    let (rows, rows_of) = hidden_rows(problem, hidden);
 
     let mut low: Vec<f64> = values.iter().map(|&v| v as f64).collect();
     let mut high = low.clone();
@@ -199,6 +155,100 @@ pub fn check_only(
     }
     findings.sort_by_key(Finding::cell);
     Ok(findings)
+}
+
+/// The problem's constraints over the cells hidden in `hidden`, published
+/// cells moved to the right-hand side, and the constraints each cell is in.
+fn hidden_rows(problem: &Problem, hidden: &[bool]) -> (Vec<Row>, Vec<Vec<u32>>) {
+    let values = problem.values();
+    // Constraints over hidden cells, published cells moved to the right.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut push = |terms: Vec<(usize, i64)>, op: ComparisonOp, offset: i64| {
+        let mut rhs = offset as f64;
+        let mut hidden_terms: Vec<(usize, f64)> = Vec::new();
+        for (c, coef) in terms {
+            if hidden[c] {
+                match hidden_terms.iter_mut().find(|t| t.0 == c) {
+                    Some(t) => t.1 += coef as f64,
+                    None => hidden_terms.push((c, coef as f64)),
+                }
+            } else {
+                rhs -= coef as f64 * values[c] as f64;
+            }
+        }
+        hidden_terms.retain(|t| t.1 != 0.0);
+        if !hidden_terms.is_empty() {
+            rows.push(Row {
+                terms: hidden_terms,
+                op,
+                rhs,
+            });
+        }
+    };
+    for rel in problem.relations() {
+        let terms = std::iter::once((rel.total.index(), 1))
+            .chain(rel.parts.iter().map(|p| (p.index(), -1)))
+            .collect();
+        push(terms, ComparisonOp::Eq, 0);
+    }
+    for ineq in problem.at_most() {
+        let terms = ineq
+            .smaller
+            .iter()
+            .map(|c| (c.index(), 1))
+            .chain(ineq.larger.iter().map(|c| (c.index(), -1)))
+            .collect();
+        push(terms, ComparisonOp::Le, ineq.offset);
+    }
+    let mut rows_of: Vec<Vec<u32>> = vec![Vec::new(); problem.len()];
+    for (r, row) in rows.iter().enumerate() {
+        for &(c, _) in &row.terms {
+            rows_of[c].push(r as u32);
+        }
+    }
+
+    (rows, rows_of)
+}
+
+/// A point of the problem, as a reader of the pattern `hidden` could take
+/// it to be, that makes the sum of `cells` as large as it can be: the
+/// value of each of `cells` there (a published one's own). Each component
+/// is maximised on its own, which together is a feasible point of the
+/// whole, since components share no constraint.
+pub fn largest_sum_point(
+    problem: &Problem,
+    hidden: &[bool],
+    cells: &[CellId],
+) -> Result<Vec<f64>, SolverError> {
+    let values = problem.values();
+    let (rows, rows_of) = hidden_rows(problem, hidden);
+    let mut point: Vec<f64> = cells.iter().map(|c| values[c.index()] as f64).collect();
+    let mut seen = vec![false; problem.len()];
+    for start in cells.iter().map(|c| c.index()) {
+        if !hidden[start] || seen[start] {
+            continue;
+        }
+        let component = Component::of(start, &rows, &rows_of, &mut seen);
+        let at: Vec<(usize, usize)> = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                component
+                    .cells
+                    .binary_search(&c.index())
+                    .ok()
+                    .map(|j| (i, j))
+            })
+            .collect();
+        let mut js: Vec<usize> = at.iter().map(|&(_, j)| j).collect();
+        js.sort_unstable();
+        js.dedup();
+        let (_, x) = component.program()?.optimum(&js, true)?;
+        for (i, j) in at {
+            point[i] = x[j];
+        }
+    }
+    Ok(point)
 }
 
 /// Components larger than this are checked on neighbourhoods when near
