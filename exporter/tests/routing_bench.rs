@@ -13,45 +13,6 @@ use std::time::Instant;
 use exporter::Rule;
 use exporter::disclose::{PublishedTable, publish_table};
 use exporter::layout::Layout;
-use survey_defs::Stage;
-
-/// `schools` schools, each primary, secondary or both with some stages
-/// missing, and `pupils` pupils spread unevenly over them.
-fn partnership(schools: usize, seed: u64, pupils: u32) -> Vec<(i32, Stage, u32)> {
-    let mut x = seed | 1;
-    let mut roll = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let mut picks: Vec<(i32, Stage, u64)> = Vec::new();
-    for s in 0..schools {
-        let id = 100 + s as i32;
-        let band: &[Stage] = match roll(3) {
-            0 => &[Stage::P5, Stage::P6, Stage::P7],
-            1 => &[Stage::S1, Stage::S2, Stage::S3, Stage::S4],
-            _ => &Stage::ALL,
-        };
-        let before = picks.len();
-        for &stage in band {
-            if roll(4) > 0 {
-                picks.push((id, stage, 1 + roll(20)));
-            }
-        }
-        if picks.len() == before {
-            picks.push((id, band[0], 1 + roll(20)));
-        }
-    }
-    let weight: u64 = picks.iter().map(|p| p.2).sum();
-    picks
-        .into_iter()
-        .map(|(id, stage, w)| {
-            let n = (u64::from(pupils) * w / weight).max(1);
-            (id, stage, u32::try_from(n).unwrap())
-        })
-        .collect()
-}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -69,7 +30,7 @@ fn bench_routing_check() {
     let schools = env_or("SCHOOLS", 80) as usize;
     let pupils = u32::try_from(env_or("PUPILS", 14_000)).unwrap();
     for seed in 1..=env_or("SEEDS", 1) {
-        let groups = partnership(schools, seed * 7919, pupils);
+        let groups = release::spread(schools, seed * 7919, pupils);
         let cohort = release::Cohort {
             cpp_id: 5,
             groups: groups.clone(),

@@ -271,3 +271,43 @@ pub fn partnership_and_scotland() -> Export {
     let scotland = unit(&layout, &rule, None, everywhere, &tally_all);
     export(q, layout, vec![partnership, scotland])
 }
+
+/// Groups of a partnership of `schools` schools, each primary (P5-P7),
+/// secondary (S1-S4) or both, with some stages missing, and `pupils` pupils
+/// in all, spread unevenly so that some groups are tiny: (school id, stage,
+/// pupils).
+pub fn spread(schools: usize, seed: u64, pupils: u32) -> Vec<(i32, Stage, u32)> {
+    let mut x = seed | 1;
+    let mut roll = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut picks: Vec<(i32, Stage, u64)> = Vec::new();
+    for s in 0..schools {
+        let id = 100 + s as i32;
+        let band: &[Stage] = match roll(3) {
+            0 => &[Stage::P5, Stage::P6, Stage::P7],
+            1 => &[Stage::S1, Stage::S2, Stage::S3, Stage::S4],
+            _ => &Stage::ALL,
+        };
+        let before = picks.len();
+        for &stage in band {
+            if roll(4) > 0 {
+                picks.push((id, stage, 1 + roll(20)));
+            }
+        }
+        if picks.len() == before {
+            picks.push((id, band[0], 1 + roll(20)));
+        }
+    }
+    let weight: u64 = picks.iter().map(|p| p.2).sum();
+    picks
+        .into_iter()
+        .map(|(id, stage, w)| {
+            let n = (u64::from(pupils) * w / weight).max(1);
+            (id, stage, u32::try_from(n).unwrap())
+        })
+        .collect()
+}
