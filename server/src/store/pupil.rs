@@ -600,10 +600,15 @@ pub async fn end_response<C: ConnectionTrait + TransactionTrait>(
     completed: Option<Completed>,
 ) -> Result<bool, DbErr> {
     let txn = super::begin(db).await?;
-    let Some(in_progress) = response_in_progress::Entity::find_by_id(response_id.to_owned())
-        .one(&txn)
-        .await?
-    else {
+    // On PostgreSQL the in-progress row is locked before its page saves are
+    // touched: a page save locks the same row first (it raises the version)
+    // and then writes its page, so taking the locks in the other order here
+    // would let the two deadlock.
+    let mut find = response_in_progress::Entity::find_by_id(response_id.to_owned());
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let Some(in_progress) = find.one(&txn).await? else {
         txn.rollback().await?;
         return Ok(false);
     };
