@@ -217,52 +217,77 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await?;
             let start = Instant::now();
-            for (unit, name) in units {
-                let request = release::ReleaseRequest {
-                    wave_id: wave.id,
-                    unit,
-                    questionnaire: questionnaire.clone(),
-                    by: release::Releaser {
-                        staff_id: None,
-                        name: actor.clone(),
-                    },
-                    today: chrono::Utc::now().date_naive(),
-                };
+            let request = |unit| release::ReleaseRequest {
+                wave_id: wave.id,
+                unit,
+                questionnaire: questionnaire.clone(),
+                by: release::Releaser {
+                    staff_id: None,
+                    name: actor.clone(),
+                },
+                today: chrono::Utc::now().date_naive(),
+            };
+            let name_of = |unit: release::Unit| {
+                units
+                    .iter()
+                    .find(|(u, _)| *u == unit)
+                    .map_or("Scotland", |(_, name)| name.as_str())
+                    .to_owned()
+            };
+            if all {
+                // Every partnership and Scotland are computed before any is
+                // stored, so each partnership's report shows Scotland's
+                // figures from Scotland's release of the same run.
+                let partnerships: Vec<release::ReleaseRequest> = units
+                    .iter()
+                    .filter(|(unit, _)| *unit != Unit::Scotland)
+                    .map(|(unit, _)| request(*unit))
+                    .collect();
                 let bar = progress_bar();
-                let report = |p: Progress| report(bar.as_ref(), p);
-                let started = Instant::now();
-                let made = release::make(&db, &request, &report).await;
+                let step = |name: &str, p: Progress| {
+                    if let Some(bar) = &bar {
+                        bar.set_prefix(name.to_owned());
+                    }
+                    report(bar.as_ref(), p);
+                };
+                let outcomes =
+                    release::make_all(&db, &partnerships, &request(Unit::Scotland), &step).await;
                 if let Some(bar) = &bar {
                     bar.finish_and_clear();
                 }
-                let made = match made {
-                    // Releasing everything skips a partnership whose newest
-                    // release already counts every response.
-                    Err(ReleaseError::Unchanged(number)) if all => {
-                        println!("{name}: unchanged since release {number}");
-                        continue;
-                    }
-                    made => made.map_err(release_failure)?,
-                };
-                println!(
-                    "release {} of wave \"{}\" for {name}: id {}, {} files, {} cells, {} suppressed, in {:.2} s",
-                    made.release.number,
-                    wave.name,
-                    made.release.id,
-                    made.release.files.len(),
-                    made.cells,
-                    made.suppressed,
-                    started.elapsed().as_secs_f64()
-                );
-                if !all {
-                    for f in &made.release.files {
-                        println!("  {}  {:>10}  {}", f.sha256, f.size, f.name);
+                let outcomes = outcomes.map_err(|(name, e)| {
+                    let failure = release_failure(e);
+                    Failure::new(
+                        failure.code,
+                        format!("{name}: {}; nothing was released", failure.message),
+                    )
+                })?;
+                for (unit, outcome) in outcomes {
+                    let name = name_of(unit);
+                    match outcome {
+                        release::Outcome::Unchanged(number) => {
+                            println!("{name}: unchanged since release {number}");
+                        }
+                        release::Outcome::Made(made) => print_made(&wave.name, &name, &made),
                     }
                 }
-            }
-            if all {
                 println!("released in {:.2} s", start.elapsed().as_secs_f64());
+                return Ok(());
             }
+            for (unit, name) in &units {
+                let bar = progress_bar();
+                let report = |p: Progress| report(bar.as_ref(), p);
+                let made = release::make(&db, &request(*unit), &report).await;
+                if let Some(bar) = &bar {
+                    bar.finish_and_clear();
+                }
+                let made = made.map_err(release_failure)?;
+                print_made(&wave.name, name, &made);
+                for f in &made.release.files {
+                    println!("  {}  {:>10}  {}", f.sha256, f.size, f.name);
+                }
+            }
+            println!("released in {:.2} s", start.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Write { release, out } => {
@@ -394,9 +419,9 @@ fn progress_bar() -> Option<ProgressBar> {
         .is_terminal()
         .then(|| ProgressBar::new(0))
         .inspect(|bar| {
-            if let Ok(style) =
-                ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({elapsed})")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "{prefix:20} {msg:12} [{bar:40}] {pos}/{len} ({elapsed})",
+            ) {
                 bar.set_style(style.progress_chars("=> "));
             }
         })
@@ -412,6 +437,18 @@ fn report(bar: Option<&ProgressBar>, p: Progress) {
         bar.set_length(total);
         bar.set_position(done);
     }
+}
+
+/// One line per stored release.
+fn print_made(wave: &str, name: &str, made: &release::Made) {
+    println!(
+        "release {} of wave \"{wave}\" for {name}: id {}, {} files, {} cells, {} suppressed",
+        made.release.number,
+        made.release.id,
+        made.release.files.len(),
+        made.cells,
+        made.suppressed,
+    );
 }
 
 fn release_failure(e: ReleaseError) -> Failure {

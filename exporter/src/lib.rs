@@ -127,6 +127,20 @@ pub struct Export {
     pub skipped: Skipped,
     /// Whether Scotland-level tables were requested (national scope).
     pub national: bool,
+    /// Scotland's figures to show beneath a partnership's in its report's
+    /// summary, from Scotland's release of the same wave.
+    pub beside: Option<Beside>,
+}
+
+/// Scotland's published indicator figures, shown beneath a partnership's in
+/// the summary of its report: only numbers Scotland's release of the same
+/// wave publishes (a hidden one stays hidden).
+#[derive(Debug, Clone)]
+pub struct Beside {
+    /// The day Scotland's release was made.
+    pub released_on: chrono::NaiveDate,
+    /// Scotland's indicator tables: every school, every sex, by stage.
+    pub scotland: UnitResult,
 }
 
 impl Export {
@@ -262,6 +276,7 @@ pub async fn export_with_progress(
         units,
         skipped,
         national,
+        beside: None,
     })
 }
 

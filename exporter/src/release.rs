@@ -552,15 +552,215 @@ pub struct Made {
     pub suppressed: usize,
 }
 
+/// What became of one unit when releasing a wave for every partnership and
+/// Scotland ([`make_all`]).
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Made(Made),
+    /// Its newest release (this number) already counts every response.
+    Unchanged(i32),
+}
+
+/// A release computed and audited but not yet stored.
+struct Prepared {
+    wave: WaveInfo,
+    unit_code: String,
+    unit_name: String,
+    cpp_id: Option<i32>,
+    fingerprint: String,
+    export: Export,
+    now: DateTime<Utc>,
+}
+
 /// Makes a release: checks that fieldwork is over, computes the results
 /// with every earlier release of the same wave and unit taken into account,
 /// renders every file, and stores them with the manifest and an audit entry
 /// in one transaction. Nothing is stored when an error is returned.
+///
+/// A partnership's report shows Scotland's figures beneath its own in the
+/// summary when Scotland has a release of the wave already (its newest);
+/// [`make_all`] gives every partnership Scotland's figures of the same run.
 pub async fn make(
     db: &DatabaseConnection,
     request: &ReleaseRequest,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Made, ReleaseError> {
+    let mut prepared = prepare(db, request, progress, &HashMap::new()).await?;
+    if request.unit != Unit::Scotland {
+        prepared.export.beside = newest_scotland(db, &prepared).await?;
+    }
+    store(db, request, prepared).await
+}
+
+/// Releases a wave for each partnership of `partnerships` and then for
+/// Scotland, all computed before any is stored, so that each partnership's
+/// report can show Scotland's figures as Scotland's release of the same run
+/// publishes them. A partnership whose newest release already counts every
+/// response is left as it is (and Scotland adds up from that release).
+///
+/// If any unit cannot be released, nothing is stored and the error comes
+/// back with the unit's name.
+pub async fn make_all(
+    db: &DatabaseConnection,
+    partnerships: &[ReleaseRequest],
+    scotland: &ReleaseRequest,
+    progress: &(dyn Fn(&str, Progress) + Sync),
+) -> Result<Vec<(Unit, Outcome)>, (String, ReleaseError)> {
+    let mut outcomes = Vec::new();
+    let mut prepared = Vec::new();
+    let mut in_run: HashMap<String, Published> = HashMap::new();
+    for request in partnerships {
+        let name = unit_name(db, request.unit).await;
+        let step = |p: Progress| progress(&name, p);
+        match prepare(db, request, &step, &HashMap::new()).await {
+            Ok(p) => {
+                let published = offload::run(
+                    {
+                        let export = p.export.clone();
+                        let code = p.unit_code.clone();
+                        move |_| published_totals(&export, &code)
+                    },
+                    &|_: ()| {},
+                )
+                .await
+                .map_err(|e| (name.clone(), ReleaseError::Export(ExportError::Offload(e))))?
+                .map_err(|e| (name.clone(), e))?;
+                in_run.insert(p.unit_code.clone(), published);
+                prepared.push((request, p));
+            }
+            Err(ReleaseError::Unchanged(number)) => {
+                outcomes.push((request.unit, Outcome::Unchanged(number)));
+            }
+            Err(error) => return Err((name, error)),
+        }
+    }
+    let step = |p: Progress| progress("Scotland", p);
+    let scotland_prepared = match prepare(db, scotland, &step, &in_run).await {
+        Ok(p) => Some(p),
+        Err(ReleaseError::Unchanged(number)) => {
+            outcomes.push((Unit::Scotland, Outcome::Unchanged(number)));
+            None
+        }
+        Err(error) => return Err(("Scotland".to_owned(), error)),
+    };
+    drop(in_run);
+    // Scotland's figures as its release of this run publishes them, or as
+    // its newest stored release does when nothing changed.
+    let beside = match &scotland_prepared {
+        Some(p) => {
+            let export = p.export.clone();
+            offload::run(
+                move |_| {
+                    let published = published_totals(&export, ALL)?;
+                    Ok::<_, ReleaseError>(crate::scotland::beside(
+                        &export.layout,
+                        &published,
+                        export.generated_at.date_naive(),
+                    ))
+                },
+                &|_: ()| {},
+            )
+            .await
+            .map_err(|e| {
+                (
+                    "Scotland".to_owned(),
+                    ReleaseError::Export(ExportError::Offload(e)),
+                )
+            })?
+            .map(Some)
+            .map_err(|e| ("Scotland".to_owned(), e))?
+        }
+        None => match prepared.first() {
+            Some((_, p)) => newest_scotland(db, p)
+                .await
+                .map_err(|e| ("Scotland".to_owned(), e))?,
+            None => None,
+        },
+    };
+    for (request, mut p) in prepared {
+        p.export.beside = beside.clone();
+        let name = p.unit_name.clone();
+        let made = store(db, request, p).await.map_err(|e| (name, e))?;
+        outcomes.push((request.unit, Outcome::Made(made)));
+    }
+    if let Some(p) = scotland_prepared {
+        let made = store(db, scotland, p)
+            .await
+            .map_err(|e| ("Scotland".to_owned(), e))?;
+        outcomes.push((Unit::Scotland, Outcome::Made(made)));
+    }
+    Ok(outcomes)
+}
+
+/// A unit's name for messages: the partnership's, or "Scotland".
+async fn unit_name(db: &DatabaseConnection, unit: Unit) -> String {
+    match unit {
+        Unit::Scotland => "Scotland".to_owned(),
+        Unit::Partnership(id) => match source::cpps(db).await {
+            Ok(cpps) => cpps
+                .into_iter()
+                .find(|c| c.id == id)
+                .map_or_else(|| format!("partnership {id}"), |c| c.name),
+            Err(_) => format!("partnership {id}"),
+        },
+    }
+}
+
+/// The all-schools cells of `unit` as an export's files publish them: what
+/// Scotland's cells add up from, read from the very bytes that are stored.
+fn published_totals(export: &Export, unit: &str) -> Result<Published, ReleaseError> {
+    let frequencies = export.file("frequencies.csv")?;
+    let indicators = export.file("indicators.csv")?;
+    let rates = export.file("response_rates.csv")?;
+    Ok(Published::from_files(
+        unit,
+        &frequencies,
+        &indicators,
+        &rates,
+        true,
+    )?)
+}
+
+/// Scotland's figures from its newest release of the prepared release's
+/// wave, if it has one.
+async fn newest_scotland(
+    db: &DatabaseConnection,
+    prepared: &Prepared,
+) -> Result<Option<crate::Beside>, ReleaseError> {
+    let stmt = Query::select()
+        .columns([col("id"), col("released_at")])
+        .from(col("result_release"))
+        .and_where(Expr::col(col("wave_id")).eq(prepared.wave.id))
+        .and_where(Expr::col(col("unit")).eq(ALL))
+        .order_by(col("number"), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let Some(row) = db.query_one(&stmt).await? else {
+        return Ok(None);
+    };
+    let id: i32 = row.try_get_by_index(0)?;
+    let released_at: DateTime<Utc> = row.try_get_by_index(1)?;
+    let frequencies = file(db, id, "frequencies.csv").await?;
+    let indicators = file(db, id, "indicators.csv").await?;
+    let rates = file(db, id, "response_rates.csv").await?;
+    let published = Published::from_files(ALL, &frequencies, &indicators, &rates, true)?;
+    Ok(Some(crate::scotland::beside(
+        &prepared.export.layout,
+        &published,
+        released_at.date_naive(),
+    )))
+}
+
+/// Checks that fieldwork is over and computes one unit's results, with
+/// every earlier release of the same wave and unit taken into account.
+/// Scotland adds up from each partnership's newest stored release, or from
+/// `in_run` (by GSS code) for partnerships computed in the same run.
+async fn prepare(
+    db: &DatabaseConnection,
+    request: &ReleaseRequest,
+    progress: &(dyn Fn(Progress) + Sync),
+    in_run: &HashMap<String, Published>,
+) -> Result<Prepared, ReleaseError> {
     let wave = wave(db, request.wave_id)
         .await?
         .ok_or(ReleaseError::UnknownWave(request.wave_id))?;
@@ -606,6 +806,10 @@ pub async fn make(
     if request.unit == Unit::Scotland {
         let mut stale = Vec::new();
         for cpp in &cpps {
+            if let Some(published) = in_run.get(&cpp.gss_code) {
+                released.insert(cpp.gss_code.clone(), published.clone());
+                continue;
+            }
             let (current, n) = sources(db, wave.id, Some(cpp.id)).await?;
             if n == 0 {
                 continue;
@@ -639,6 +843,33 @@ pub async fn make(
     } else {
         crate::export_with_progress(db, &export_request, progress).await?
     };
+    Ok(Prepared {
+        wave,
+        unit_code,
+        unit_name,
+        cpp_id,
+        fingerprint,
+        export,
+        now,
+    })
+}
+
+/// Renders a prepared release's files and stores them with the manifest
+/// and an audit entry, in one transaction.
+async fn store(
+    db: &DatabaseConnection,
+    request: &ReleaseRequest,
+    prepared: Prepared,
+) -> Result<Made, ReleaseError> {
+    let Prepared {
+        wave,
+        unit_code,
+        unit_name,
+        cpp_id,
+        fingerprint,
+        export,
+        now,
+    } = prepared;
     let cells: usize = export
         .units
         .iter()

@@ -151,8 +151,15 @@ pub fn render(export: &Export) -> String {
         }
         html.push_str("</ul></nav>");
     }
+    // Scotland beneath each partnership: from the export itself, or from
+    // Scotland's release of the same wave.
+    let beside = match (scotland, &export.beside) {
+        (Some(unit), _) => Some((unit, None)),
+        (None, Some(b)) => Some((&b.scotland, Some(b.released_on))),
+        (None, None) => None,
+    };
     for (i, unit) in order.iter().enumerate() {
-        let beside = scotland.filter(|_| unit.cpp.is_some());
+        let beside = beside.filter(|_| unit.cpp.is_some());
         unit_section(&mut html, export, unit, beside, i);
     }
     html.push_str("</main></body></html>");
@@ -170,7 +177,7 @@ fn unit_section(
     html: &mut String,
     export: &Export,
     unit: &UnitResult,
-    scotland: Option<&UnitResult>,
+    scotland: Option<(&UnitResult, Option<chrono::NaiveDate>)>,
     index: usize,
 ) {
     let layout = &export.layout;
@@ -220,8 +227,14 @@ fn stage_line(table: &PublishedTable, level: StageLevel) -> Option<&Line> {
 }
 
 /// Every indicator by stage, one screen: the unit's row and, beneath it,
-/// Scotland's when the export holds Scotland.
-fn summary(html: &mut String, layout: &Layout, unit: &UnitResult, scotland: Option<&UnitResult>) {
+/// Scotland's when the export holds Scotland or comes with Scotland's
+/// release (made on the date given).
+fn summary(
+    html: &mut String,
+    layout: &Layout,
+    unit: &UnitResult,
+    scotland: Option<(&UnitResult, Option<chrono::NaiveDate>)>,
+) {
     let indicators: Vec<&PublishedTable> = unit
         .tables
         .iter()
@@ -241,10 +254,13 @@ fn summary(html: &mut String, layout: &Layout, unit: &UnitResult, scotland: Opti
     let _ = write!(
         html,
         "<h3>Summary</h3><table class=\"summary\"><caption>Pupils with a positive result on each wellbeing indicator, by stage{}. <b>{SUPPRESSED}</b>: not published; –: not asked at that stage, or no pupil had a result.</caption><thead><tr><th scope=\"col\">Indicator</th>",
-        if scotland.is_some() {
-            ", with Scotland beneath"
-        } else {
-            ""
+        match scotland {
+            Some((_, Some(day))) => format!(
+                ", with Scotland beneath as Scotland's release of this wave of {} publishes it",
+                day.format("%-d %B %Y")
+            ),
+            Some((_, None)) => ", with Scotland beneath".to_owned(),
+            None => String::new(),
         }
     );
     for level in &levels {
@@ -261,7 +277,7 @@ fn summary(html: &mut String, layout: &Layout, unit: &UnitResult, scotland: Opti
         summary_cells(html, table, &levels);
         html.push_str("</tr>");
         if let Some(national) =
-            scotland.and_then(|s| s.tables.iter().find(|t| t.table == table.table))
+            scotland.and_then(|(s, _)| s.tables.iter().find(|t| t.table == table.table))
         {
             html.push_str("<tr class=\"scotland\"><th scope=\"row\">Scotland</th>");
             summary_cells(html, national, &levels);

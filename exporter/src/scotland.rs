@@ -90,7 +90,67 @@ pub(crate) async fn from_releases(
         units: vec![scotland?],
         skipped,
         national: true,
+        beside: None,
     })
+}
+
+/// Scotland's indicator figures as a release of Scotland publishes them
+/// (`published`, totals only), to show beneath a partnership's: a cell the
+/// release hid, or lacks, stays hidden.
+pub(crate) fn beside(
+    layout: &Layout,
+    published: &Published,
+    released_on: chrono::NaiveDate,
+) -> crate::Beside {
+    let mut tables = Vec::new();
+    for (index, t) in layout.tables.iter().enumerate() {
+        if !layout.is_indicator(index) {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for level in StageLevel::published_for(t.stages) {
+            let mut counts = Vec::with_capacity(t.width());
+            let mut hidden = Vec::with_capacity(t.width());
+            for k in 0..t.width() {
+                let key = CellKey {
+                    school: ALL.to_owned(),
+                    stage: level.as_str().to_owned(),
+                    sex: ALL.to_owned(),
+                    table: t.id.clone(),
+                    option: t
+                        .categories
+                        .get(k)
+                        .map_or(ALL, |c| c.code.as_str())
+                        .to_owned(),
+                };
+                let value = published.get(&key).flatten();
+                counts.push(value.map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX)));
+                hidden.push(value.is_none());
+            }
+            lines.push(Line {
+                school: None,
+                stage: level,
+                sex: None,
+                counts,
+                hidden,
+            });
+        }
+        tables.push(PublishedTable {
+            table: index,
+            lines,
+        });
+    }
+    crate::Beside {
+        released_on,
+        scotland: UnitResult {
+            cpp: None,
+            schools: Vec::new(),
+            tables,
+            rates: Vec::new(),
+            responses: 0,
+            partial: 0,
+        },
+    }
 }
 
 /// A partnership's all-schools lines as its release published them.

@@ -177,6 +177,7 @@ fn export(toml: &str) -> Export {
         }],
         skipped: Skipped::default(),
         national: false,
+        beside: None,
     }
 }
 

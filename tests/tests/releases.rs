@@ -756,3 +756,165 @@ async fn a_second_wave_shows_a_trend_from_released_numbers() {
         assert!(page.contains(&w.name), "{}", w.name);
     }
 }
+
+/// Scotland's figures in one partnership report's summary, row by row:
+/// for each indicator, the text of each stage column ("72%", "c" or "–"),
+/// with the stage columns' names.
+fn scotland_rows(report: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let summary = report
+        .split("<table class=\"summary\">")
+        .nth(1)
+        .expect("the report has a summary")
+        .split("</table>")
+        .next()
+        .unwrap();
+    let header = summary.split("</thead>").next().unwrap();
+    let levels: Vec<String> = header
+        .split("<th scope=\"col\">")
+        .skip(2)
+        .map(|h| h.split("</th>").next().unwrap().to_owned())
+        .collect();
+    let rows = summary
+        .split("<tr class=\"scotland\"><th scope=\"row\">Scotland</th>")
+        .skip(1)
+        .map(|row| {
+            row.split("</tr>")
+                .next()
+                .unwrap()
+                .split("<td>")
+                .skip(1)
+                .map(|cell| {
+                    let cell = cell.split("</td>").next().unwrap();
+                    cell.split("<br>").next().unwrap().to_owned()
+                })
+                .collect()
+        })
+        .collect();
+    (levels, rows)
+}
+
+/// What Scotland's release publishes for each indicator, as the summary
+/// shows it: for each indicator (in order), each stage level's share of
+/// pupils with a positive result, "c" where a count it needs is hidden.
+fn scotland_published(indicators: &[u8], levels: &[String]) -> Vec<Vec<String>> {
+    let cells = table_cells(indicators);
+    let text = std::str::from_utf8(indicators)
+        .unwrap()
+        .trim_start_matches('\u{feff}');
+    let mut order: Vec<String> = Vec::new();
+    for r in csv::Reader::from_reader(text.as_bytes()).records() {
+        let id = r.unwrap()[6].to_owned();
+        if !order.contains(&id) {
+            order.push(id);
+        }
+    }
+    let get = |id: &str, stage: &str, option: &str| {
+        let key: Vec<String> = ["All", "All", stage, "All", id, option]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        cells.get(&key).copied()
+    };
+    order
+        .iter()
+        .map(|id| {
+            levels
+                .iter()
+                .map(|level| {
+                    let stage = if level == "All stages" { "All" } else { level };
+                    match (get(id, stage, "positive"), get(id, stage, "All")) {
+                        (None, None) | (Some(_), Some(Some(0))) => "–".to_owned(),
+                        (Some(Some(positive)), Some(Some(base))) => {
+                            format!("{:.0}%", positive as f64 / base as f64 * 100.0)
+                        }
+                        _ => "c".to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Each partnership's report sets its indicators beside Scotland's, and
+/// every Scotland figure it shows is one Scotland's release publishes: the
+/// release of every partnership and Scotland computes Scotland first and
+/// gives its published figures to each partnership's report; a partnership
+/// released alone shows Scotland's newest release of the wave, dated, or no
+/// Scotland row before Scotland has one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partnership_reports_show_only_figures_scotlands_release_publishes() {
+    use clap::Parser;
+    use exporter::cli::{Cli, run};
+
+    let app = spawn_app().await;
+    let (wave, cpps) = synthetic(&app, 450, 23, 3).await;
+    assert_eq!(cpps.len(), 3);
+    let first = release(&app, wave, exporter::release::Unit::Partnership(cpps[0]))
+        .await
+        .unwrap()
+        .release;
+    let report = String::from_utf8(stored(&app, first.id, "report.html").await).unwrap();
+    assert!(
+        !report.contains("class=\"scotland\""),
+        "before Scotland has a release, no Scotland figure is shown"
+    );
+
+    let wave_name = server::services::waves::get(&app.state.db, wave)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let url = app.database_url.as_str();
+    run(Cli::try_parse_from([
+        "exporter",
+        "--database-url",
+        url,
+        "release",
+        "--wave",
+        &wave_name,
+        "--all",
+    ])
+    .unwrap())
+    .await
+    .unwrap();
+    let made = exporter::release::list(&app.state.db, Some(wave))
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 4, "the first partnership is unchanged");
+    let scotland = made.iter().find(|r| r.is_scotland()).unwrap();
+    let national = stored(&app, scotland.id, "indicators.csv").await;
+    let mut checked = 0;
+    for r in made.iter().filter(|r| !r.is_scotland() && r.id != first.id) {
+        let report = String::from_utf8(stored(&app, r.id, "report.html").await).unwrap();
+        let (levels, rows) = scotland_rows(&report);
+        assert!(levels.len() > 1 && !rows.is_empty(), "{}", r.unit);
+        assert_eq!(
+            rows,
+            scotland_published(&national, &levels),
+            "{}: Scotland's row differs from what Scotland's release publishes",
+            r.unit
+        );
+        checked += rows.iter().flatten().filter(|c| c.ends_with('%')).count();
+    }
+    assert!(checked > 10, "Scotland's shares are shown ({checked})");
+
+    // A late pupil: the first partnership's new release, made alone, shows
+    // Scotland's newest release, dated.
+    one_more_pupil(&app, wave, cpps[0]).await;
+    let again = release(&app, wave, exporter::release::Unit::Partnership(cpps[0]))
+        .await
+        .unwrap()
+        .release;
+    let report = String::from_utf8(stored(&app, again.id, "report.html").await).unwrap();
+    let (levels, rows) = scotland_rows(&report);
+    assert_eq!(rows, scotland_published(&national, &levels));
+    let day = scotland
+        .released_at
+        .date_naive()
+        .format("%-d %B %Y")
+        .to_string();
+    assert!(
+        report.contains(&format!("Scotland's release of this wave of {day}")),
+        "the summary says which release Scotland's figures come from"
+    );
+}

@@ -193,6 +193,7 @@ pub fn export(q: Arc<Questionnaire>, layout: Layout, units: Vec<UnitResult>) -> 
         units,
         skipped: Default::default(),
         national,
+        beside: None,
     }
 }
 
