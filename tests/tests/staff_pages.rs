@@ -562,3 +562,89 @@ async fn the_preview_walks_every_page_and_saves_nothing() {
     .await;
     assert_eq!(status, 403);
 }
+
+/// The school page gives a response rate per wave: pupils who took part in
+/// one wave do not count towards another's rate. Newest wave first.
+#[tokio::test]
+async fn the_school_page_gives_each_wave_its_own_rate() {
+    let app = spawn_app().await;
+    let class = app.sitting("P7", 3).await;
+    let pupil = Pupil::new(&app).await;
+    pupil.start(&class.codes[0]).await;
+    pupil.answer_all().await;
+    pupil.finish().await;
+
+    // Two pupils of the same school and stage in a later wave.
+    let entry = app.state.catalogue.find("wellbeing").unwrap().clone();
+    let later = server::services::waves::create(
+        &app.state.db,
+        &app.state.catalogue,
+        &Actor::Cli,
+        server::services::waves::NewWave {
+            name: "2027 survey".into(),
+            questionnaire_version_id: entry.version_id,
+            threshold: 10,
+            is_demo: false,
+        },
+    )
+    .await
+    .unwrap();
+    let completed = |i: u32| {
+        (
+            format!("{i:032x}"),
+            chrono::NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            server::store::pupil::Completed {
+                questionnaire_version_id: entry.version_id,
+                cpp_id: class.cpp_id,
+                school_id: class.school_id,
+                stage: survey_defs::Stage::P7,
+                sex: None,
+                partial: false,
+                answers: survey_defs::AnswerSet::default().encode(),
+            },
+        )
+    };
+    server::store::pupil::store_completed(
+        &app.state.db,
+        later.id,
+        vec![completed(1), completed(2)],
+    )
+    .await
+    .unwrap();
+
+    let teacher = signed_in_staff(
+        &app,
+        "teacher@school.scot",
+        Role::School,
+        Some(class.cpp_id),
+        Some(class.school_id),
+    )
+    .await;
+    let (status, page) = text(
+        &teacher,
+        &app,
+        &format!("/staff/schools/{}", class.school_id),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let tables: Vec<&str> = page.split("<caption>").skip(1).collect();
+    assert_eq!(tables.len(), 2, "one table per wave:\n{page}");
+    let p7 = |table: &str| {
+        table
+            .split(r#"<th scope="row">P7</th>"#)
+            .nth(1)
+            .and_then(|row| row.split("</tr>").next())
+            .map(str::to_owned)
+            .unwrap()
+    };
+    let (newer, older) = (tables[0], tables[1]);
+    assert!(newer.starts_with("2027 survey"), "{newer}");
+    assert_eq!(
+        p7(older),
+        r#"<td class="num">30</td><td class="num">0</td><td class="num">1</td><td class="num">0</td><td class="num">3%</td>"#
+    );
+    assert_eq!(
+        p7(newer),
+        r#"<td class="num">30</td><td class="num">0</td><td class="num">2</td><td class="num">0</td><td class="num">6%</td>"#
+    );
+}

@@ -191,21 +191,27 @@ pub async fn set_opted_out(db: &impl ConnectionTrait, id: i32, count: i32) -> Re
     Ok(())
 }
 
-/// Pupils opted out at a school, per stage, over all its sittings.
+/// Pupils opted out at a school, per wave and stage, over all its sittings.
 pub async fn opted_out_by_stage(
     db: &impl ConnectionTrait,
     school_id: i32,
-) -> Result<Vec<(Text<Stage>, i64)>, DbErr> {
+) -> Result<Vec<(i32, Text<Stage>, i64)>, DbErr> {
     sitting::Entity::find()
         .select_only()
+        .column(sitting::Column::WaveId)
         .column(sitting::Column::Stage)
         .column_as(sitting::Column::OptedOut.sum(), "n")
         .filter(sitting::Column::SchoolId.eq(school_id))
+        .group_by(sitting::Column::WaveId)
         .group_by(sitting::Column::Stage)
-        .into_tuple::<(Text<Stage>, Option<i64>)>()
+        .into_tuple::<(i32, Text<Stage>, Option<i64>)>()
         .all(db)
         .await
-        .map(|rows| rows.into_iter().map(|(s, n)| (s, n.unwrap_or(0))).collect())
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(w, s, n)| (w, s, n.unwrap_or(0)))
+                .collect()
+        })
 }
 
 /// Pupils opted out on the other sittings of the same school, stage and

@@ -8,7 +8,7 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::entities::{response, response_held, school, staff_user};
+use super::entities::{response, response_held, school, sitting, staff_user};
 use super::schools::{NewSchool, School};
 use crate::domain::Role;
 use crate::store::Text;
@@ -211,41 +211,58 @@ pub async fn all_schools(db: &impl ConnectionTrait) -> Result<Vec<School>, DbErr
         .await
 }
 
-/// Completed responses per stage at a school, as (stage, partial, count),
-/// released or still held with others of their sitting: counts only, never
-/// an answer.
+/// Completed responses per wave and stage at a school, as (wave, stage,
+/// partial, count), released or still held with others of their sitting
+/// (whose wave they take): counts only, never an answer.
 pub async fn responses_by_stage(
     db: &impl ConnectionTrait,
     school_id: i32,
-) -> Result<Vec<(String, bool, i64)>, DbErr> {
+) -> Result<Vec<(Option<i32>, String, bool, i64)>, DbErr> {
     let released = response::Entity::find()
         .select_only()
+        .column(response::Column::WaveId)
         .column(response::Column::Stage)
         .column(response::Column::Partial)
         .column_as(response::Column::Id.count(), "n")
         .filter(response::Column::SchoolId.eq(school_id))
+        .group_by(response::Column::WaveId)
         .group_by(response::Column::Stage)
         .group_by(response::Column::Partial)
-        .into_tuple::<(String, bool, i64)>()
+        .into_tuple::<(Option<i32>, String, bool, i64)>()
         .all(db)
         .await?;
-    let held = response_held::Entity::find()
-        .select_only()
-        .column(response_held::Column::Stage)
-        .column(response_held::Column::Partial)
-        .column_as(response_held::Column::Id.count(), "n")
-        .filter(response_held::Column::SchoolId.eq(school_id))
-        .group_by(response_held::Column::Stage)
-        .group_by(response_held::Column::Partial)
-        .into_tuple::<(String, bool, i64)>()
-        .all(db)
-        .await?;
-    let mut counts: std::collections::BTreeMap<(String, bool), i64> = Default::default();
-    for (stage, partial, n) in released.into_iter().chain(held) {
-        *counts.entry((stage, partial)).or_default() += n;
+    let (h, st) = (response_held::Entity, sitting::Entity);
+    let query = sea_orm::sea_query::Query::select()
+        .column((st, sitting::Column::WaveId))
+        .column((h, response_held::Column::Stage))
+        .column((h, response_held::Column::Partial))
+        .expr_as(Expr::col((h, response_held::Column::Id)).count(), "n")
+        .from(h)
+        .inner_join(
+            st,
+            Expr::col((st, sitting::Column::Id)).equals((h, response_held::Column::SittingId)),
+        )
+        .and_where(Expr::col((h, response_held::Column::SchoolId)).eq(school_id))
+        .group_by_col((st, sitting::Column::WaveId))
+        .group_by_col((h, response_held::Column::Stage))
+        .group_by_col((h, response_held::Column::Partial))
+        .to_owned();
+    let mut held = Vec::new();
+    for row in db.query_all(&query).await? {
+        held.push((
+            Some(row.try_get::<i32>("", "wave_id")?),
+            row.try_get::<String>("", "stage")?,
+            row.try_get::<bool>("", "partial")?,
+            row.try_get::<i64>("", "n")?,
+        ));
+    }
+    let mut counts: std::collections::BTreeMap<(Option<i32>, String, bool), i64> =
+        Default::default();
+    for (wave, stage, partial, n) in released.into_iter().chain(held) {
+        *counts.entry((wave, stage, partial)).or_default() += n;
     }
     Ok(counts
         .into_iter()
-        .map(|((stage, partial), n)| (stage, partial, n))
+        .map(|((wave, stage, partial), n)| (wave, stage, partial, n))
         .collect())
 }

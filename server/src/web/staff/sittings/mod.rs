@@ -77,6 +77,13 @@ fn rate_percent(finished: i64, roll: i32, opted_out: i64) -> Option<i64> {
     (eligible > 0).then(|| finished * 100 / eligible)
 }
 
+/// The response rates of one wave at a school.
+#[derive(Serialize)]
+struct WaveRates {
+    name: String,
+    rates: Vec<StageRate>,
+}
+
 #[derive(Serialize)]
 struct SittingRow {
     id: i32,
@@ -96,33 +103,57 @@ async fn school_page(
     let school = school_for(&state, &staff, path.into_inner()).await?;
     let counts = staff_store::responses_by_stage(&state.db, school.id).await?;
     let opted_out = store::opted_out_by_stage(&state.db, school.id).await?;
-    let rates: Vec<StageRate> = STAGES
+    // One table per wave the school has sittings or responses in, newest
+    // first: a rate over several waves would count some pupils twice.
+    let mut in_waves: Vec<Option<i32>> = opted_out
         .iter()
-        .zip(schools::rolls_of(&school))
-        .map(|(stage, roll)| {
-            let opted_out: i64 = opted_out
+        .map(|(w, _, _)| Some(*w))
+        .chain(counts.iter().map(|(w, ..)| *w))
+        .collect();
+    in_waves.sort_unstable_by(|a, b| b.cmp(a));
+    in_waves.dedup();
+    let all_waves = waves::all(&state.db).await?;
+    let rolls = schools::rolls_of(&school);
+    let wave_rates: Vec<WaveRates> = in_waves
+        .into_iter()
+        .map(|wave| {
+            let rates = STAGES
                 .iter()
-                .filter(|(s, _)| s.0.as_str() == *stage)
-                .map(|(_, n)| *n)
-                .sum();
-            let count = |partial: bool| {
-                counts
-                    .iter()
-                    .filter(|(s, p, _)| s == stage && *p == partial)
-                    .map(|(_, _, n)| *n)
-                    .sum::<i64>()
-            };
-            let finished = count(false);
-            StageRate {
-                stage,
-                roll,
-                opted_out,
-                finished,
-                partial: count(true),
-                percent: rate_percent(finished, roll, opted_out),
+                .zip(rolls)
+                .map(|(stage, roll)| {
+                    let opted_out: i64 = opted_out
+                        .iter()
+                        .filter(|(w, s, _)| Some(*w) == wave && s.0.as_str() == *stage)
+                        .map(|(_, _, n)| *n)
+                        .sum();
+                    let count = |partial: bool| {
+                        counts
+                            .iter()
+                            .filter(|(w, s, p, _)| *w == wave && s == stage && *p == partial)
+                            .map(|(.., n)| *n)
+                            .sum::<i64>()
+                    };
+                    let finished = count(false);
+                    StageRate {
+                        stage,
+                        roll,
+                        opted_out,
+                        finished,
+                        partial: count(true),
+                        percent: rate_percent(finished, roll, opted_out),
+                    }
+                })
+                .filter(|rate| {
+                    rate.roll > 0 || rate.opted_out > 0 || rate.finished > 0 || rate.partial > 0
+                })
+                .collect();
+            WaveRates {
+                name: wave
+                    .and_then(|id| all_waves.iter().find(|w| w.id == id))
+                    .map_or_else(|| "Before waves".to_owned(), |w| w.name.clone()),
+                rates,
             }
         })
-        .filter(|rate| rate.roll > 0 || rate.opted_out > 0 || rate.finished > 0 || rate.partial > 0)
         .collect();
     let rows: Vec<SittingRow> = store::of_school(&state.db, school.id)
         .await?
@@ -152,7 +183,7 @@ async fn school_page(
             school => Serde(&SchoolView::from(&school)),
             letters => Serde(letters),
             sittings => Serde(rows),
-            rates => Serde(rates),
+            waves => Serde(wave_rates),
             reports => Serde(reports),
         },
     )
