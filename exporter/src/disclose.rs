@@ -622,11 +622,7 @@ pub fn publish_table(
             .map_or(ALL, |s| layout.sexes[s].code.as_str())
             .to_owned(),
         table: t.id.clone(),
-        option: t
-            .categories
-            .get(k)
-            .map_or(ALL, |c| c.code.as_str())
-            .to_owned(),
+        option: t.option_code(k).to_owned(),
     });
     Ok(PublishedTable {
         table,

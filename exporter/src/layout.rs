@@ -126,6 +126,12 @@ pub struct Route {
 }
 
 impl TableDef {
+    /// The code of slot `k` as the files name it: the category's, or
+    /// `All` for the base.
+    pub fn option_code(&self, k: usize) -> &str {
+        self.categories.get(k).map_or(ALL, |c| c.code.as_str())
+    }
+
     pub fn base_slot(&self) -> usize {
         self.offset + self.categories.len()
     }

@@ -78,11 +78,7 @@ pub(crate) fn publish(
                             .map_or(ALL, |s| layout.sexes[s].code.as_str())
                             .to_owned(),
                         table: def.id.clone(),
-                        option: def
-                            .categories
-                            .get(k)
-                            .map_or(ALL, |c| c.code.as_str())
-                            .to_owned(),
+                        option: def.option_code(k).to_owned(),
                     };
                     line.hidden[k] |= prior.forces(&key, u64::from(line.counts[k]), rule.threshold);
                 }

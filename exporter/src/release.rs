@@ -30,7 +30,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use survey_defs::Questionnaire;
 
-use crate::layout::ALL;
+use crate::disclose::{Line, PublishedTable};
+use crate::layout::{ALL, StageLevel};
 use crate::output::{FILES, OutputError};
 use crate::prior::{Prior, PriorError, Published, UnitPrior};
 use crate::source::{self, CppInfo};
@@ -561,7 +562,9 @@ pub enum Outcome {
     Unchanged(i32),
 }
 
-/// A release computed and audited but not yet stored.
+/// A release computed and audited but not yet stored. [`make_all`] holds
+/// every partnership's at once, so each unit's tables wait packed (see
+/// [`Prepared::pack`]).
 struct Prepared {
     wave: WaveInfo,
     unit_code: String,
@@ -570,6 +573,102 @@ struct Prepared {
     fingerprint: String,
     export: Export,
     now: DateTime<Utc>,
+    /// Each unit's tables, packed, while `export` holds none.
+    packed: Option<Vec<Vec<u8>>>,
+}
+
+impl Prepared {
+    /// Moves the tables out of the export into a few bytes per cell (a
+    /// line's counts and flags are otherwise two allocations each, which
+    /// for a whole country's partnerships held together is hundreds of
+    /// megabytes).
+    fn pack(&mut self) {
+        if self.packed.is_none() {
+            let packed = self
+                .export
+                .units
+                .iter_mut()
+                .map(|unit| pack(&std::mem::take(&mut unit.tables)))
+                .collect();
+            self.packed = Some(packed);
+        }
+    }
+
+    /// Puts packed tables back into the export.
+    fn unpack(&mut self) {
+        if let Some(packed) = self.packed.take() {
+            for (unit, bytes) in self.export.units.iter_mut().zip(packed) {
+                unit.tables = unpack(&bytes);
+            }
+        }
+    }
+}
+
+/// Tables as bytes: per table its index and number of lines, per line its
+/// school (`u32::MAX` for none), stage level (its place in
+/// [`StageLevel::ALL`]), sex (255 for all), width, counts and hidden flags.
+fn pack(tables: &[PublishedTable]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let u32_of = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    for table in tables {
+        out.extend(u32_of(table.table).to_le_bytes());
+        out.extend(u32_of(table.lines.len()).to_le_bytes());
+        for line in &table.lines {
+            out.extend(line.school.map_or(u32::MAX, u32_of).to_le_bytes());
+            let level = StageLevel::ALL
+                .iter()
+                .position(|l| *l == line.stage)
+                .unwrap_or(StageLevel::ALL.len() - 1);
+            out.push(u8::try_from(level).unwrap_or(u8::MAX));
+            out.push(
+                line.sex
+                    .map_or(u8::MAX, |s| u8::try_from(s).unwrap_or(u8::MAX - 1)),
+            );
+            out.extend(u32_of(line.counts.len()).to_le_bytes());
+            for count in &line.counts {
+                out.extend(count.to_le_bytes());
+            }
+            out.extend(line.hidden.iter().map(|h| u8::from(*h)));
+        }
+    }
+    out
+}
+
+/// The tables [`pack`] packed.
+fn unpack(mut bytes: &[u8]) -> Vec<PublishedTable> {
+    fn take<'a>(bytes: &mut &'a [u8], n: usize) -> &'a [u8] {
+        let (head, rest) = bytes.split_at(n);
+        *bytes = rest;
+        head
+    }
+    fn word(bytes: &mut &[u8]) -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(take(bytes, 4));
+        u32::from_le_bytes(w)
+    }
+    let mut tables = Vec::new();
+    while !bytes.is_empty() {
+        let table = word(&mut bytes) as usize;
+        let n = word(&mut bytes) as usize;
+        let mut lines = Vec::with_capacity(n);
+        for _ in 0..n {
+            let school = word(&mut bytes);
+            let level = take(&mut bytes, 1)[0] as usize;
+            let sex = take(&mut bytes, 1)[0];
+            let width = word(&mut bytes) as usize;
+            let counts = (0..width).map(|_| word(&mut bytes)).collect();
+            let hidden = take(&mut bytes, width).iter().map(|h| *h != 0).collect();
+            lines.push(Line {
+                school: (school != u32::MAX).then_some(school as usize),
+                stage: StageLevel::ALL[level],
+                sex: (sex != u8::MAX).then_some(usize::from(sex)),
+                counts,
+                hidden,
+            });
+        }
+        tables.push(PublishedTable { table, lines });
+    }
+    tables
 }
 
 /// Makes a release: checks that fieldwork is over, computes the results
@@ -626,6 +725,8 @@ pub async fn make_all(
                 .map_err(|e| (name.clone(), ReleaseError::Export(ExportError::Offload(e))))?
                 .map_err(|e| (name.clone(), e))?;
                 in_run.insert(p.unit_code.clone(), published);
+                let mut p = p;
+                p.pack();
                 prepared.push((request, p));
             }
             Err(ReleaseError::Unchanged(number)) => {
@@ -851,6 +952,7 @@ async fn prepare(
         fingerprint,
         export,
         now,
+        packed: None,
     })
 }
 
@@ -859,8 +961,9 @@ async fn prepare(
 async fn store(
     db: &DatabaseConnection,
     request: &ReleaseRequest,
-    prepared: Prepared,
+    mut prepared: Prepared,
 ) -> Result<Made, ReleaseError> {
+    prepared.unpack();
     let Prepared {
         wave,
         unit_code,
@@ -869,6 +972,7 @@ async fn store(
         fingerprint,
         export,
         now,
+        packed: _,
     } = prepared;
     let cells: usize = export
         .units
@@ -1027,4 +1131,40 @@ fn render(export: &Export) -> Result<Vec<(String, Vec<u8>)>, ReleaseError> {
             .map(|(name, html)| (name, html.into_bytes())),
     );
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_tables_come_back_as_they_were() {
+        let tables = vec![
+            PublishedTable {
+                table: 3,
+                lines: vec![
+                    Line {
+                        school: None,
+                        stage: StageLevel::All,
+                        sex: None,
+                        counts: vec![0, 7, 4_000_000_000],
+                        hidden: vec![false, true, false],
+                    },
+                    Line {
+                        school: Some(41),
+                        stage: StageLevel::Stage(survey_defs::Stage::S2),
+                        sex: Some(2),
+                        counts: vec![12],
+                        hidden: vec![true],
+                    },
+                ],
+            },
+            PublishedTable {
+                table: 0,
+                lines: Vec::new(),
+            },
+        ];
+        assert_eq!(unpack(&pack(&tables)), tables);
+        assert!(unpack(&pack(&[])).is_empty());
+    }
 }

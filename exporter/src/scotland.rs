@@ -117,11 +117,7 @@ pub(crate) fn beside(
                     stage: level.as_str().to_owned(),
                     sex: ALL.to_owned(),
                     table: t.id.clone(),
-                    option: t
-                        .categories
-                        .get(k)
-                        .map_or(ALL, |c| c.code.as_str())
-                        .to_owned(),
+                    option: t.option_code(k).to_owned(),
                 };
                 let value = published.get(&key).flatten();
                 counts.push(value.map_or(0, |v| u32::try_from(v).unwrap_or(u32::MAX)));
@@ -198,11 +194,7 @@ fn unit_from_release(
                             layout.sexes[sex].code.clone()
                         },
                         table: t.id.clone(),
-                        option: t
-                            .categories
-                            .get(k)
-                            .map_or(ALL, |c| c.code.as_str())
-                            .to_owned(),
+                        option: t.option_code(k).to_owned(),
                     };
                     flags.push(hidden(key, count)?);
                 }
