@@ -684,7 +684,7 @@ pub async fn make(
     request: &ReleaseRequest,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Made, ReleaseError> {
-    let mut prepared = prepare(db, request, progress, &HashMap::new()).await?;
+    let mut prepared = prepare(db, request, progress, HashMap::new()).await?;
     if request.unit != Unit::Scotland {
         prepared.export.beside = newest_scotland(db, &prepared).await?;
     }
@@ -711,7 +711,7 @@ pub async fn make_all(
     for request in partnerships {
         let name = unit_name(db, request.unit).await;
         let step = |p: Progress| progress(&name, p);
-        match prepare(db, request, &step, &HashMap::new()).await {
+        match prepare(db, request, &step, HashMap::new()).await {
             Ok(p) => {
                 let published = offload::run(
                     {
@@ -736,7 +736,7 @@ pub async fn make_all(
         }
     }
     let step = |p: Progress| progress("Scotland", p);
-    let scotland_prepared = match prepare(db, scotland, &step, &in_run).await {
+    let scotland_prepared = match prepare(db, scotland, &step, in_run).await {
         Ok(p) => Some(p),
         Err(ReleaseError::Unchanged(number)) => {
             outcomes.push((Unit::Scotland, Outcome::Unchanged(number)));
@@ -744,7 +744,6 @@ pub async fn make_all(
         }
         Err(error) => return Err(("Scotland".to_owned(), error)),
     };
-    drop(in_run);
     // Scotland's figures as its release of this run publishes them, or as
     // its newest stored release does when nothing changed.
     let beside = match &scotland_prepared {
@@ -860,7 +859,7 @@ async fn prepare(
     db: &DatabaseConnection,
     request: &ReleaseRequest,
     progress: &(dyn Fn(Progress) + Sync),
-    in_run: &HashMap<String, Published>,
+    mut in_run: HashMap<String, Published>,
 ) -> Result<Prepared, ReleaseError> {
     let wave = wave(db, request.wave_id)
         .await?
@@ -907,8 +906,9 @@ async fn prepare(
     if request.unit == Unit::Scotland {
         let mut stale = Vec::new();
         for cpp in &cpps {
-            if let Some(published) = in_run.get(&cpp.gss_code) {
-                released.insert(cpp.gss_code.clone(), published.clone());
+            // Moved, not copied: a country's worth of cells is large.
+            if let Some(published) = in_run.remove(&cpp.gss_code) {
+                released.insert(cpp.gss_code.clone(), published);
                 continue;
             }
             let (current, n) = sources(db, wave.id, Some(cpp.id)).await?;
