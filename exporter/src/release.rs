@@ -530,16 +530,9 @@ async fn unit_prior(
         if stored_rule != *rule {
             return Err(ReleaseError::RuleChanged);
         }
-        let frequencies = file(db, id, "frequencies.csv").await?;
-        let indicators = file(db, id, "indicators.csv").await?;
-        let rates = file(db, id, "response_rates.csv").await?;
-        prior.releases.push(Published::from_files(
-            unit,
-            &frequencies,
-            &indicators,
-            &rates,
-            totals_only,
-        )?);
+        prior
+            .releases
+            .push(stored_published(db, id, unit, totals_only).await?);
         latest = Some((number, row.try_get_by_index(3)?));
     }
     Ok((prior, latest))
@@ -708,24 +701,25 @@ pub async fn make_all(
     let mut outcomes = Vec::new();
     let mut prepared = Vec::new();
     let mut in_run: HashMap<String, Published> = HashMap::new();
+    let cpps = source::cpps(db)
+        .await
+        .map_err(|e| ("the partnerships".to_owned(), ReleaseError::Database(e)))?;
     for request in partnerships {
-        let name = unit_name(db, request.unit).await;
+        let name = match request.unit {
+            Unit::Partnership(id) => cpps
+                .iter()
+                .find(|c| c.id == id)
+                .map_or_else(|| format!("partnership {id}"), |c| c.name.clone()),
+            Unit::Scotland => "Scotland".to_owned(),
+        };
         let step = |p: Progress| progress(&name, p);
         match prepare(db, request, &step, HashMap::new()).await {
             Ok(p) => {
-                let published = offload::run(
-                    {
-                        let export = p.export.clone();
-                        let code = p.unit_code.clone();
-                        move |_| published_totals(&export, &code)
-                    },
-                    &|_: ()| {},
-                )
-                .await
-                .map_err(|e| (name.clone(), ReleaseError::Export(ExportError::Offload(e))))?
-                .map_err(|e| (name.clone(), e))?;
-                in_run.insert(p.unit_code.clone(), published);
-                let mut p = p;
+                let code = p.unit_code.clone();
+                let (mut p, published) = published_totals(p, &code)
+                    .await
+                    .map_err(|e| (name.clone(), e))?;
+                in_run.insert(code, published);
                 p.pack();
                 prepared.push((request, p));
             }
@@ -746,36 +740,27 @@ pub async fn make_all(
     };
     // Scotland's figures as its release of this run publishes them, or as
     // its newest stored release does when nothing changed.
-    let beside = match &scotland_prepared {
+    let (scotland_prepared, beside) = match scotland_prepared {
         Some(p) => {
-            let export = p.export.clone();
-            offload::run(
-                move |_| {
-                    let published = published_totals(&export, ALL)?;
-                    Ok::<_, ReleaseError>(crate::scotland::beside(
-                        &export.layout,
-                        &published,
-                        export.generated_at.date_naive(),
-                    ))
-                },
-                &|_: ()| {},
-            )
-            .await
-            .map_err(|e| {
-                (
-                    "Scotland".to_owned(),
-                    ReleaseError::Export(ExportError::Offload(e)),
-                )
-            })?
-            .map(Some)
-            .map_err(|e| ("Scotland".to_owned(), e))?
-        }
-        None => match prepared.first() {
-            Some((_, p)) => newest_scotland(db, p)
+            let (p, published) = published_totals(p, ALL)
                 .await
-                .map_err(|e| ("Scotland".to_owned(), e))?,
-            None => None,
-        },
+                .map_err(|e| ("Scotland".to_owned(), e))?;
+            let beside = crate::scotland::beside(
+                &p.export.layout,
+                &published,
+                p.export.generated_at.date_naive(),
+            );
+            (Some(p), Some(beside))
+        }
+        None => (
+            None,
+            match prepared.first() {
+                Some((_, p)) => newest_scotland(db, p)
+                    .await
+                    .map_err(|e| ("Scotland".to_owned(), e))?,
+                None => None,
+            },
+        ),
     };
     for (request, mut p) in prepared {
         p.export.beside = beside.clone();
@@ -792,32 +777,56 @@ pub async fn make_all(
     Ok(outcomes)
 }
 
-/// A unit's name for messages: the partnership's, or "Scotland".
-async fn unit_name(db: &DatabaseConnection, unit: Unit) -> String {
-    match unit {
-        Unit::Scotland => "Scotland".to_owned(),
-        Unit::Partnership(id) => match source::cpps(db).await {
-            Ok(cpps) => cpps
-                .into_iter()
-                .find(|c| c.id == id)
-                .map_or_else(|| format!("partnership {id}"), |c| c.name),
-            Err(_) => format!("partnership {id}"),
+/// The all-schools cells of `unit` as a prepared release's files publish
+/// them: what Scotland's cells add up from, read from the very bytes that
+/// will be stored. Rendered off the async runtime; the release comes back.
+async fn published_totals(
+    prepared: Prepared,
+    unit: &str,
+) -> Result<(Prepared, Published), ReleaseError> {
+    let unit = unit.to_owned();
+    let (prepared, published) = offload::run(
+        move |_| {
+            let read = || -> Result<Published, ReleaseError> {
+                let export = &prepared.export;
+                let frequencies = export.file("frequencies.csv")?;
+                let indicators = export.file("indicators.csv")?;
+                let rates = export.file("response_rates.csv")?;
+                Ok(Published::from_files(
+                    &unit,
+                    &frequencies,
+                    &indicators,
+                    &rates,
+                    true,
+                )?)
+            };
+            let published = read();
+            (prepared, published)
         },
-    }
+        &|_: ()| {},
+    )
+    .await
+    .map_err(|e| ReleaseError::Export(ExportError::Offload(e)))?;
+    Ok((prepared, published?))
 }
 
-/// The all-schools cells of `unit` as an export's files publish them: what
-/// Scotland's cells add up from, read from the very bytes that are stored.
-fn published_totals(export: &Export, unit: &str) -> Result<Published, ReleaseError> {
-    let frequencies = export.file("frequencies.csv")?;
-    let indicators = export.file("indicators.csv")?;
-    let rates = export.file("response_rates.csv")?;
+/// The cells of `unit` a stored release publishes (with `totals_only`,
+/// only those of all its schools together).
+async fn stored_published(
+    db: &impl ConnectionTrait,
+    release: i32,
+    unit: &str,
+    totals_only: bool,
+) -> Result<Published, ReleaseError> {
+    let frequencies = file(db, release, "frequencies.csv").await?;
+    let indicators = file(db, release, "indicators.csv").await?;
+    let rates = file(db, release, "response_rates.csv").await?;
     Ok(Published::from_files(
         unit,
         &frequencies,
         &indicators,
         &rates,
-        true,
+        totals_only,
     )?)
 }
 
@@ -840,10 +849,7 @@ async fn newest_scotland(
     };
     let id: i32 = row.try_get_by_index(0)?;
     let released_at: DateTime<Utc> = row.try_get_by_index(1)?;
-    let frequencies = file(db, id, "frequencies.csv").await?;
-    let indicators = file(db, id, "indicators.csv").await?;
-    let rates = file(db, id, "response_rates.csv").await?;
-    let published = Published::from_files(ALL, &frequencies, &indicators, &rates, true)?;
+    let published = stored_published(db, id, ALL, true).await?;
     Ok(Some(crate::scotland::beside(
         &prepared.export.layout,
         &published,

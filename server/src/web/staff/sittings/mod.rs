@@ -25,6 +25,7 @@ use crate::domain::CodeState;
 use crate::services::sittings::{self, MAX_CODES, SittingInput, SittingRequest, code_count};
 use crate::services::waves;
 use crate::state::AppState;
+use crate::store::Text;
 use crate::store::schools::{self, School};
 use crate::store::sittings::{self as store, Sitting};
 use crate::store::staff as staff_store;
@@ -77,6 +78,46 @@ fn rate_percent(finished: i64, roll: i32, opted_out: i64) -> Option<i64> {
     (eligible > 0).then(|| finished * 100 / eligible)
 }
 
+/// A school's rate per stage in one wave (`None`: responses from before
+/// waves), from its responses by (wave, stage, partial) and the pupils
+/// opted out by (wave, stage); stages with no roll and nothing counted are
+/// left out.
+fn stage_rates(
+    wave: Option<i32>,
+    rolls: [i32; 7],
+    counts: &[(Option<i32>, String, bool, i64)],
+    opted_out: &[(i32, Text<Stage>, i64)],
+) -> Vec<StageRate> {
+    STAGES
+        .iter()
+        .zip(rolls)
+        .map(|(stage, roll)| {
+            let opted_out: i64 = opted_out
+                .iter()
+                .filter(|(w, s, _)| Some(*w) == wave && s.0.as_str() == *stage)
+                .map(|(_, _, n)| *n)
+                .sum();
+            let count = |partial: bool| {
+                counts
+                    .iter()
+                    .filter(|(w, s, p, _)| *w == wave && s == stage && *p == partial)
+                    .map(|(.., n)| *n)
+                    .sum::<i64>()
+            };
+            let finished = count(false);
+            StageRate {
+                stage,
+                roll,
+                opted_out,
+                finished,
+                partial: count(true),
+                percent: rate_percent(finished, roll, opted_out),
+            }
+        })
+        .filter(|rate| rate.roll > 0 || rate.opted_out > 0 || rate.finished > 0 || rate.partial > 0)
+        .collect()
+}
+
 /// The response rates of one wave at a school.
 #[derive(Serialize)]
 struct WaveRates {
@@ -116,43 +157,11 @@ async fn school_page(
     let rolls = schools::rolls_of(&school);
     let wave_rates: Vec<WaveRates> = in_waves
         .into_iter()
-        .map(|wave| {
-            let rates = STAGES
-                .iter()
-                .zip(rolls)
-                .map(|(stage, roll)| {
-                    let opted_out: i64 = opted_out
-                        .iter()
-                        .filter(|(w, s, _)| Some(*w) == wave && s.0.as_str() == *stage)
-                        .map(|(_, _, n)| *n)
-                        .sum();
-                    let count = |partial: bool| {
-                        counts
-                            .iter()
-                            .filter(|(w, s, p, _)| *w == wave && s == stage && *p == partial)
-                            .map(|(.., n)| *n)
-                            .sum::<i64>()
-                    };
-                    let finished = count(false);
-                    StageRate {
-                        stage,
-                        roll,
-                        opted_out,
-                        finished,
-                        partial: count(true),
-                        percent: rate_percent(finished, roll, opted_out),
-                    }
-                })
-                .filter(|rate| {
-                    rate.roll > 0 || rate.opted_out > 0 || rate.finished > 0 || rate.partial > 0
-                })
-                .collect();
-            WaveRates {
-                name: wave
-                    .and_then(|id| all_waves.iter().find(|w| w.id == id))
-                    .map_or_else(|| "Before waves".to_owned(), |w| w.name.clone()),
-                rates,
-            }
+        .map(|wave| WaveRates {
+            name: wave
+                .and_then(|id| all_waves.iter().find(|w| w.id == id))
+                .map_or_else(|| "Before waves".to_owned(), |w| w.name.clone()),
+            rates: stage_rates(wave, rolls, &counts, &opted_out),
         })
         .collect();
     let rows: Vec<SittingRow> = store::of_school(&state.db, school.id)
