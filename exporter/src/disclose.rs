@@ -19,8 +19,12 @@
 //! - in multiple choice, each category at most the base (an inequality,
 //!   which only the range check of [`crate::suppress::protect`] uses);
 //! - routing: in every group, a routed question's base at most the answers
-//!   that route to it, with the linked table's counts as known bounds
-//!   ([`routing_bounds`]).
+//!   that route to it: a question routed on holds its follow-ups, as
+//!   published, in its own problem ([`hold_follow_up`]); a follow-up takes
+//!   the answers that route to it as known bounds ([`routing_bounds`]);
+//! - response counts: in every school at every stage, a question's base at
+//!   most the pupils who responded there, which the problem holds as
+//!   unknowns between the published response counts ([`Responses`]).
 //!
 //! Each pattern is made by [`crate::suppress::protect_forcing`]: elimination,
 //! then the range check by linear programming, then the exact audit.
@@ -34,7 +38,7 @@ use crate::layout::ALL;
 use crate::layout::{Layout, StageLevel, TableDef};
 use crate::prior::{CellKey, RATES, UnitPrior};
 use crate::suppress::{
-    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, largest_sum_point, protect_forcing,
+    CellId, Exposure, Problem, ProblemError, Rule, audit_exact, protect_forcing,
 };
 
 /// Earlier releases of the same unit, which force cells hidden in a new one
@@ -117,6 +121,10 @@ pub enum DiscloseError {
     /// A worker stopped before every table was suppressed.
     #[error("suppression did not finish for every table")]
     Incomplete,
+    /// A table given as published does not match the counts it was
+    /// published from.
+    #[error("the published {0} do not match the counts they were published from")]
+    Mismatch(String),
 }
 
 /// Builds cells line by line and records relations between them.
@@ -167,9 +175,9 @@ impl Builder {
         self.problem.add_relation(total_id, &part_ids)
     }
 
-    /// base = sum of categories, on every line.
-    fn additive(&mut self) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines {
+    /// base = sum of categories, on every line from `first` on.
+    fn additive(&mut self, first: usize) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines[first..] {
             if let Some((&base, parts)) = ids.split_last()
                 && !parts.is_empty()
             {
@@ -179,10 +187,11 @@ impl Builder {
         Ok(())
     }
 
-    /// Each category at most the base, on every line (multiple choice: a
-    /// pupil may tick several, but each counts once in the base).
-    fn at_most_base(&mut self) -> Result<(), ProblemError> {
-        for (_, ids) in &self.lines {
+    /// Each category at most the base, on every line from `first` on
+    /// (multiple choice: a pupil may tick several, but each counts once in
+    /// the base).
+    fn at_most_base(&mut self, first: usize) -> Result<(), ProblemError> {
+        for (_, ids) in &self.lines[first..] {
             if let Some((&base, parts)) = ids.split_last() {
                 for &part in parts {
                     self.problem.add_at_most(&[part], &[base])?;
@@ -344,8 +353,10 @@ fn add_table(
     schools: &[Option<usize>],
     layout: &Layout,
     table: usize,
+    responses: Option<&Responses>,
 ) -> Result<Part, ProblemError> {
     let t = &layout.tables[table];
+    let first = b.lines.len();
     let mut finest = BTreeMap::new();
     let levels = StageLevel::published_for(t.stages);
     let at = grid(b, tally, layout, t, &levels)?;
@@ -414,11 +425,103 @@ fn add_table(
         }
     }
     if t.additive {
-        b.additive()?;
+        b.additive(first)?;
     } else {
-        b.at_most_base()?;
+        b.at_most_base(first)?;
+    }
+    if let Some(responses) = responses {
+        responses.bound(b, &finest)?;
     }
     Ok(Part { table, finest })
+}
+
+/// What the published response counts tell a reader about a partnership's
+/// tables: in every group, the pupils who answered a question (its base)
+/// are at most the pupils who responded there.
+///
+/// `response_rates.csv` publishes each school's responses and the
+/// partnership's at each stage, band and in all, not a school's at one
+/// stage. Those stand between: unknowns a reader can narrow from the
+/// published sums and the public school rolls. So each table's problem
+/// holds them as cells no file publishes, with what a reader knows of them
+/// (each published sum, each at most its roll) and each base of a school
+/// at a stage at most its cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Responses {
+    /// Each school's responses and roll by stage, by the school's index.
+    schools: Vec<([u32; 7], [u32; 7])>,
+    /// Each published count: of one school or the partnership, over which
+    /// stages.
+    published: Vec<(Option<usize>, StageLevel, u64)>,
+}
+
+impl Responses {
+    /// The responses of `tally`'s schools as `rates` publishes them, with
+    /// `schools[i]` the tally row and roll by stage of the unit's school `i`
+    /// (as for [`publish_rates`], which made `rates`).
+    pub fn new(
+        tally: &UnitTally,
+        schools: &[(Option<usize>, [u32; 7])],
+        rates: &[RateLine],
+    ) -> Self {
+        Self {
+            schools: schools
+                .iter()
+                .map(|(row, roll)| {
+                    let n = row.map(|s| tally.schools[s].responses).unwrap_or([0; 7]);
+                    (n, *roll)
+                })
+                .collect(),
+            published: rates
+                .iter()
+                .filter(|r| !r.hidden)
+                .map(|r| (r.school, r.stage, u64::from(r.responses)))
+                .collect(),
+        }
+    }
+
+    /// Adds the response cells and bounds to a table's problem, whose
+    /// finest lines are `finest`.
+    fn bound(&self, b: &mut Builder, finest: &BTreeMap<Finest, usize>) -> Result<(), ProblemError> {
+        let mut at: BTreeMap<(usize, Stage), CellId> = BTreeMap::new();
+        for (index, (n, roll)) in self.schools.iter().enumerate() {
+            for stage in Stage::ALL {
+                let (n, roll) = (
+                    u64::from(n[stage as usize]),
+                    u64::from(roll[stage as usize]),
+                );
+                // A school with no responses at a stage has no line there;
+                // taking its count as known (0) only narrows ranges.
+                if n == 0 {
+                    continue;
+                }
+                let cell = b.problem.add_unpublished_cell(n);
+                b.problem.add_upper_bound(&[cell], roll.max(n))?;
+                at.insert((index, stage), cell);
+            }
+        }
+        for &(school, level, value) in &self.published {
+            let stages = level.stages();
+            let cells: Vec<CellId> = at
+                .iter()
+                .filter(|((s, g), _)| school.is_none_or(|i| i == *s) && stages.contains(*g))
+                .map(|(_, &cell)| cell)
+                .collect();
+            if !cells.is_empty() {
+                b.problem.add_upper_bound(&cells, value)?;
+                b.problem.add_lower_bound(&cells, value)?;
+            }
+        }
+        for (&position, &line) in finest {
+            if let Finest::School(index, stage) = position
+                && let Some(&responded) = at.get(&(index, stage))
+                && let Some(&base) = b.lines[line].1.last()
+            {
+                b.problem.add_at_most(&[base], &[responded])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A count of table `t` at a finest position, from the tally: the sum of
@@ -457,25 +560,23 @@ fn finest_count(
 /// tables publish (a stage and sex, a school at a stage), which every
 /// coarser line adds up from.
 ///
-/// Each relation enters with the linked table's side as a known number at
-/// every position, so that each table stays a problem of its own. A reader
-/// who knows less can only find wider ranges, so a table that passes its
-/// range check with these bounds passes against the real reader too:
+/// Follow-ups held in the same problem ([`hold_follow_up`]) bring the
+/// relation with them. Otherwise it enters with the linked table's side as
+/// a known number at every position, its true count. A reader who knows
+/// less can only find wider ranges, so a table that passes its range check
+/// with these bounds passes against the real reader too:
+/// - for a routed table, an upper bound on its base: the true count of the
+///   answers that route to it, as if the reader knew it exactly, even
+///   where the table routed on hides it;
 /// - for a table routed on, a lower bound on its routing answers: the true
-///   base of each question routed on them, as if the reader knew it
-///   exactly, even where that question's table hides it;
-/// - for a routed table, an upper bound on its base: the answers that
-///   route to it at one point that the published table routed on allows
-///   (`room`, see [`routing_room`]), or without it their true counts.
-///   Any point a reader cannot rule out will do, since the reader can take
-///   the answers that route to be those.
+///   base of each follow-up not `held`.
 fn routing_bounds(
     b: &mut Builder,
     tally: &UnitTally,
     schools: &[Option<usize>],
     layout: &Layout,
     part: &Part,
-    room: Option<&BTreeMap<Finest, u64>>,
+    held: &[usize],
 ) -> Result<(), ProblemError> {
     let t = &layout.tables[part.table];
     if let Some(route) = &t.route {
@@ -484,17 +585,17 @@ fn routing_bounds(
             let Some(&base) = b.lines[line].1.last() else {
                 continue;
             };
-            let routed = match room.and_then(|r| r.get(&position)) {
-                Some(&room) => room,
-                None => finest_count(tally, schools, parent, position, &route.categories),
-            };
+            let routed = finest_count(tally, schools, parent, position, &route.categories);
             b.problem.add_upper_bound(&[base], routed)?;
         }
     }
-    for child in &layout.tables {
+    for (c, child) in layout.tables.iter().enumerate() {
         let Some(route) = child.route.as_ref().filter(|r| r.parent == part.table) else {
             continue;
         };
+        if held.contains(&c) {
+            continue;
+        }
         let base = [child.categories.len()];
         for (&position, &line) in &part.finest {
             let answered = finest_count(tally, schools, child, position, &base);
@@ -512,83 +613,84 @@ fn routing_bounds(
     Ok(())
 }
 
-/// For routed table `table`, the answers that route to it at every finest
-/// position, at a point that a reader of the table routed on (`parent`, as
-/// published) cannot rule out: the point that makes their sum largest.
-///
-/// That point satisfies everything the table routed on tells, so a reader
-/// can take the answers to be these: a routed table protected against them
-/// is protected against the reader. The parent's program holds the true
-/// base of every question routed on it as a lower bound, so the point
-/// leaves room for each true base. Where the parent publishes an answer,
-/// the point has its true value; where it hides one, the room is usually
-/// wider than the true count, which a reader cannot know either.
-fn routing_room(
+/// Holds follow-up `published`, as published, in the problem of the table
+/// it routes on (`parent`, already in `b`): every cell it publishes as
+/// published already, every cell it hides as one no file publishes, with
+/// all its relations, and in every group its base at most the answers that
+/// route to it. The table routed on is then checked against everything a
+/// reader of the follow-up knows, no more and no less.
+fn hold_follow_up(
+    b: &mut Builder,
     tally: &UnitTally,
     schools: &[Option<usize>],
     layout: &Layout,
-    table: usize,
-    parent: &PublishedTable,
-) -> Result<BTreeMap<Finest, u64>, DiscloseError> {
+    parent: &Part,
+    published: &PublishedTable,
+) -> Result<(), DiscloseError> {
+    let name = || layout.tables[published.table].id.as_str().to_owned();
     let inconsistent = |source| DiscloseError::Inconsistent {
-        table: layout.tables[parent.table].id.as_str().to_owned(),
+        table: name(),
         source,
     };
-    let Some(route) = &layout.tables[table].route else {
-        return Ok(BTreeMap::new());
-    };
-    let mut b = Builder::new();
-    let part = add_table(&mut b, tally, schools, layout, parent.table).map_err(inconsistent)?;
-    routing_bounds(&mut b, tally, schools, layout, &part, None).map_err(inconsistent)?;
-    if b.lines.len() != parent.lines.len() {
-        return Ok(BTreeMap::new());
+    let first = b.lines.len();
+    let part = add_table(b, tally, schools, layout, published.table, None).map_err(inconsistent)?;
+    if b.lines.len() - first != published.lines.len() {
+        return Err(DiscloseError::Mismatch(name()));
     }
-    let mut hidden = vec![false; b.problem.len()];
-    for ((_, ids), line) in b.lines.iter().zip(&parent.lines) {
-        for (id, h) in ids.iter().zip(&line.hidden) {
-            hidden[id.index()] = *h;
+    for ((_, ids), line) in b.lines[first..].iter().zip(&published.lines) {
+        for (&id, &hidden) in ids.iter().zip(&line.hidden) {
+            if hidden {
+                b.problem.mark_unpublished(id);
+            } else {
+                b.problem.fix_published(id);
+            }
         }
     }
-    let positions: Vec<(Finest, usize)> = part.finest.iter().map(|(&p, &l)| (p, l)).collect();
-    let cells: Vec<CellId> = positions
-        .iter()
-        .flat_map(|&(_, line)| route.categories.iter().map(move |&k| (line, k)))
-        .map(|(line, k)| b.lines[line].1[k])
-        .collect();
-    let point =
-        largest_sum_point(&b.problem, &hidden, &cells).map_err(|e| DiscloseError::Audit {
-            table: layout.tables[table].id.as_str().to_owned(),
-            exposure: e.into(),
-        })?;
-    let width = route.categories.len();
-    let child = &layout.tables[table];
-    let answered = [child.categories.len()];
-    Ok(positions
-        .iter()
-        .zip(point.chunks(width))
-        .map(|(&(position, _), values)| {
-            let sum: f64 = values.iter().sum();
-            // Whole numbers, as every vertex of these programs is up to
-            // the solver's tolerance; never below the true base, which the
-            // point respects exactly.
-            let near = sum.round();
-            let whole = if (sum - near).abs() < 1e-6 {
-                near
-            } else {
-                sum.floor()
-            };
-            let floor = finest_count(tally, schools, child, position, &answered);
-            (position, (whole.max(0.0) as u64).max(floor))
-        })
-        .collect())
+    let t = &layout.tables[published.table];
+    let Some(route) = &t.route else {
+        return Ok(());
+    };
+    for (&position, &line) in &part.finest {
+        let Some(&base) = b.lines[line].1.last() else {
+            continue;
+        };
+        match parent.finest.get(&position) {
+            Some(&above) => {
+                let routing: Vec<CellId> = route
+                    .categories
+                    .iter()
+                    .map(|&k| b.lines[above].1[k])
+                    .collect();
+                b.problem.add_at_most(&[base], &routing)
+            }
+            None => {
+                let parent = &layout.tables[route.parent];
+                let routed = finest_count(tally, schools, parent, position, &route.categories);
+                b.problem.add_upper_bound(&[base], routed)
+            }
+        }
+        .map_err(inconsistent)?;
+    }
+    Ok(())
+}
+
+/// What else of its unit a table is published beside, which tells its
+/// reader more about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Linked<'a> {
+    /// For a table routed on, its follow-ups as published, held in its
+    /// problem (see [`hold_follow_up`]); a follow-up not given bounds the
+    /// table with its true bases, which is safe and hides more.
+    pub follow_ups: &'a [&'a PublishedTable],
+    /// The unit's responses (see [`Responses`]); without them the table is
+    /// protected as if no response count were published.
+    pub responses: Option<&'a Responses>,
 }
 
 /// One table for one partnership: the grid and the school rows, suppressed
-/// and audited together, with what routing tells about it. `schools[i]` is
-/// the tally row (if any) of the unit's school `i`; lines name schools by
-/// `i`. For a routed table, `parent` is the table it routes on as published
-/// (see [`routing_room`]); without it the true answers that route to it
-/// bound its base, which is safe and hides more.
+/// and audited together, with what routing and the response counts tell
+/// about it (`linked`). `schools[i]` is the tally row (if any) of the
+/// unit's school `i`; lines name schools by `i`.
 #[allow(clippy::too_many_arguments)]
 pub fn publish_table(
     tally: &UnitTally,
@@ -598,22 +700,27 @@ pub fn publish_table(
     rule: &Rule,
     name: &str,
     earlier: Option<Earlier<'_>>,
-    parent: Option<&PublishedTable>,
+    linked: Linked<'_>,
 ) -> Result<PublishedTable, DiscloseError> {
     let inconsistent = |source| DiscloseError::Inconsistent {
         table: name.to_owned(),
         source,
     };
     let t = &layout.tables[table];
-    let room = match parent {
-        Some(parent) if t.route.as_ref().is_some_and(|r| r.parent == parent.table) => {
-            Some(routing_room(tally, schools, layout, table, parent)?)
-        }
-        _ => None,
-    };
+    // A routed table's base is at most the answers that route to it (their
+    // true counts), which are at most the responses.
+    let responses = linked.responses.filter(|_| t.route.is_none());
     let mut b = Builder::new();
-    let part = add_table(&mut b, tally, schools, layout, table).map_err(inconsistent)?;
-    routing_bounds(&mut b, tally, schools, layout, &part, room.as_ref()).map_err(inconsistent)?;
+    let part = add_table(&mut b, tally, schools, layout, table, responses).map_err(inconsistent)?;
+    let own = b.lines.len();
+    let mut held = Vec::new();
+    for follow_up in linked.follow_ups {
+        if follow_up_of(layout, follow_up.table, table) && !held.contains(&follow_up.table) {
+            hold_follow_up(&mut b, tally, schools, layout, &part, follow_up)?;
+            held.push(follow_up.table);
+        }
+    }
+    routing_bounds(&mut b, tally, schools, layout, &part, &held).map_err(inconsistent)?;
     let forced = b.forced(earlier, rule, |line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
         stage: line.stage.as_str().to_owned(),
@@ -624,15 +731,14 @@ pub fn publish_table(
         table: t.id.clone(),
         option: t.option_code(k).to_owned(),
     });
-    Ok(PublishedTable {
-        table,
-        lines: b.solve(rule, name, &forced)?,
-    })
+    let mut lines = b.solve(rule, name, &forced)?;
+    lines.truncate(own);
+    Ok(PublishedTable { table, lines })
 }
 
-/// Every table of one partnership, in layout order, one problem after
-/// another on one thread (the export runs them on every core); each routed
-/// table after the table it routes on, which bounds it as published.
+/// Every table of one partnership, one problem after another on one thread
+/// (the export runs them on every core); each table routed on after its
+/// follow-ups, which bound it as published.
 pub fn publish_every_table(
     tally: &UnitTally,
     schools: &[Option<usize>],
@@ -640,26 +746,45 @@ pub fn publish_every_table(
     rule: &Rule,
     name: &str,
     earlier: Option<Earlier<'_>>,
+    responses: Option<&Responses>,
 ) -> Result<Vec<PublishedTable>, DiscloseError> {
-    // A question routes only on an earlier one, so layout order has every
-    // table routed on before the tables routed on it.
+    // A question routes only on an earlier one, so in reverse layout order
+    // every follow-up comes before the question it routes on.
     let mut done: Vec<Option<PublishedTable>> = vec![None; layout.tables.len()];
-    for t in 0..layout.tables.len() {
-        let parent = layout.tables[t]
-            .route
-            .as_ref()
-            .and_then(|r| done[r.parent].as_ref());
-        done[t] = Some(publish_table(
-            tally, schools, layout, t, rule, name, earlier, parent,
-        )?);
+    for t in (0..layout.tables.len()).rev() {
+        let follow_ups: Vec<&PublishedTable> = done
+            .iter()
+            .flatten()
+            .filter(|p| follow_up_of(layout, p.table, t))
+            .collect();
+        let linked = Linked {
+            follow_ups: &follow_ups,
+            responses,
+        };
+        let published = publish_table(tally, schools, layout, t, rule, name, earlier, linked)?;
+        done[t] = Some(published);
     }
     Ok(done.into_iter().flatten().collect())
 }
 
-/// Response counts per school and stage against the roll, suppressed and
-/// audited as one problem per partnership. `rolls[i]` is the roll of
-/// `schools[i]` by stage; schools with no roll and no responses at a stage
-/// get no cell there.
+/// Whether table `follow_up` routes on table `table`.
+pub fn follow_up_of(layout: &Layout, follow_up: usize, table: usize) -> bool {
+    layout.tables[follow_up]
+        .route
+        .as_ref()
+        .is_some_and(|r| r.parent == table)
+}
+
+/// Response counts against the roll, suppressed and audited as one problem
+/// per partnership: each school's total, and the partnership's at each
+/// stage, band and in all. `rolls[i]` is the roll of `schools[i]` by stage;
+/// schools with no roll and no responses get no line.
+///
+/// A school's count at one stage is not published: a reader who knew it
+/// would know, within the few who skipped it, how many pupils of that small
+/// group answered each question (see [`Responses`]). It is in the problem
+/// as a cell no file publishes, since it ties each school's total to the
+/// stages' totals.
 pub fn publish_rates(
     tally: &UnitTally,
     schools: &[(Option<usize>, [u32; 7])],
@@ -673,7 +798,8 @@ pub fn publish_rates(
     };
     let mut b = Builder::new();
     let mut rolls: Vec<u32> = Vec::new();
-    let mut by_stage: HashMap<Stage, Vec<usize>> = HashMap::new();
+    // (cell, responses, roll) of each school at each stage.
+    let mut by_stage: BTreeMap<Stage, Vec<(CellId, u32, u32)>> = BTreeMap::new();
     let mut school_totals = Vec::new();
     for (index, (tally_school, roll)) in schools.iter().enumerate() {
         let responses = tally_school
@@ -685,10 +811,13 @@ pub fn publish_rates(
             if n == 0 && r == 0 {
                 continue;
             }
-            let line = b.line(Some(index), StageLevel::Stage(stage), None, vec![n]);
-            rolls.push(r);
-            parts.push(line);
-            by_stage.entry(stage).or_default().push(line);
+            let cell = b.problem.add_unpublished_cell(u64::from(n));
+            // School rolls by stage are public.
+            b.problem
+                .add_upper_bound(&[cell], u64::from(r.max(n)))
+                .map_err(inconsistent)?;
+            parts.push(cell);
+            by_stage.entry(stage).or_default().push((cell, n, r));
         }
         if parts.is_empty() {
             continue;
@@ -696,31 +825,40 @@ pub fn publish_rates(
         let total: u32 = responses.iter().sum();
         let line = b.line(Some(index), StageLevel::All, None, vec![total]);
         rolls.push(roll.iter().sum());
-        b.relate(line, &parts, 0).map_err(inconsistent)?;
+        let total = b.lines[line].1[0];
+        b.problem
+            .add_relation(total, &parts)
+            .map_err(inconsistent)?;
         school_totals.push(line);
     }
     let mut levels: HashMap<StageLevel, usize> = HashMap::new();
     for level in StageLevel::ALL {
-        let stages: Vec<Stage> = level
+        let at: Vec<(CellId, u32, u32)> = level
             .stages()
             .iter()
-            .filter(|s| by_stage.contains_key(s))
+            .filter_map(|s| by_stage.get(&s))
+            .flatten()
+            .copied()
             .collect();
-        if stages.is_empty() {
+        if at.is_empty() {
             continue;
         }
-        let lines: Vec<usize> = stages.iter().flat_map(|s| by_stage[s].clone()).collect();
-        let n: u32 = lines.iter().map(|&l| b.lines[l].0.counts[0]).sum();
-        let r: u32 = lines.iter().map(|&l| rolls[l]).sum();
+        let n: u32 = at.iter().map(|a| a.1).sum();
+        let r: u32 = at.iter().map(|a| a.2).sum();
         let line = b.line(None, level, None, vec![n]);
         rolls.push(r);
         levels.insert(level, line);
         match level {
-            StageLevel::Stage(_) => b.relate(line, &lines, 0),
+            StageLevel::Stage(_) => {
+                let cells: Vec<CellId> = at.iter().map(|a| a.0).collect();
+                let total = b.lines[line].1[0];
+                b.problem.add_relation(total, &cells)
+            }
             StageLevel::Primary | StageLevel::Secondary => {
-                let parts: Vec<usize> = stages
+                let parts: Vec<usize> = level
+                    .stages()
                     .iter()
-                    .filter_map(|s| levels.get(&StageLevel::Stage(*s)).copied())
+                    .filter_map(|s| levels.get(&StageLevel::Stage(s)).copied())
                     .collect();
                 b.relate(line, &parts, 0)
             }
@@ -817,7 +955,7 @@ mod tests {
             &Rule::default(),
             "q_sex",
             None,
-            None,
+            Linked::default(),
         )
         .unwrap();
         let all = lines_for(&p, StageLevel::All, None);
@@ -867,7 +1005,7 @@ mod tests {
             &Rule::default(),
             "q_sex",
             None,
-            None,
+            Linked::default(),
         )
         .unwrap();
         for l in &p.lines {
@@ -895,7 +1033,7 @@ mod tests {
                 &Rule::default(),
                 "small",
                 None,
-                None,
+                Linked::default(),
             )
             .unwrap();
             for l in &p.lines {

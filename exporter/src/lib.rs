@@ -384,10 +384,11 @@ type UnitTables = (Vec<PublishedTable>, Vec<RateLine>);
 /// Suppresses and audits every table of every partnership, on every core.
 /// Problems are independent, so the work is a shared queue of (unit, table)
 /// jobs; results are put back in order, so the output never depends on timing.
-/// A routed table needs the table it routes on as published (see
-/// [`disclose::publish_table`]), so the jobs run in rounds: the tables
-/// routed on nothing (and the response rates) first, then the tables routed
-/// on those, and so on down the longest chain of follow-ups.
+/// A table routed on needs its follow-ups as published (see
+/// [`disclose::publish_table`]), and every table the response rates as
+/// published, so the jobs run in rounds: the response rates first, then the
+/// tables nothing routes on, then the tables only those route on, and so
+/// on up the longest chain of follow-ups.
 fn publish_all(
     plans: &[UnitPlan],
     layout: &Layout,
@@ -396,15 +397,17 @@ fn publish_all(
 ) -> Result<Vec<UnitTables>, ExportError> {
     let per_unit = layout.tables.len() + 1;
     let total = plans.len() * per_unit;
-    let depth = |table: usize| {
-        let mut hops = 0;
-        let mut t = table;
-        while let Some(route) = layout.tables.get(t).and_then(|t| t.route.as_ref()) {
-            t = route.parent;
-            hops += 1;
+    // The response rates (numbered after the tables) come first; then each
+    // table one round after the last of its follow-ups. A question routes
+    // only on an earlier one, so reverse layout order meets every
+    // follow-up first.
+    let mut height = vec![1; layout.tables.len()];
+    for t in (0..layout.tables.len()).rev() {
+        if let Some(route) = &layout.tables[t].route {
+            height[route.parent] = height[route.parent].max(height[t] + 1);
         }
-        hops
-    };
+    }
+    let depth = |table: usize| height.get(table).copied().unwrap_or(0);
     let finished = AtomicUsize::new(0);
     let mut ordered: BTreeMap<usize, Job> = BTreeMap::new();
     let deepest = (0..layout.tables.len()).map(depth).max().unwrap_or(0);
@@ -418,12 +421,22 @@ fn publish_all(
             let table = job % per_unit;
             if table < layout.tables.len() {
                 let name = format!("{} {}", plan.name, layout.tables[table].id);
-                let parent = layout.tables[table].route.as_ref().and_then(|r| {
-                    match done.get(&(job - table + r.parent)) {
+                let first = job - table;
+                let follow_ups: Vec<&PublishedTable> = (0..layout.tables.len())
+                    .filter(|&f| disclose::follow_up_of(layout, f, table))
+                    .filter_map(|f| match done.get(&(first + f)) {
                         Some(Job::Table(t)) => Some(t),
                         _ => None,
-                    }
-                });
+                    })
+                    .collect();
+                let Some(Job::Rates(rates)) = done.get(&(first + layout.tables.len())) else {
+                    return Err(DiscloseError::Incomplete);
+                };
+                let responses = disclose::Responses::new(&plan.tally, &plan.rolls, rates);
+                let linked = disclose::Linked {
+                    follow_ups: &follow_ups,
+                    responses: Some(&responses),
+                };
                 disclose::publish_table(
                     &plan.tally,
                     &plan.rows,
@@ -432,7 +445,7 @@ fn publish_all(
                     rule,
                     &name,
                     plan.earlier(),
-                    parent,
+                    linked,
                 )
                 .map(Job::Table)
             } else {

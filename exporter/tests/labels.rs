@@ -21,7 +21,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use exporter::aggregate::{Aggregator, ResponseRow, Skipped};
-use exporter::disclose::{publish_every_table, publish_rates};
+use exporter::disclose::{Responses, publish_every_table, publish_rates};
 use exporter::labels::Table;
 use exporter::layout::Layout;
 use exporter::source::{CppInfo, SchoolInfo};
@@ -149,13 +149,23 @@ fn export(toml: &str) -> Export {
         .map(|s| tally.schools.iter().position(|t| t.school_id == s.id))
         .collect();
     let rule = Rule::default();
-    let tables = publish_every_table(&tally, &rows, &layout, &rule, "fixture", None).unwrap();
     let rolls: Vec<(Option<usize>, [u32; 7])> = rows
         .iter()
         .zip(&schools)
         .map(|(r, s)| (*r, s.rolls))
         .collect();
     let rates = publish_rates(&tally, &rolls, &rule, "fixture", None).unwrap();
+    let responses = Responses::new(&tally, &rolls, &rates);
+    let tables = publish_every_table(
+        &tally,
+        &rows,
+        &layout,
+        &rule,
+        "fixture",
+        None,
+        Some(&responses),
+    )
+    .unwrap();
     Export {
         questionnaire: Arc::new(q),
         version_id: 1,

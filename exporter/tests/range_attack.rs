@@ -12,7 +12,13 @@
 //! - from the codebook's routing, that in every group (a school at a stage,
 //!   a stage and sex) the pupils who answered a routed question are at most
 //!   those who gave an answer that routes to it, so a routed question and
-//!   the question it routes on are attacked as one program.
+//!   the question it routes on are attacked as one program;
+//! - from `response_rates.csv`, how many pupils responded at each school
+//!   and at each stage (and band) of the partnership, where published; from
+//!   the public school rolls, at most how many could respond at each school
+//!   and stage; and that in every group the pupils who answered a question
+//!   are at most those who responded there. How many responded at one
+//!   school and stage is an unknown of the program, between those sums.
 //!
 //! For every hidden count below the threshold, the reader works out the
 //! smallest and largest value it can take. The rule is met when that range
@@ -31,7 +37,9 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use exporter::Rule;
-use exporter::disclose::{Line, PublishedTable, publish_table};
+use exporter::disclose::{
+    Line, Linked, PublishedTable, RateLine, Responses, follow_up_of, publish_rates, publish_table,
+};
 use exporter::layout::{Layout, StageLevel};
 use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, Variable};
 use survey_defs::Stage;
@@ -48,10 +56,25 @@ enum Finest {
     School(usize, Stage),
 }
 
+/// Cells of the program that are no table's: a school's responses at a
+/// stage, `(RESPONDED, school, stage)`, always unknown; and numbers the
+/// reader knows from elsewhere, `(KNOWN, index, 0)`.
+const RESPONDED: usize = usize::MAX;
+const KNOWN: usize = usize::MAX - 1;
+
+/// What a reader knows of a partnership's responses: its published
+/// response rates, and each school's roll by stage (public).
+struct Responded<'a> {
+    rates: &'a [RateLine],
+    rolls: Vec<[u32; 7]>,
+}
+
 /// The reader's program for a question and the questions routed on it: a
 /// variable per hidden cell.
 struct Reader<'a> {
     tables: Vec<&'a PublishedTable>,
+    /// The numbers of the cells `(KNOWN, i, 0)`.
+    known: Vec<f64>,
     vars: HashMap<Cell, usize>,
     /// `Σ coef·cell (op) 0`, published cells included as constants.
     rows: Vec<(Vec<(Cell, f64)>, ComparisonOp)>,
@@ -180,7 +203,12 @@ impl<'a> Reader<'a> {
     /// one table): each table's own relations and, from the codebook's
     /// routing, that in every group the answerers of a routed question are
     /// at most the pupils who gave an answer that routes to it.
-    fn new(layout: &Layout, tables: Vec<&'a PublishedTable>, stages: &[Vec<Stage>]) -> Self {
+    fn new(
+        layout: &Layout,
+        tables: Vec<&'a PublishedTable>,
+        stages: &[Vec<Stage>],
+        responded: Option<&Responded<'_>>,
+    ) -> Self {
         let singles: Vec<HashMap<usize, Stage>> = tables
             .iter()
             .map(|t| single_stages(&layout.tables[t.table], stages))
@@ -208,7 +236,47 @@ impl<'a> Reader<'a> {
                 rows.push((terms, ComparisonOp::Le));
             }
         }
+        let mut known = Vec::new();
         let mut vars = HashMap::new();
+        if let Some(responded) = responded {
+            let mut constant = |value: u32| {
+                known.push(f64::from(value));
+                ((KNOWN, known.len() - 1, 0), -1.0)
+            };
+            for (s, at) in stages.iter().enumerate() {
+                for &g in at {
+                    let cell = (RESPONDED, s, g as usize);
+                    let next = vars.len();
+                    vars.insert(cell, next);
+                    let roll = responded.rolls[s][g as usize];
+                    rows.push((vec![(cell, 1.0), constant(roll)], ComparisonOp::Le));
+                }
+            }
+            for rate in responded.rates.iter().filter(|r| !r.hidden) {
+                let mut terms: Vec<(Cell, f64)> = Vec::new();
+                for (s, at) in stages.iter().enumerate() {
+                    if rate.school.is_some_and(|school| school != s) {
+                        continue;
+                    }
+                    for &g in at {
+                        if rate.stage.stages().contains(g) {
+                            terms.push(((RESPONDED, s, g as usize), 1.0));
+                        }
+                    }
+                }
+                terms.push(constant(rate.responses));
+                rows.push((terms, ComparisonOp::Eq));
+            }
+            for (t, table) in tables.iter().enumerate() {
+                let base = table.lines[0].counts.len() - 1;
+                for (position, i) in finest_lines(table, &singles[t]) {
+                    if let Finest::School(s, g) = position {
+                        let terms = vec![((t, i, base), 1.0), ((RESPONDED, s, g as usize), -1.0)];
+                        rows.push((terms, ComparisonOp::Le));
+                    }
+                }
+            }
+        }
         for (t, table) in tables.iter().enumerate() {
             for (i, line) in table.lines.iter().enumerate() {
                 for (k, hidden) in line.hidden.iter().enumerate() {
@@ -239,6 +307,7 @@ impl<'a> Reader<'a> {
         let component = (0..vars.len()).map(|v| find(&mut parent, v)).collect();
         Self {
             tables,
+            known,
             vars,
             rows,
             component,
@@ -246,6 +315,9 @@ impl<'a> Reader<'a> {
     }
 
     fn value(&self, (t, i, k): Cell) -> f64 {
+        if t == KNOWN {
+            return self.known[i];
+        }
         f64::from(self.tables[t].lines[i].counts[k])
     }
 
@@ -330,6 +402,7 @@ fn single_stages(def: &exporter::layout::TableDef, stages: &[Vec<Stage>]) -> Has
 fn narrow_cells(
     layout: &Layout,
     tables: &[PublishedTable],
+    responded: Option<&Responded<'_>>,
     rule: &Rule,
     stages: &[Vec<Stage>],
 ) -> Vec<String> {
@@ -361,7 +434,7 @@ fn narrow_cells(
             .iter()
             .map(|t| tables.iter().find(|p| p.table == *t).unwrap())
             .collect();
-        let reader = Reader::new(layout, members, stages);
+        let reader = Reader::new(layout, members, stages, responded);
         for (t, table) in reader.tables.iter().enumerate() {
             if !attacked.contains(&table.table) {
                 continue;
@@ -456,7 +529,11 @@ fn a_reader_with_a_solver_cannot_narrow_any_small_hidden_count() {
             vec![Stage::S1, Stage::S2, Stage::S3],
             vec![Stage::S3, Stage::S4],
         ];
-        let found = narrow_cells(&layout, &unit.tables, &rule, &stages);
+        let responded = Responded {
+            rates: &unit.rates,
+            rolls: unit.schools.iter().map(|s| s.rolls).collect(),
+        };
+        let found = narrow_cells(&layout, &unit.tables, Some(&responded), &rule, &stages);
         assert!(
             found.is_empty(),
             "seed {seed}: {} small hidden counts narrowed, first: {:?}",
@@ -500,16 +577,14 @@ proptest! {
             .collect();
         let cohort = release::Cohort { cpp_id: 5, groups: groups.clone(), partial_every: 0, seed };
         let tally = release::tally(&q, &layout, &cohort);
-        let rows: Vec<Option<usize>> = ids
-            .iter()
-            .map(|id| tally.schools.iter().position(|t| t.school_id == *id))
-            .collect();
+        let (rows, rolls) = release::rolls(&groups, &tally);
+        let rates = publish_rates(&tally, &rolls, &rule, "test", None).unwrap();
+        let responses = Responses::new(&tally, &rolls, &rates);
         // Always the sex table and a routed table; then a random sample;
         // a routed table with the question it routes on, and a question
-        // with its one follow-up. (The services questions' follow-ups come
-        // one at a time with their question: all 24 at once make a program
-        // too slow for a test.) Each table is its own problem, so only the
-        // chosen ones are published.
+        // with its one follow-up. (The services questions' follow-ups are
+        // attacked one at a time with their question: all 24 at once make
+        // a program too slow for a test.)
         let mut picked: Vec<usize> = vec![0];
         picked.extend(
             layout.tables.iter().position(|t| t.id.as_str() == "s_bullied_where"),
@@ -527,18 +602,33 @@ proptest! {
         }
         chosen.sort_unstable();
         chosen.dedup();
-        // Chosen tables in layout order: each routed one after the one it
-        // routes on, which bounds it as published.
-        let mut tables: Vec<PublishedTable> = Vec::new();
+        // Published in reverse layout order, each question routed on after
+        // all its follow-ups, which its problem holds as published (as a
+        // release does); only the chosen tables are attacked.
+        let mut needed = chosen.clone();
         for &t in &chosen {
-            let parent = layout.tables[t]
-                .route
-                .as_ref()
-                .and_then(|r| tables.iter().find(|p| p.table == r.parent));
-            let published = publish_table(&tally, &rows, &layout, t, &rule, "test", None, parent).unwrap();
-            tables.push(published);
+            needed.extend((0..layout.tables.len()).filter(|&f| follow_up_of(&layout, f, t)));
         }
-        let narrow = narrow_cells(&layout, &tables, &rule, &stages);
+        needed.sort_unstable();
+        needed.dedup();
+        let mut published: Vec<PublishedTable> = Vec::new();
+        for &t in needed.iter().rev() {
+            let follow_ups: Vec<&PublishedTable> = published
+                .iter()
+                .filter(|p| follow_up_of(&layout, p.table, t))
+                .collect();
+            let linked = Linked { follow_ups: &follow_ups, responses: Some(&responses) };
+            let name = layout.tables[t].id.as_str();
+            let table = publish_table(&tally, &rows, &layout, t, &rule, name, None, linked).unwrap();
+            published.push(table);
+        }
+        let tables: Vec<PublishedTable> =
+            published.into_iter().filter(|p| chosen.contains(&p.table)).collect();
+        let responded = Responded {
+            rates: &rates,
+            rolls: rolls.iter().map(|r| r.1).collect(),
+        };
+        let narrow = narrow_cells(&layout, &tables, Some(&responded), &rule, &stages);
         prop_assert!(narrow.is_empty(), "{} small hidden counts narrowed: {:?}", narrow.len(), &narrow[..narrow.len().min(5)]);
     }
 }
@@ -572,18 +662,24 @@ fn routing_narrows_counts_of_tables_protected_as_if_unlinked_but_not_of_linked_o
         vec![Stage::S1, Stage::S2, Stage::S3],
         vec![Stage::S3, Stage::S4],
     ];
-    let publish = |layout: &Layout| -> Vec<PublishedTable> {
-        let unit = four_schools_with(layout, 1);
+    let publish = |layout: &Layout| -> exporter::UnitResult {
+        let mut unit = four_schools_with(layout, 1);
         unit.tables
-            .into_iter()
-            .filter(|t| families.iter().any(|f| f.contains(&t.table)))
-            .collect()
+            .retain(|t| families.iter().any(|f| f.contains(&t.table)));
+        unit
     };
-    let before = narrow_cells(&layout, &publish(&unlinked), &rule, &stages);
+    let narrowed = |unit: &exporter::UnitResult| {
+        let responded = Responded {
+            rates: &unit.rates,
+            rolls: unit.schools.iter().map(|s| s.rolls).collect(),
+        };
+        narrow_cells(&layout, &unit.tables, Some(&responded), &rule, &stages)
+    };
+    let before = narrowed(&publish(&unlinked));
     assert!(
         !before.is_empty(),
         "routing was expected to narrow some count of tables protected as if unlinked"
     );
-    let after = narrow_cells(&layout, &publish(&layout), &rule, &stages);
+    let after = narrowed(&publish(&layout));
     assert!(after.is_empty(), "narrowed: {after:?}");
 }

@@ -1,6 +1,6 @@
-//! What the routing check costs on one large partnership, and what bounding
-//! each follow-up by the published question it routes on (rather than by
-//! that question's true counts) saves. Ignored by default; run with
+//! What the checks cost on one large partnership, by kind of table: the
+//! questions routed on (each checked with its follow-ups held as
+//! published), the follow-ups, and every other table. Ignored by default; run with
 //! `cargo test -p exporter --release --test routing_bench -- --ignored --nocapture`
 //! (`SCHOOLS`, `PUPILS` and `SEEDS` change the partnership; defaults 80,
 //! 14,000 and 1, about one partnership of the national synthetic data set).
@@ -11,7 +11,9 @@ mod release;
 use std::time::Instant;
 
 use exporter::Rule;
-use exporter::disclose::{PublishedTable, publish_table};
+use exporter::disclose::{
+    Linked, PublishedTable, Responses, follow_up_of, publish_rates, publish_table,
+};
 use exporter::layout::Layout;
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -38,60 +40,51 @@ fn bench_routing_check() {
             seed,
         };
         let tally = release::tally(&q, &layout, &cohort);
-        let mut ids: Vec<i32> = groups.iter().map(|g| g.0).collect();
-        ids.dedup();
-        let rows: Vec<Option<usize>> = ids
-            .iter()
-            .map(|id| tally.schools.iter().position(|t| t.school_id == *id))
-            .collect();
-        for by_published in [false, true] {
-            // (cells, hidden, seconds) of the question routed on, the
-            // follow-ups, and every other table.
-            let mut kinds = [(0usize, 0usize, 0f64); 3];
-            let mut done: Vec<PublishedTable> = Vec::new();
-            for t in 0..layout.tables.len() {
-                let def = &layout.tables[t];
-                let parent = def
-                    .route
-                    .as_ref()
-                    .filter(|_| by_published)
-                    .and_then(|r| done.iter().find(|p| p.table == r.parent));
-                let start = Instant::now();
-                let p =
-                    publish_table(&tally, &rows, &layout, t, &rule, "bench", None, parent).unwrap();
-                let seconds = start.elapsed().as_secs_f64();
-                let routed_on = layout
-                    .tables
-                    .iter()
-                    .any(|c| c.route.as_ref().is_some_and(|r| r.parent == t));
-                let kind = if def.route.is_some() {
-                    1
-                } else if routed_on {
-                    0
-                } else {
-                    2
-                };
-                kinds[kind].0 += p.cells();
-                kinds[kind].1 += p.suppressed();
-                kinds[kind].2 += seconds;
-                done.push(p);
-            }
-            let label = if by_published {
-                "follow-ups bounded by the published question"
-            } else {
-                "follow-ups bounded by true counts"
+        let (rows, rolls) = release::rolls(&groups, &tally);
+        let rates = publish_rates(&tally, &rolls, &rule, "bench", None).unwrap();
+        let responses = Responses::new(&tally, &rolls, &rates);
+        // (cells, hidden, seconds) of the questions routed on, the
+        // follow-ups, and every other table.
+        let mut kinds = [(0usize, 0usize, 0f64); 3];
+        let mut done: Vec<PublishedTable> = Vec::new();
+        // Reverse layout order: each question routed on after its
+        // follow-ups, which its problem holds as published.
+        for t in (0..layout.tables.len()).rev() {
+            let def = &layout.tables[t];
+            let follow_ups: Vec<&PublishedTable> = done
+                .iter()
+                .filter(|p| follow_up_of(&layout, p.table, t))
+                .collect();
+            let start = Instant::now();
+            let linked = Linked {
+                follow_ups: &follow_ups,
+                responses: Some(&responses),
             };
-            println!("seed {seed}, {label}:");
-            for (name, (cells, hidden, seconds)) in
-                ["questions routed on", "follow-ups", "other tables"]
-                    .iter()
-                    .zip(kinds)
-            {
-                println!(
-                    "  {name}: {cells} cells, {:.1}% hidden, {seconds:.2} s",
-                    100.0 * hidden as f64 / cells.max(1) as f64
-                );
-            }
+            let p = publish_table(&tally, &rows, &layout, t, &rule, "bench", None, linked).unwrap();
+            let seconds = start.elapsed().as_secs_f64();
+            let routed_on = (0..layout.tables.len()).any(|c| follow_up_of(&layout, c, t));
+            let kind = if def.route.is_some() {
+                1
+            } else if routed_on {
+                0
+            } else {
+                2
+            };
+            kinds[kind].0 += p.cells();
+            kinds[kind].1 += p.suppressed();
+            kinds[kind].2 += seconds;
+            done.push(p);
+        }
+        println!("seed {seed}:");
+        for (name, (cells, hidden, seconds)) in
+            ["questions routed on", "follow-ups", "other tables"]
+                .iter()
+                .zip(kinds)
+        {
+            println!(
+                "  {name}: {cells} cells, {:.1}% hidden, {seconds:.2} s",
+                100.0 * hidden as f64 / cells.max(1) as f64
+            );
         }
     }
 }

@@ -528,33 +528,39 @@ async fn response_rates_take_pupils_opted_out_off_the_roll() {
         rule: Rule::default(),
         prior: Default::default(),
     };
-    let p5 = exporter::layout::StageLevel::Stage(Stage::P5);
-    // The first school with pupils at P5, its P5 roll and the partnership's.
+    use exporter::layout::StageLevel;
+    // The first school with pupils at P5: its roll (all its stages; a
+    // school's roll at one stage is not published) and the partnership's
+    // P5 roll.
     let before = exporter::export(db, &request).await.unwrap();
     let unit = before.cpp_units().next().unwrap();
-    let line = unit
-        .rates
+    let index = unit
+        .schools
         .iter()
-        .find(|r| r.school.is_some() && r.stage == p5 && r.roll > 4)
+        .position(|s| s.rolls[Stage::P5 as usize] > 4)
         .expect("a synthetic school with pupils at P5");
-    let index = line.school.unwrap();
-    let (cpp_id, school_id, school_roll) = (
-        unit.cpp.clone().unwrap().id,
-        unit.schools[index].id,
-        line.roll,
+    let (cpp_id, school_id) = (unit.cpp.clone().unwrap().id, unit.schools[index].id);
+    assert!(
+        unit.rates
+            .iter()
+            .all(|r| r.school.is_none() || r.stage == StageLevel::All),
+        "a school's responses at one stage are not published"
     );
     let rolls = |export: &exporter::Export| {
         let unit = export.cpp_units().next().unwrap();
-        let at = |school: Option<usize>| {
+        let at = |school: Option<usize>, stage: StageLevel| {
             unit.rates
                 .iter()
-                .find(|r| r.school == school && r.stage == p5)
+                .find(|r| r.school == school && r.stage == stage)
                 .map(|r| r.roll)
                 .unwrap()
         };
-        (at(Some(index)), at(None))
+        (
+            at(Some(index), StageLevel::All),
+            at(None, StageLevel::Stage(Stage::P5)),
+        )
     };
-    let (_, cpp_roll) = rolls(&before);
+    let (school_roll, cpp_roll) = rolls(&before);
 
     // Two P5 sittings of the school in the wave, one with 3 opted out and
     // one with 1; a sitting of another wave does not count.
@@ -592,6 +598,6 @@ async fn response_rates_take_pupils_opted_out_off_the_roll() {
 
     let after = exporter::export(db, &request).await.unwrap();
     let (school_after, cpp_after) = rolls(&after);
-    assert_eq!(school_after, school_roll - 4, "the school's P5 base");
+    assert_eq!(school_after, school_roll - 4, "the school's roll");
     assert_eq!(cpp_after, cpp_roll - 4, "the partnership's P5 base");
 }

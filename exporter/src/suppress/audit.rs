@@ -101,7 +101,7 @@ pub fn audit_exact(problem: &Problem, suppression: &Suppression) -> Result<(), E
     let rule: &Rule = suppression.rule();
     for c in problem.cells() {
         let value = problem.value(c);
-        if rule.is_primary(value) && !suppression.is_suppressed(c) {
+        if rule.is_primary(value) && !suppression.is_suppressed(c) && !problem.is_unpublished(c) {
             return Err(Exposure::SmallCellPublished { cell: c, value });
         }
     }
@@ -202,6 +202,7 @@ pub(crate) fn first_derivable(
     Ok(all_derivable(problem, suppression)?
         .into_iter()
         .filter(|&c| !(zeros_published && problem.value(c) == 0))
+        .filter(|&c| !problem.is_unpublished(c))
         .min())
 }
 

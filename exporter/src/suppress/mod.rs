@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{Exposure, audit, audit_exact};
 pub use interval::{FeasibilityInterval, IntervalError, Rational, feasibility_interval};
 pub use problem::{AtMost, CellId, Problem, ProblemError, Relation};
-pub use ranges::{Finding, SolverError, largest_sum_point};
+pub use ranges::{Finding, SolverError};
 
 /// The disclosure rule. Written into export metadata, so it is serialisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,10 +220,11 @@ pub fn protect_forcing(
         .map(|s| *s == Status::Primary)
         .collect();
     // The cells whose values are protected (see `audit::protected_cells`),
-    // and the ones forced hidden.
+    // and the ones forced hidden; never a cell no file publishes.
     let mut protected = audit::protected_cells(problem, &pattern, &primary);
-    for (p, f) in protected.iter_mut().zip(initially_forced) {
-        *p |= *f;
+    for (c, (p, f)) in protected.iter_mut().zip(initially_forced).enumerate() {
+        let cell = CellId::from_index(c);
+        *p = (*p || *f) && !problem.is_unpublished(cell) && !problem.is_fixed(cell);
     }
     let neighbours = Neighbours::new(problem);
     let mut attempts: std::collections::HashMap<CellId, u32> = Default::default();
@@ -276,6 +277,8 @@ pub fn protect_forcing(
 struct Neighbours {
     members: Vec<Vec<usize>>,
     of_cell: Vec<Vec<usize>>,
+    /// Cells published already, never to hide.
+    fixed: Vec<bool>,
 }
 
 impl Neighbours {
@@ -304,7 +307,12 @@ impl Neighbours {
                 of_cell[c].push(k);
             }
         }
-        Self { members, of_cell }
+        let fixed = problem.cells().map(|c| problem.is_fixed(c)).collect();
+        Self {
+            members,
+            of_cell,
+            fixed,
+        }
     }
 
     /// Published cells to hide so that `cell`'s range widens, at most
@@ -327,7 +335,7 @@ impl Neighbours {
                     }
                     for &m in &self.members[k] {
                         if !hidden[m] {
-                            if values[m] > 0 {
+                            if values[m] > 0 && !self.fixed[m] {
                                 found.push(m);
                             }
                         } else if seen.insert(m) {
@@ -401,7 +409,12 @@ fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> S
         let mut protected = protected_extra.clone();
         let mut candidates = Vec::new();
         for c in 0..n {
-            if status[c] == Status::Primary {
+            if problem.is_unpublished(CellId::from_index(c)) {
+                status[c] = Status::Secondary;
+            } else if problem.is_fixed(CellId::from_index(c)) {
+                status[c] = Status::Published;
+                candidates.push(c);
+            } else if status[c] == Status::Primary {
                 protected.push(cells.vectors[c].clone());
             } else if forced[c] {
                 status[c] = Status::Secondary;
@@ -411,10 +424,15 @@ fn suppress_with(problem: &Problem, rule: &Rule, initially_forced: &[bool]) -> S
             }
         }
         // Zeros first (they say nothing), then largest first; position breaks ties.
-        candidates.sort_by_key(|&c| (values[c] != 0, Reverse(values[c]), c));
+        // Cells published already come first and stay published: if one
+        // would give a protected cell away, the audit says so.
+        candidates.sort_by_key(|&c| {
+            let fixed = problem.is_fixed(CellId::from_index(c));
+            (!fixed, values[c] != 0, Reverse(values[c]), c)
+        });
         let hidden = gauss::eliminate(&cells, protected, &candidates);
         for (slot, &c) in candidates.iter().enumerate() {
-            if hidden[slot] {
+            if hidden[slot] && !problem.is_fixed(CellId::from_index(c)) {
                 status[c] = Status::Secondary;
             }
         }
@@ -461,7 +479,7 @@ fn publish_given_away(problem: &Problem, status: &mut [Status], forced: &[bool])
         let mut freed = false;
         for c in derivable {
             let i = c.index();
-            if status[i] == Status::Secondary && !forced[i] {
+            if status[i] == Status::Secondary && !forced[i] && !problem.is_unpublished(c) {
                 status[i] = Status::Published;
                 freed = true;
             }

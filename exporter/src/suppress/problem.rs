@@ -76,6 +76,10 @@ pub struct Problem {
     values: Vec<u64>,
     relations: Vec<Relation>,
     at_most: Vec<AtMost>,
+    /// Cells no file publishes (see [`Problem::add_unpublished_cell`]).
+    unpublished: Vec<bool>,
+    /// Cells published already, elsewhere (see [`Problem::fix_published`]).
+    fixed: Vec<bool>,
 }
 
 impl Problem {
@@ -87,7 +91,50 @@ impl Problem {
     pub fn add_cell(&mut self, value: u64) -> CellId {
         let id = CellId::from_index(self.values.len());
         self.values.push(value);
+        self.unpublished.push(false);
+        self.fixed.push(false);
         id
+    }
+
+    /// Adds a cell that no file publishes, holding `value`: a count that
+    /// ties published ones together (a school's responses at one stage,
+    /// between its total and the stage's). It is always hidden, never
+    /// hidden or checked for its own sake: a reader may narrow it, or work
+    /// it out, without learning anything a published cell would not say.
+    pub fn add_unpublished_cell(&mut self, value: u64) -> CellId {
+        let id = self.add_cell(value);
+        self.unpublished[id.index()] = true;
+        id
+    }
+
+    /// Whether the cell is one no file publishes.
+    pub fn is_unpublished(&self, cell: CellId) -> bool {
+        self.unpublished.get(cell.index()).copied().unwrap_or(false)
+    }
+
+    /// Makes `cell` one no file publishes (see
+    /// [`Problem::add_unpublished_cell`]): a hidden cell of a table
+    /// published already, held in this problem for what it tells about
+    /// this one's cells.
+    pub fn mark_unpublished(&mut self, cell: CellId) {
+        if let Some(u) = self.unpublished.get_mut(cell.index()) {
+            *u = true;
+        }
+    }
+
+    /// Makes `cell` one published already, in a table published before:
+    /// it stays published whatever this problem's pattern, and it is never
+    /// hidden to protect another.
+    pub fn fix_published(&mut self, cell: CellId) {
+        if let Some(f) = self.fixed.get_mut(cell.index()) {
+            *f = true;
+        }
+    }
+
+    /// Whether the cell is published already (see
+    /// [`Problem::fix_published`]).
+    pub fn is_fixed(&self, cell: CellId) -> bool {
+        self.fixed.get(cell.index()).copied().unwrap_or(false)
     }
 
     /// Records `total = sum(parts)`. The values must already add up: a relation
@@ -242,7 +289,9 @@ impl Problem {
                         if gap >= threshold {
                             continue;
                         }
-                        if gap > 0 {
+                        // A group no file publishes has no published side
+                        // to guard.
+                        if gap > 0 && !self.unpublished[outer] && !self.unpublished[p] {
                             pairs.push((CellId::from_index(outer), *part));
                         }
                         stack.push(p);

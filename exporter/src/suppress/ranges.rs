@@ -210,47 +210,6 @@ fn hidden_rows(problem: &Problem, hidden: &[bool]) -> (Vec<Row>, Vec<Vec<u32>>) 
     (rows, rows_of)
 }
 
-/// A point of the problem, as a reader of the pattern `hidden` could take
-/// it to be, that makes the sum of `cells` as large as it can be: the
-/// value of each of `cells` there (a published one's own). Each component
-/// is maximised on its own, which together is a feasible point of the
-/// whole, since components share no constraint.
-pub fn largest_sum_point(
-    problem: &Problem,
-    hidden: &[bool],
-    cells: &[CellId],
-) -> Result<Vec<f64>, SolverError> {
-    let values = problem.values();
-    let (rows, rows_of) = hidden_rows(problem, hidden);
-    let mut point: Vec<f64> = cells.iter().map(|c| values[c.index()] as f64).collect();
-    let mut seen = vec![false; problem.len()];
-    for start in cells.iter().map(|c| c.index()) {
-        if !hidden[start] || seen[start] {
-            continue;
-        }
-        let component = Component::of(start, &rows, &rows_of, &mut seen);
-        let at: Vec<(usize, usize)> = cells
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                component
-                    .cells
-                    .binary_search(&c.index())
-                    .ok()
-                    .map(|j| (i, j))
-            })
-            .collect();
-        let mut js: Vec<usize> = at.iter().map(|&(_, j)| j).collect();
-        js.sort_unstable();
-        js.dedup();
-        let (_, x) = component.program()?.optimum(&js, true)?;
-        for (i, j) in at {
-            point[i] = x[j];
-        }
-    }
-    Ok(point)
-}
-
 /// Components larger than this are checked on neighbourhoods when near
 /// enough will do.
 const LOCAL_FROM: usize = 256;

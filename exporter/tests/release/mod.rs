@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use exporter::aggregate::{Aggregator, ResponseRow, UnitTally};
-use exporter::disclose::{publish_every_table, publish_rates};
+use exporter::disclose::{Responses, publish_every_table, publish_rates};
 use exporter::layout::Layout;
 use exporter::source::{CppInfo, SchoolInfo};
 use exporter::{Export, Rule, UnitResult};
@@ -147,8 +147,10 @@ pub fn unit(
         .zip(&schools)
         .map(|(r, s)| (*r, s.rolls))
         .collect();
-    let tables = publish_every_table(tally, &rows, layout, rule, "test", None).unwrap();
     let rates = publish_rates(tally, &rolls, rule, "test rates", None).unwrap();
+    let responses = Responses::new(tally, &rolls, &rates);
+    let tables =
+        publish_every_table(tally, &rows, layout, rule, "test", None, Some(&responses)).unwrap();
     UnitResult {
         cpp,
         schools,
@@ -271,6 +273,33 @@ pub fn partnership_and_scotland() -> Export {
     let everywhere = vec![school(1, 0, [450; 7])];
     let scotland = unit(&layout, &rule, None, everywhere, &tally_all);
     export(q, layout, vec![partnership, scotland])
+}
+
+/// Each school's tally row and roll by stage, as the response rates take
+/// them.
+pub type Rolls = Vec<(Option<usize>, [u32; 7])>;
+
+/// Each school's row in the tally and its roll by stage, for groups made by
+/// [`spread`]: a quarter more pupils than responded, and three.
+pub fn rolls(groups: &[(i32, Stage, u32)], tally: &UnitTally) -> (Vec<Option<usize>>, Rolls) {
+    let mut ids: Vec<i32> = groups.iter().map(|g| g.0).collect();
+    ids.dedup();
+    let rows: Vec<Option<usize>> = ids
+        .iter()
+        .map(|id| tally.schools.iter().position(|t| t.school_id == *id))
+        .collect();
+    let rolls = ids
+        .iter()
+        .zip(&rows)
+        .map(|(id, row)| {
+            let mut roll = [0u32; 7];
+            for (_, stage, n) in groups.iter().filter(|g| g.0 == *id) {
+                roll[*stage as usize] += n + n / 4 + 3;
+            }
+            (*row, roll)
+        })
+        .collect();
+    (rows, rolls)
 }
 
 /// Groups of a partnership of `schools` schools, each primary (P5-P7),
