@@ -618,7 +618,8 @@ fn routing_bounds(
 /// published already, every cell it hides as one no file publishes, with
 /// all its relations, and in every group its base at most the answers that
 /// route to it. The table routed on is then checked against everything a
-/// reader of the follow-up knows, no more and no less.
+/// reader of the follow-up knows, no more and no less. Returns the
+/// follow-up's part, for the questions routed on it in turn.
 fn hold_follow_up(
     b: &mut Builder,
     tally: &UnitTally,
@@ -626,7 +627,7 @@ fn hold_follow_up(
     layout: &Layout,
     parent: &Part,
     published: &PublishedTable,
-) -> Result<(), DiscloseError> {
+) -> Result<Part, DiscloseError> {
     let name = || layout.tables[published.table].id.as_str().to_owned();
     let inconsistent = |source| DiscloseError::Inconsistent {
         table: name(),
@@ -648,7 +649,7 @@ fn hold_follow_up(
     }
     let t = &layout.tables[published.table];
     let Some(route) = &t.route else {
-        return Ok(());
+        return Ok(part);
     };
     for (&position, &line) in &part.finest {
         let Some(&base) = b.lines[line].1.last() else {
@@ -671,16 +672,17 @@ fn hold_follow_up(
         }
         .map_err(inconsistent)?;
     }
-    Ok(())
+    Ok(part)
 }
 
 /// What else of its unit a table is published beside, which tells its
 /// reader more about it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Linked<'a> {
-    /// For a table routed on, its follow-ups as published, held in its
-    /// problem (see [`hold_follow_up`]); a follow-up not given bounds the
-    /// table with its true bases, which is safe and hides more.
+    /// For a table routed on, the tables routed on it (directly or through
+    /// others, see [`routes_on`]) as published, held in its problem (see
+    /// [`hold_follow_up`]); a follow-up not given bounds the table with its
+    /// true bases, which is safe and hides more.
     pub follow_ups: &'a [&'a PublishedTable],
     /// The unit's responses (see [`Responses`]); without them the table is
     /// protected as if no response count were published.
@@ -713,13 +715,29 @@ pub fn publish_table(
     let mut b = Builder::new();
     let part = add_table(&mut b, tally, schools, layout, table, responses).map_err(inconsistent)?;
     let own = b.lines.len();
-    let mut held = Vec::new();
-    for follow_up in linked.follow_ups {
-        if follow_up_of(layout, follow_up.table, table) && !held.contains(&follow_up.table) {
-            hold_follow_up(&mut b, tally, schools, layout, &part, follow_up)?;
-            held.push(follow_up.table);
+    // Each follow-up after the question it routes on, which layout order
+    // gives: a follow-up of a follow-up is held beside the one it routes on.
+    let mut follow_ups: Vec<&PublishedTable> = linked.follow_ups.to_vec();
+    follow_ups.sort_by_key(|f| f.table);
+    let mut held: Vec<Part> = Vec::new();
+    for follow_up in follow_ups {
+        let Some(route) = &layout.tables[follow_up.table].route else {
+            continue;
+        };
+        if held.iter().any(|h| h.table == follow_up.table) {
+            continue;
         }
+        let above = if route.parent == table {
+            &part
+        } else if let Some(above) = held.iter().find(|h| h.table == route.parent) {
+            above
+        } else {
+            continue;
+        };
+        let holding = hold_follow_up(&mut b, tally, schools, layout, above, follow_up)?;
+        held.push(holding);
     }
+    let held: Vec<usize> = held.iter().map(|h| h.table).collect();
     routing_bounds(&mut b, tally, schools, layout, &part, &held).map_err(inconsistent)?;
     let forced = b.forced(earlier, rule, |line, k| CellKey {
         school: earlier.map(|e| e.school(line.school)).unwrap_or_default(),
@@ -755,7 +773,7 @@ pub fn publish_every_table(
         let follow_ups: Vec<&PublishedTable> = done
             .iter()
             .flatten()
-            .filter(|p| follow_up_of(layout, p.table, t))
+            .filter(|p| routes_on(layout, p.table, t))
             .collect();
         let linked = Linked {
             follow_ups: &follow_ups,
@@ -767,12 +785,17 @@ pub fn publish_every_table(
     Ok(done.into_iter().flatten().collect())
 }
 
-/// Whether table `follow_up` routes on table `table`.
-pub fn follow_up_of(layout: &Layout, follow_up: usize, table: usize) -> bool {
-    layout.tables[follow_up]
-        .route
-        .as_ref()
-        .is_some_and(|r| r.parent == table)
+/// Whether table `follow_up` routes on table `table`, directly or through
+/// questions routed on it.
+pub fn routes_on(layout: &Layout, follow_up: usize, table: usize) -> bool {
+    let mut t = follow_up;
+    while let Some(route) = &layout.tables[t].route {
+        if route.parent == table {
+            return true;
+        }
+        t = route.parent;
+    }
+    false
 }
 
 /// Response counts against the roll, suppressed and audited as one problem

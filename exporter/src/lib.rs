@@ -423,7 +423,7 @@ fn publish_all(
                 let name = format!("{} {}", plan.name, layout.tables[table].id);
                 let first = job - table;
                 let follow_ups: Vec<&PublishedTable> = (0..layout.tables.len())
-                    .filter(|&f| disclose::follow_up_of(layout, f, table))
+                    .filter(|&f| disclose::routes_on(layout, f, table))
                     .filter_map(|f| match done.get(&(first + f)) {
                         Some(Job::Table(t)) => Some(t),
                         _ => None,

@@ -38,11 +38,11 @@ use proptest::prelude::*;
 
 use exporter::Rule;
 use exporter::disclose::{
-    Line, Linked, PublishedTable, RateLine, Responses, follow_up_of, publish_rates, publish_table,
+    Line, Linked, PublishedTable, RateLine, Responses, publish_rates, publish_table, routes_on,
 };
 use exporter::layout::{Layout, StageLevel};
 use microlp::{ComparisonOp, LinearExpr, OptimizationDirection, Problem, Variable};
-use survey_defs::Stage;
+use survey_defs::{Questionnaire, Stage};
 
 /// A cell of a family of tables: a table (by its place in the family), a
 /// line and a slot.
@@ -415,7 +415,7 @@ fn narrow_cells(
             .collect();
         match present[..] {
             [] => {}
-            [_] | [_, _] => programs.push((present.clone(), present)),
+            [_] | [_, _] | [_, _, _] => programs.push((present.clone(), present)),
             _ => {
                 for &child in &present {
                     match &layout.tables[child].route {
@@ -479,7 +479,11 @@ fn four_schools(seed: u64) -> exporter::UnitResult {
 
 /// [`four_schools`], published with `layout`.
 fn four_schools_with(layout: &Layout, seed: u64) -> exporter::UnitResult {
-    let q = release::builtin();
+    four_schools_of(&release::builtin(), layout, seed)
+}
+
+/// [`four_schools`], answering `q`, published with `layout`.
+fn four_schools_of(q: &Questionnaire, layout: &Layout, seed: u64) -> exporter::UnitResult {
     let groups = vec![
         (41, Stage::P5, 14),
         (41, Stage::P6, 9),
@@ -498,7 +502,7 @@ fn four_schools_with(layout: &Layout, seed: u64) -> exporter::UnitResult {
         partial_every: 0,
         seed,
     };
-    let tally = release::tally(&q, layout, &cohort);
+    let tally = release::tally(q, layout, &cohort);
     let schools = vec![
         release::school(41, 4, [30, 30, 30, 0, 0, 0, 0]),
         release::school(42, 4, [0, 40, 40, 0, 0, 0, 0]),
@@ -607,7 +611,7 @@ proptest! {
         // release does); only the chosen tables are attacked.
         let mut needed = chosen.clone();
         for &t in &chosen {
-            needed.extend((0..layout.tables.len()).filter(|&f| follow_up_of(&layout, f, t)));
+            needed.extend((0..layout.tables.len()).filter(|&f| routes_on(&layout, f, t)));
         }
         needed.sort_unstable();
         needed.dedup();
@@ -615,7 +619,7 @@ proptest! {
         for &t in needed.iter().rev() {
             let follow_ups: Vec<&PublishedTable> = published
                 .iter()
-                .filter(|p| follow_up_of(&layout, p.table, t))
+                .filter(|p| routes_on(&layout, p.table, t))
                 .collect();
             let linked = Linked { follow_ups: &follow_ups, responses: Some(&responses) };
             let name = layout.tables[t].id.as_str();
@@ -682,4 +686,50 @@ fn routing_narrows_counts_of_tables_protected_as_if_unlinked_but_not_of_linked_o
     );
     let after = narrowed(&publish(&layout));
     assert!(after.is_empty(), "narrowed: {after:?}");
+}
+
+/// A follow-up of a follow-up: here, whether anything online upset the
+/// pupil is asked only of pupils bullied online. The question at the top of
+/// the chain is checked with both below it held as published, and the
+/// reader, who attacks the three as one program, narrows nothing.
+#[test]
+fn a_chain_of_follow_ups_is_protected_as_one() {
+    let asked = "id = \"s_online_upset\"\nstages = [\"secondary\"]\nkind = \"yes_no\"";
+    let text = include_str!("../../survey-defs/questionnaires/wellbeing.toml");
+    assert!(text.contains(asked));
+    let text = text.replace(
+        asked,
+        &format!("{asked}\nshow_if = {{ question = \"s_bullied_where\", any_of = [\"online\"] }}"),
+    );
+    let q = survey_defs::load_str("chain.toml", &text)
+        .unwrap()
+        .questionnaire;
+    let layout = Layout::new(&q);
+    let at = |id: &str| {
+        layout
+            .tables
+            .iter()
+            .position(|t| t.id.as_str() == id)
+            .unwrap()
+    };
+    let chain = [at("s_bullied"), at("s_bullied_where"), at("s_online_upset")];
+    assert!(routes_on(&layout, chain[2], chain[0]));
+    let rule = Rule::default();
+    let stages = vec![
+        vec![Stage::P5, Stage::P6, Stage::P7],
+        vec![Stage::P6, Stage::P7],
+        vec![Stage::S1, Stage::S2, Stage::S3],
+        vec![Stage::S3, Stage::S4],
+    ];
+    for seed in [3, 11] {
+        let mut unit = four_schools_of(&q, &layout, seed);
+        unit.tables.retain(|t| chain.contains(&t.table));
+        assert_eq!(unit.tables.len(), 3);
+        let responded = Responded {
+            rates: &unit.rates,
+            rolls: unit.schools.iter().map(|s| s.rolls).collect(),
+        };
+        let found = narrow_cells(&layout, &unit.tables, Some(&responded), &rule, &stages);
+        assert!(found.is_empty(), "seed {seed}: narrowed: {found:?}");
+    }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use exporter::Rule;
 use exporter::disclose::{
-    Linked, PublishedTable, Responses, follow_up_of, publish_rates, publish_table,
+    Linked, PublishedTable, Responses, publish_rates, publish_table, routes_on,
 };
 use exporter::layout::Layout;
 
@@ -53,7 +53,7 @@ fn bench_routing_check() {
             let def = &layout.tables[t];
             let follow_ups: Vec<&PublishedTable> = done
                 .iter()
-                .filter(|p| follow_up_of(&layout, p.table, t))
+                .filter(|p| routes_on(&layout, p.table, t))
                 .collect();
             let start = Instant::now();
             let linked = Linked {
@@ -62,7 +62,7 @@ fn bench_routing_check() {
             };
             let p = publish_table(&tally, &rows, &layout, t, &rule, "bench", None, linked).unwrap();
             let seconds = start.elapsed().as_secs_f64();
-            let routed_on = (0..layout.tables.len()).any(|c| follow_up_of(&layout, c, t));
+            let routed_on = (0..layout.tables.len()).any(|c| routes_on(&layout, c, t));
             let kind = if def.route.is_some() {
                 1
             } else if routed_on {
